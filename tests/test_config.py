@@ -1,0 +1,49 @@
+import pytest
+
+from unmt.config import ConfigError, load_config
+
+
+def test_defaults_and_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  d_model: 64\n  n_heads: 2\ntrain:\n  lambda_adv: 0.5\n")
+    config = load_config(path, ["train.lr=0.001", "noise.word_shuffle=2", 'train.lambda_bt="0:0,100:1"'])
+    assert config.model.d_model == 64 and config.model.n_heads == 2
+    assert config.train.lr == 0.001 and config.noise.word_shuffle == 2
+    assert config.train.lambda_adv == "0.5" and config.train.lambda_bt == "0:0,100:1"
+    assert config.model.encoder_layers == 3  # untouched default
+
+
+@pytest.mark.parametrize(
+    "overrides, phrase",
+    [
+        (["model.d_modle=64"], "unknown config key 'model.d_modle'"),
+        (["training.lr=1"], "unknown config key 'training'"),
+        (["model.d_model=big"], "'model.d_model' must be of type int"),
+        (["model.d_model=100", "model.n_heads=3"], "multiple of model.n_heads"),
+        (["noise.word_dropout=1.5"], "noise.word_dropout must be in [0, 1)"),
+        (["train.lambda_bt=0:1,0:2"], "train.lambda_bt"),
+        (["model.dropout=true"], "'model.dropout' must be of type float"),
+        (["lr"], "--set expects key=value"),
+    ],
+)
+def test_bad_configuration_is_one_clear_error(overrides, phrase):
+    with pytest.raises(ConfigError) as error:
+        load_config(None, overrides)
+    assert phrase in str(error.value)
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_shipped_configs_load():
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")):
+        if not path.name.startswith("gan"):
+            load_config(path)

@@ -1,0 +1,112 @@
+"""Run directories and checkpoints: safe formats only, written so that a crash never leaves a half checkpoint.
+
+checkpoints/<run>/
+    run.json          languages, model shape, data source: what `translate` needs to rebuild the model
+    config.yaml       the full training configuration
+    spm.model         the joint SentencePiece model
+    metrics.jsonl     one JSON object per log line (losses, discriminator accuracy, BLEU over time)
+    step-000400/      a complete checkpoint: model.safetensors, discriminator.safetensors, trainer.pt, state.json
+    latest, best      one line each naming the checkpoint folder they point to
+
+A checkpoint folder is written under a temporary name and renamed when complete, and the pointer files are
+replaced atomically, so a run killed at any moment leaves `latest` naming a complete checkpoint.
+Weights are safetensors (no code can run on load); optimiser state is loaded with `weights_only=True`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def save_checkpoint(run_dir: Path, step: int, weights: dict[str, dict], trainer_state: dict, state: dict) -> Path:
+    """Writes step-<N>/ completely under a temporary name, then renames it into place."""
+    final = run_dir / f"step-{step:07d}"
+    tmp = Path(tempfile.mkdtemp(dir=run_dir, prefix=".tmp-step-"))
+    for name, tensors in weights.items():
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp / f"{name}.safetensors"))
+    torch.save(trainer_state, tmp / "trainer.pt")
+    (tmp / "state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return final
+
+
+def set_pointer(run_dir: Path, name: str, checkpoint: Path) -> None:
+    atomic_write_text(run_dir / name, checkpoint.name + "\n")
+
+
+def read_pointer(run_dir: Path, name: str) -> Path | None:
+    pointer = run_dir / name
+    if not pointer.is_file():
+        return None
+    target = run_dir / pointer.read_text(encoding="utf-8").strip()
+    if not target.is_dir():
+        raise CheckpointError(f"{pointer} names {target.name}, which does not exist; the run folder was altered")
+    return target
+
+
+def prune(run_dir: Path) -> None:
+    """Deletes checkpoint folders that neither `latest` nor `best` points to, and leftovers of crashed writes."""
+    keep = {p.name for p in (read_pointer(run_dir, "latest"), read_pointer(run_dir, "best")) if p}
+    for path in run_dir.iterdir():
+        if path.is_dir() and (path.name.startswith(".tmp-step-") or (path.name.startswith("step-") and path.name not in keep)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file {path} is missing")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"checkpoint file {path} is damaged or not a safetensors file ({error})") from None
+
+
+def load_trainer_state(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for corrupt or unsafe files
+        raise CheckpointError(f"checkpoint file {path} is damaged or unsafe to load ({type(error).__name__})") from None
+
+
+def load_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} is missing; is this a unmt run folder?") from None
+    except json.JSONDecodeError:
+        raise CheckpointError(f"{path} is damaged (not valid JSON)") from None
+
+
+def find_run(checkpoints_dir: Path, run: str | None) -> Path:
+    """The run folder named `run` (a name under checkpoints_dir, or a path), or the most recently updated run."""
+    if run:
+        for candidate in (Path(run), checkpoints_dir / run):
+            if (candidate / "run.json").is_file():
+                return candidate
+        raise CheckpointError(f"no unmt run at {run!r} (looked for run.json there and under {checkpoints_dir})")
+    runs = [p.parent for p in checkpoints_dir.glob("*/latest")] if checkpoints_dir.is_dir() else []
+    if not runs:
+        raise CheckpointError(f"no trained run under {checkpoints_dir}/; train one with `unmt train --src en --tgt fr`")
+    return max(runs, key=lambda p: (p / "latest").stat().st_mtime)

@@ -1,0 +1,145 @@
+"""The `unmt` command: parse arguments, load the configuration, call the library. Nothing else lives here."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from unmt.adversarial.trainer import NonFiniteLossError
+from unmt.checkpoint import CheckpointError, find_run
+from unmt.config import ConfigError, load_config
+from unmt.data.corpus import DataError
+
+log = logging.getLogger("unmt")
+USER_ERRORS = (ConfigError, DataError, CheckpointError, NonFiniteLossError, FileNotFoundError, ValueError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="unmt", description="Unsupervised neural machine translation")
+    parser.add_argument("--checkpoints-dir", type=Path, default=Path("checkpoints"), help="where runs live")
+    parser.add_argument("--quiet", action="store_true", help="only warnings and errors on stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a translation model from two monolingual corpora")
+    train.add_argument("--src", required=True, help="source language code, e.g. en")
+    train.add_argument("--tgt", required=True, help="target language code, e.g. fr")
+    train.add_argument("--data", type=Path, help="folder with train.<lang> (+ valid/test); default: the toy corpus")
+    train.add_argument("--config", type=Path, help="YAML configuration file")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    train.add_argument("--run", help="run name (default: <src>-<tgt>-<timestamp>)")
+    train.add_argument("--resume", action="store_true", help="continue the run named by --run (default: latest)")
+    train.add_argument("--max-steps", type=int, help="stop after this many steps")
+    train.add_argument("--max-minutes", type=float, help="stop after this much wall-clock time")
+
+    translate = commands.add_parser("translate", help="translate stdin to stdout, one line out per line in")
+    translate.add_argument("--checkpoint", help="run name or folder (default: the most recent run)")
+    translate.add_argument("--src", help="source language (default: the run's source)")
+    translate.add_argument("--tgt", help="target language (default: the run's target)")
+    translate.add_argument("--beam", type=int, default=1, help="beam size (1 = greedy)")
+    translate.add_argument("--batch-size", type=int, default=64, help="sentences per batch")
+
+    evaluate = commands.add_parser("evaluate", help="BLEU and chrF of a run on a parallel set, both directions")
+    evaluate.add_argument("--checkpoint", help="run name or folder (default: the most recent run)")
+    evaluate.add_argument("--data", type=Path, help="folder with <split>.<lang> files (default: the run's data)")
+    evaluate.add_argument("--split", default="test", help="file prefix of the parallel set (default: test)")
+    evaluate.add_argument("--beam", type=int, default=1)
+    evaluate.add_argument("--json", type=Path, help="also write the scores to this JSON file")
+    return parser
+
+
+def cmd_train(args) -> int:
+    from unmt.translation.train import TrainingRun
+
+    config = load_config(args.config, args.set)
+    if args.src == args.tgt:
+        raise ConfigError(f"--src and --tgt are both '{args.src}': give two different languages")
+    if args.resume and not args.run:
+        run_dir = find_run(args.checkpoints_dir, None)
+    else:
+        run_dir = args.checkpoints_dir / (args.run or f"{args.src}-{args.tgt}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if args.resume:
+        info = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else None
+        if info and info["languages"] != [args.src, args.tgt]:
+            raise ConfigError(f"run {run_dir} translates {info['src']}-{info['tgt']}, not {args.src}-{args.tgt}")
+    elif (run_dir / "latest").exists():
+        raise ConfigError(f"run {run_dir} already exists: pass --resume to continue it or --run to name a new one")
+    log.info("run folder: %s", run_dir)
+    run = TrainingRun(config, args.src, args.tgt, run_dir, args.data, resume=args.resume)
+    result = run.run(args.max_steps, args.max_minutes)
+    print(json.dumps({"run": str(run_dir), **result}, indent=1))
+    return 0
+
+
+def _load(args):
+    from unmt.translation.model_io import load_translator
+
+    run_dir = find_run(args.checkpoints_dir, args.checkpoint)
+    translator, info = load_translator(run_dir)
+    return run_dir, translator, info
+
+
+def cmd_translate(args) -> int:
+    from unmt.translation.streaming import translate_stream
+
+    run_dir, translator, info = _load(args)
+    src, tgt = args.src or info["src"], args.tgt or info["tgt"]
+    if args.src and not args.tgt:
+        tgt = next(lang for lang in info["languages"] if lang != src) if src in info["languages"] else tgt
+    for lang in (src, tgt):
+        if lang not in info["languages"]:
+            raise ConfigError(f"run {run_dir.name} translates between {' and '.join(info['languages'])}, not '{lang}'")
+    if src == tgt:
+        raise ConfigError(f"--src and --tgt are both '{src}'")
+    if args.beam < 1 or args.batch_size < 1:
+        raise ConfigError("--beam and --batch-size must be at least 1")
+    log.info("translating %s -> %s with %s", src, tgt, run_dir)
+    count = translate_stream(translator, sys.stdin.buffer, sys.stdout, tgt, args.beam, args.batch_size)
+    log.info("translated %d lines", count)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from unmt.data.corpus import read_lines
+    from unmt.translation.evaluate import evaluate_pair
+
+    run_dir, translator, info = _load(args)
+    src, tgt = info["src"], info["tgt"]
+    data = args.data or Path(info["data"])
+    paths = [data / f"{args.split}.{lang}" for lang in (src, tgt)]
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"parallel file {path} is missing; pass --data with {args.split}.{src} and {args.split}.{tgt}")
+    src_lines, tgt_lines = read_lines(paths[0]), read_lines(paths[1])
+    if len(src_lines) != len(tgt_lines):
+        raise DataError(f"{paths[0]} has {len(src_lines)} lines but {paths[1]} has {len(tgt_lines)}: not parallel")
+    results = evaluate_pair(translator, src_lines, tgt_lines, src, tgt, args.beam)
+    for direction, result in results.items():
+        print(f"{direction}: BLEU {result['bleu']:.2f}  chrF {result['chrf']:.2f}")
+    first = next(iter(results.values()))
+    print(f"BLEU signature: {first['bleu_signature']}\nchrF signature: {first['chrf_signature']}")
+    if args.json:
+        args.json.write_text(json.dumps({"run": str(run_dir), "split": args.split, **results}, indent=1))
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="unmt: %(message)s", stream=sys.stderr)
+    try:
+        return COMMANDS[args.command](args)
+    except USER_ERRORS as error:
+        print(f"unmt: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("unmt: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

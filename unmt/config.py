@@ -1,0 +1,175 @@
+"""Typed run configuration: dataclasses, YAML loading, `--set a.b=value` overrides, and validation.
+
+Every mistake (unknown key, wrong type, impossible value) becomes a ConfigError with one sentence that names
+the key, raised before any work starts.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from unmt.data.noise import NoiseConfig
+from unmt.schedules import PiecewiseLinear
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class DataConfig:
+    vocab_size: int = 8000  # joint SentencePiece size (a small corpus may yield fewer pieces)
+    vocab_type: str = "bpe"  # bpe | unigram
+    max_len: int = 64  # training sentences longer than this many subwords are skipped
+    max_tokens: int = 2000  # padded source tokens per language per batch
+    toy_sentences: int = 20000  # monolingual sentences per language of the embedded toy corpus
+
+
+@dataclass
+class ModelConfig:
+    d_model: int = 256
+    n_heads: int = 4
+    encoder_layers: int = 3
+    decoder_layers: int = 3
+    ffn_dim: int = 1024
+    dropout: float = 0.1
+    activation: str = "relu"
+
+
+@dataclass
+class DiscriminatorConfig:
+    hidden: int = 512
+    layers: int = 3
+    dropout: float = 0.1
+    lr: float = 5e-4
+    smoothing: float = 0.1  # label smoothing of the discriminator's language targets
+    fooling_target: str = "flip"  # flip | uniform: what the encoder pushes the discriminator towards
+
+
+@dataclass
+class TrainConfig:
+    seed: int = 1
+    lr: float = 5e-4
+    warmup_steps: int = 200
+    max_steps: int = 100000
+    max_minutes: float = 0.0  # wall-clock budget including evaluation; 0 = none
+    eval_every: int = 200  # steps between evaluations and checkpoints
+    eval_sentences: int = 200  # valid sentences per language for the round-trip criterion
+    label_smoothing: float = 0.1
+    grad_clip: float = 1.0
+    lambda_ae: str = "1"  # weight of denoising; a number or a schedule `step:value,...`
+    lambda_bt: str = "0:0,300:1"  # weight of back-translation
+    lambda_adv: str = "0.1"  # weight of the encoder's adversarial (fooling) term
+    bt_temperature: float = 0.0  # 0 = greedy back-translation; > 0 samples at that temperature
+    select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
+    threads: int = 0  # torch CPU threads; 0 = torch's default
+    device: str = "auto"  # auto | cpu | cuda
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)  # C(x) for denoising
+    bt_noise: NoiseConfig = field(default_factory=lambda: NoiseConfig(0.0, 0, 0.0))  # C(y) on back-translations
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def to_dict(config) -> dict:
+    return dataclasses.asdict(config)
+
+
+def from_dict(cls, values: dict, where: str = ""):
+    """Builds dataclass `cls` from a nested dict, rejecting unknown keys and values of the wrong type."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"'{where or 'config'}' must be a mapping of keys to values, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise ConfigError(f"unknown config key '{prefix}{unknown[0]}'; known keys here: {', '.join(sorted(known))}")
+    kwargs = {}
+    for name, value in values.items():
+        key = f"{where}.{name}" if where else name
+        kwargs[name] = _coerce(hints[name], value, key)
+    return cls(**kwargs)
+
+
+def _coerce(kind, value, key):
+    if dataclasses.is_dataclass(kind):
+        return from_dict(kind, value or {}, key)
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # schedules like `lambda_adv: 0.1` are written as numbers in YAML
+    if isinstance(kind, type) and isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    if isinstance(kind, types.UnionType):
+        return value
+    raise ConfigError(f"'{key}' must be of type {getattr(kind, '__name__', kind)}, got {value!r}")
+
+
+def apply_override(values: dict, assignment: str) -> None:
+    """Applies `a.b=value` to a nested dict; the value is read as YAML (so 3, 0.5, true, "0:1,100:0")."""
+    if "=" not in assignment:
+        raise ConfigError(f"--set expects key=value, got {assignment!r}")
+    dotted, raw = assignment.split("=", 1)
+    node = values
+    parts = dotted.strip().split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"'{dotted}' does not name a config key: '{part}' is a value, not a section")
+    node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else ""
+
+
+def load_config(path: Path | None = None, overrides: list[str] = ()) -> Config:
+    values: dict = {}
+    if path is not None:
+        try:
+            values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except yaml.YAMLError as error:
+            raise ConfigError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    for assignment in overrides:
+        apply_override(values, assignment)
+    config = from_dict(Config, values)
+    validate(config)
+    return config
+
+
+def validate(config: Config) -> None:
+    m, d, t = config.model, config.data, config.train
+    checks = [
+        (m.d_model % m.n_heads == 0, f"model.d_model ({m.d_model}) must be a multiple of model.n_heads ({m.n_heads})"),
+        (m.activation in ("relu", "gelu"), f"model.activation must be relu or gelu, got {m.activation!r}"),
+        (0 <= m.dropout < 1, "model.dropout must be in [0, 1)"),
+        (d.vocab_type in ("bpe", "unigram"), f"data.vocab_type must be bpe or unigram, got {d.vocab_type!r}"),
+        (d.vocab_size >= 16, "data.vocab_size must be at least 16"),
+        (d.max_tokens >= d.max_len, f"data.max_tokens ({d.max_tokens}) must be at least data.max_len ({d.max_len})"),
+        (t.select_by in ("round_trip", "valid_bleu"), "train.select_by must be round_trip or valid_bleu"),
+        (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
+        (config.discriminator.fooling_target in ("flip", "uniform"), "discriminator.fooling_target: flip | uniform"),
+        (t.eval_every > 0 and t.max_steps > 0, "train.eval_every and train.max_steps must be positive"),
+    ]
+    for noise_name in ("noise", "bt_noise"):
+        noise = getattr(config, noise_name)
+        checks.append((0 <= noise.word_dropout < 1, f"{noise_name}.word_dropout must be in [0, 1)"))
+        checks.append((0 <= noise.word_blank < 1, f"{noise_name}.word_blank must be in [0, 1)"))
+        checks.append((noise.word_shuffle >= 0, f"{noise_name}.word_shuffle must be >= 0"))
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+    for name in ("lambda_ae", "lambda_bt", "lambda_adv"):
+        try:
+            PiecewiseLinear.parse(getattr(t, name))
+        except ValueError as error:
+            raise ConfigError(f"train.{name}: {error}") from None

@@ -1,0 +1,140 @@
+"""Monolingual corpora: text files read through Hugging Face `datasets`, tokenised once, batched by tokens.
+
+The `text` loader caches each file as memory-mapped Arrow, so a corpus larger than memory trains as well as a
+small one: only the lengths column is held in memory, and rows are read per batch.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unmt.data.vocab import Vocabulary
+
+
+class DataError(ValueError):
+    pass
+
+
+@dataclass
+class DataFiles:
+    """The data-directory layout: train.<lang> (required), valid.<lang>, test.<lang> (optional)."""
+
+    directory: Path
+    languages: tuple[str, str]
+
+    def path(self, split: str, lang: str) -> Path:
+        return self.directory / f"{split}.{lang}"
+
+    def has(self, split: str) -> bool:
+        return all(self.path(split, lang).is_file() for lang in self.languages)
+
+    def check(self) -> None:
+        if not self.directory.is_dir():
+            raise DataError(f"data directory {self.directory} does not exist")
+        for lang in self.languages:
+            path = self.path("train", lang)
+            if not path.is_file():
+                raise DataError(f"missing training corpus {path}: the data directory needs train.<lang> per language")
+            if not any(line.strip() for line in _head(path, 1000)):
+                raise DataError(f"training corpus {path} is empty")
+
+
+def _head(path: Path, n: int) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return [line for _, line in zip(range(n), handle)]
+
+
+def read_lines(path: Path, limit: int | None = None) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        lines = [line.rstrip("\r\n") for line in handle]
+    return lines[:limit] if limit else lines
+
+
+def load_text_dataset(path: Path):
+    """One text file as a `datasets.Dataset` with a `text` column (cached as Arrow)."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.utils.logging.set_verbosity_error()
+    logging.getLogger("datasets").setLevel(logging.ERROR)
+    return datasets.load_dataset("text", data_files={"train": str(path)}, split="train")
+
+
+class MonolingualCorpus:
+    """Tokenised sentences of one language, drawn in length-bucketed batches of about `max_tokens` tokens."""
+
+    def __init__(self, dataset, vocab: Vocabulary, max_len: int):
+        def tokenize(rows):
+            ids = vocab.encode_batch([t.strip() for t in rows["text"]])
+            return {"ids": ids, "length": [len(i) for i in ids]}
+
+        tokenized = dataset.map(tokenize, batched=True, batch_size=2000, remove_columns=["text"])
+        lengths = np.asarray(tokenized["length"])
+        self.keep = np.nonzero((lengths > 0) & (lengths <= max_len))[0]  # skip empty and over-long lines
+        if len(self.keep) == 0:
+            raise DataError(f"no training sentence has between 1 and {max_len} subwords")
+        self.dataset = tokenized
+        self.lengths = lengths[self.keep]
+
+    def __len__(self) -> int:
+        return len(self.keep)
+
+
+class BatchStream:
+    """Endless, resumable stream of batches from one corpus.
+
+    Each epoch shuffles, sorts within pools of about 100 batches by length (so padding stays small), cuts
+    batches whose padded size fits `max_tokens`, and shuffles the batch order. The plan of an epoch depends only
+    on (seed, epoch), so the position (epoch, index) is all a checkpoint needs to continue exactly.
+    """
+
+    def __init__(self, corpus: MonolingualCorpus, max_tokens: int, seed: int):
+        self.corpus, self.max_tokens, self.seed = corpus, max_tokens, seed
+        self.epoch, self.index = 0, 0
+        self._plan: list[np.ndarray] | None = None
+
+    def _make_plan(self) -> list[np.ndarray]:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        lengths = self.corpus.lengths
+        order = rng.permutation(len(lengths))
+        pool = max(1, 100 * self.max_tokens // max(1, int(lengths.mean())))
+        batches = []
+        for start in range(0, len(order), pool):
+            chunk = order[start : start + pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches += _cut_by_tokens(chunk, lengths, self.max_tokens)
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    def __iter__(self) -> "BatchStream":
+        return self
+
+    def __next__(self) -> list[list[int]]:
+        if self._plan is None:
+            self._plan = self._make_plan()
+        if self.index >= len(self._plan):
+            self.epoch, self.index = self.epoch + 1, 0
+            self._plan = self._make_plan()
+        rows = self.corpus.keep[self._plan[self.index]]
+        self.index += 1
+        return self.corpus.dataset[rows.tolist()]["ids"]
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "index": self.index}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.index, self._plan = state["epoch"], state["index"], None
+
+
+def _cut_by_tokens(sorted_rows: np.ndarray, lengths: np.ndarray, max_tokens: int) -> list[np.ndarray]:
+    batches, start, longest = [], 0, 0
+    for i, row in enumerate(sorted_rows):
+        longest_if_added = max(longest, lengths[row] + 1)  # +1 for EOS
+        if i > start and longest_if_added * (i - start + 1) > max_tokens:
+            batches.append(sorted_rows[start:i])
+            start, longest_if_added = i, lengths[row] + 1
+        longest = longest_if_added
+    batches.append(sorted_rows[start:])
+    return batches

@@ -1,0 +1,252 @@
+"""The embedded English/French toy corpus, generated on demand (no files are shipped).
+
+A small synchronous grammar emits an (English, French) pair per draw. French differs from English the way the
+real languages do: gendered determiners and adjective agreement, adjectives after the noun, plural verb
+agreement, `ne ... pas` negation and `le chat de Marie` for `Marie's cat`. Names and numerals are identical
+strings in both languages: the shared anchors a joint subword vocabulary can exploit.
+
+Unsupervised alignment is only possible when words are distinguishable by their distribution, so nouns,
+verbs and adjectives have Zipf-like frequencies and verbs and adjectives select the noun classes they
+combine with (one eats food, reads text, drives vehicles). A uniform, unrestricted grammar would make all
+nouns interchangeable and the correct lexicon unidentifiable from monolingual text.
+
+The two monolingual sides come from different random streams and a pair may only feed one side; the
+parallel test set is drawn from a third stream and used for scoring only.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+# noun: (en singular, en plural, fr singular, fr plural, French gender, semantic class)
+NOUNS = [
+    ("cat", "cats", "chat", "chats", "m", "animal"),
+    ("dog", "dogs", "chien", "chiens", "m", "animal"),
+    ("bird", "birds", "oiseau", "oiseaux", "m", "animal"),
+    ("horse", "horses", "cheval", "chevaux", "m", "animal"),
+    ("mouse", "mice", "souris", "souris", "f", "animal"),
+    ("cow", "cows", "vache", "vaches", "f", "animal"),
+    ("boy", "boys", "garçon", "garçons", "m", "person"),
+    ("girl", "girls", "fille", "filles", "f", "person"),
+    ("woman", "women", "femme", "femmes", "f", "person"),
+    ("teacher", "teachers", "professeur", "professeurs", "m", "person"),
+    ("doctor", "doctors", "médecin", "médecins", "m", "person"),
+    ("neighbour", "neighbours", "voisin", "voisins", "m", "person"),
+    ("apple", "apples", "pomme", "pommes", "f", "food"),
+    ("bread", "breads", "pain", "pains", "m", "food"),
+    ("cake", "cakes", "gâteau", "gâteaux", "m", "food"),
+    ("soup", "soups", "soupe", "soupes", "f", "food"),
+    ("cheese", "cheeses", "fromage", "fromages", "m", "food"),
+    ("banana", "bananas", "banane", "bananes", "f", "food"),
+    ("book", "books", "livre", "livres", "m", "text"),
+    ("letter", "letters", "lettre", "lettres", "f", "text"),
+    ("newspaper", "newspapers", "journal", "journaux", "m", "text"),
+    ("car", "cars", "voiture", "voitures", "f", "vehicle"),
+    ("bus", "buses", "bus", "bus", "m", "vehicle"),
+    ("train", "trains", "train", "trains", "m", "vehicle"),
+    ("bike", "bikes", "vélo", "vélos", "m", "vehicle"),
+    ("boat", "boats", "bateau", "bateaux", "m", "vehicle"),
+    ("house", "houses", "maison", "maisons", "f", "place"),
+    ("garden", "gardens", "jardin", "jardins", "m", "place"),
+    ("city", "cities", "ville", "villes", "f", "place"),
+    ("park", "parks", "parc", "parcs", "m", "place"),
+    ("station", "stations", "gare", "gares", "f", "place"),
+    ("kitchen", "kitchens", "cuisine", "cuisines", "f", "place"),
+    ("table", "tables", "table", "tables", "f", "object"),
+    ("chair", "chairs", "chaise", "chaises", "f", "object"),
+    ("piano", "pianos", "piano", "pianos", "m", "object"),
+    ("door", "doors", "porte", "portes", "f", "object"),
+    ("window", "windows", "fenêtre", "fenêtres", "f", "object"),
+    ("lamp", "lamps", "lampe", "lampes", "f", "object"),
+]
+
+# adjective: (en, fr masc. sg, fr fem. sg, fr masc. pl, fr fem. pl, noun classes it modifies)
+ADJECTIVES = [
+    ("red", "rouge", "rouge", "rouges", "rouges", {"object", "vehicle", "food", "place"}),
+    ("black", "noir", "noire", "noirs", "noires", {"object", "vehicle", "animal"}),
+    ("white", "blanc", "blanche", "blancs", "blanches", {"object", "vehicle", "animal", "place"}),
+    ("green", "vert", "verte", "verts", "vertes", {"object", "vehicle", "food", "place"}),
+    ("blue", "bleu", "bleue", "bleus", "bleues", {"object", "vehicle"}),
+    ("small", "petit", "petite", "petits", "petites", {"object", "vehicle", "animal", "place", "person", "food"}),
+    ("big", "grand", "grande", "grands", "grandes", {"object", "vehicle", "animal", "place", "person"}),
+    ("old", "vieux", "vieille", "vieux", "vieilles", {"object", "vehicle", "animal", "place", "person", "text"}),
+    ("happy", "heureux", "heureuse", "heureux", "heureuses", {"animal", "person"}),
+    ("hungry", "affamé", "affamée", "affamés", "affamées", {"animal", "person"}),
+    ("tired", "fatigué", "fatiguée", "fatigués", "fatiguées", {"animal", "person"}),
+    ("fresh", "frais", "fraîche", "frais", "fraîches", {"food"}),
+    ("long", "long", "longue", "longs", "longues", {"text", "vehicle"}),
+]
+
+ANIMATE = {"animal", "person"}
+ANY = {"animal", "person", "food", "text", "vehicle", "place", "object"}
+# verb: (en 3sg, en plural, fr 3sg, fr 3pl, subject classes, object classes)
+VERBS = [
+    ("sees", "see", "voit", "voient", ANIMATE, ANY),
+    ("likes", "like", "aime", "aiment", ANIMATE, ANY),
+    ("eats", "eat", "mange", "mangent", ANIMATE, {"food"}),
+    ("reads", "read", "lit", "lisent", {"person"}, {"text"}),
+    ("writes", "write", "écrit", "écrivent", {"person"}, {"text"}),
+    ("drives", "drive", "conduit", "conduisent", {"person"}, {"vehicle"}),
+    ("buys", "buy", "achète", "achètent", {"person"}, {"food", "text", "vehicle", "object", "animal"}),
+    ("watches", "watch", "regarde", "regardent", ANIMATE, ANY),
+    ("finds", "find", "trouve", "trouvent", ANIMATE, {"food", "text", "object", "animal"}),
+    ("paints", "paint", "peint", "peignent", {"person"}, {"object", "vehicle", "place"}),
+    ("cleans", "clean", "nettoie", "nettoient", {"person"}, {"object", "vehicle", "place"}),
+    ("cooks", "cook", "prépare", "préparent", {"person"}, {"food"}),
+]
+
+# preposition: (en, fr) followed by a place noun phrase
+PREPOSITIONS = [("in", "dans"), ("near", "près de"), ("behind", "derrière"), ("in front of", "devant")]
+ADVERBS = [("today", "aujourd'hui"), ("every day", "chaque jour"), ("again", "encore"), ("often", "souvent")]
+NAMES = ["Marie", "Paul", "Anna", "Louis", "Sophie", "Hugo", "Emma", "Léo", "Julia", "Victor"]
+NUMBERS = [str(n) for n in range(2, 13)]
+
+
+def zipf_weights(n: int, exponent: float = 0.9) -> list[float]:
+    return [1.0 / (rank + 1) ** exponent for rank in range(n)]
+
+
+@dataclass
+class NounPhrase:
+    en: str
+    fr: str
+    plural: bool
+
+
+class ToyGrammar:
+    """Draws parallel (English, French) sentences; `rng` decides every choice."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        # Frequencies are a fixed property of the language, not of the stream: a fixed shuffle ranks words.
+        ranking = random.Random(1234)
+        self.noun_weight = dict(zip(range(len(NOUNS)), _ranked(ranking, len(NOUNS))))
+        self.verb_weight = _ranked(ranking, len(VERBS))
+        self.adj_weight = _ranked(ranking, len(ADJECTIVES))
+        self.name_weight = _ranked(ranking, len(NAMES))
+
+    def _choose(self, items, weights):
+        return self.rng.choices(items, weights=weights, k=1)[0]
+
+    def _noun(self, classes: set[str]) -> tuple:
+        indices = [i for i, noun in enumerate(NOUNS) if noun[5] in classes]
+        return NOUNS[self._choose(indices, [self.noun_weight[i] for i in indices])]
+
+    def _adjective(self, noun_class: str):
+        fitting = [(a, w) for a, w in zip(ADJECTIVES, self.adj_weight) if noun_class in a[5]]
+        return self._choose([a for a, _ in fitting], [w for _, w in fitting])
+
+    def noun_phrase(self, classes: set[str], allow_name: bool) -> NounPhrase:
+        rng = self.rng
+        if allow_name and rng.random() < 0.3:
+            if rng.random() < 0.15:
+                a, b = rng.sample(NAMES, 2)
+                return NounPhrase(f"{a} and {b}", f"{a} et {b}", True)
+            name = self._choose(NAMES, self.name_weight)
+            return NounPhrase(name, name, False)
+        en_sg, en_pl, fr_sg, fr_pl, gender, noun_class = self._noun(classes)
+        kind = rng.choices(["the", "a", "number", "possessive"], weights=[5, 3, 2, 1.5])[0]
+        plural = kind == "number" or (kind == "the" and rng.random() < 0.3)
+        en_noun, fr_noun = (en_pl, fr_pl) if plural else (en_sg, fr_sg)
+        adjective = self._adjective(noun_class) if rng.random() < 0.5 else None
+        if adjective:
+            fr_adj = adjective[1 + (2 if plural else 0) + (1 if gender == "f" else 0)]
+            en_noun, fr_noun = f"{adjective[0]} {en_noun}", f"{fr_noun} {fr_adj}"
+        if kind == "number":
+            number = rng.choice(NUMBERS)
+            return NounPhrase(f"{number} {en_noun}", f"{number} {fr_noun}", True)
+        if kind == "a":
+            article = "an" if en_noun[0] in "aeiou" else "a"
+            return NounPhrase(f"{article} {en_noun}", f"{'un' if gender == 'm' else 'une'} {fr_noun}", False)
+        fr_det = "les" if plural else ("le" if gender == "m" else "la")
+        if kind == "possessive":
+            owner = self._choose(NAMES, self.name_weight)
+            return NounPhrase(f"{owner}'s {en_noun}", f"{fr_det} {fr_noun} de {owner}", plural)
+        return NounPhrase(f"the {en_noun}", f"{fr_det} {fr_noun}", plural)
+
+    def sentence(self) -> tuple[str, str]:
+        rng = self.rng
+        verb = self.rng.choices(VERBS, weights=self.verb_weight)[0]
+        en_3sg, en_pl, fr_3sg, fr_3pl, subject_classes, object_classes = verb
+        subject = self.noun_phrase(subject_classes, allow_name=True)
+        obj = self.noun_phrase(object_classes, allow_name="person" in object_classes)
+        en_verb, fr_verb = (en_pl, fr_3pl) if subject.plural else (en_3sg, fr_3sg)
+        if rng.random() < 0.15:  # negation: does not see / ne voit pas
+            fr_neg = "n'" + fr_verb if fr_verb[0] in "aeiouéè" else "ne " + fr_verb
+            en_verb = f"{'do' if subject.plural else 'does'} not {en_pl}"
+            fr_verb = f"{fr_neg} pas"
+        en = [subject.en, en_verb, obj.en]
+        fr = [subject.fr, fr_verb, obj.fr]
+        if rng.random() < 0.4:
+            en_prep, fr_prep = rng.choice(PREPOSITIONS)
+            place = self.noun_phrase({"place"}, allow_name=False)
+            en += [en_prep, place.en]
+            fr += [fr_prep, place.fr]
+        if rng.random() < 0.2:
+            en_adv, fr_adv = rng.choice(ADVERBS)
+            en.append(en_adv)
+            fr.append(fr_adv)
+        return " ".join(en) + " .", " ".join(fr) + " ."
+
+
+def _ranked(rng: random.Random, n: int) -> list[float]:
+    weights = zipf_weights(n)
+    rng.shuffle(weights)
+    return weights
+
+
+@dataclass
+class ToyCorpus:
+    train_en: list[str]
+    train_fr: list[str]
+    valid_en: list[str]
+    valid_fr: list[str]
+    test_en: list[str]
+    test_fr: list[str]
+
+
+def generate_toy_corpus(n_train: int = 20000, n_valid: int = 300, n_test: int = 500, seed: int = 0) -> ToyCorpus:
+    """Disjoint streams: English side of stream A, French side of stream B, parallel test from stream C.
+
+    A pair whose English or French side already appears on the other monolingual side, or in the test set,
+    is skipped, so no sentence is ever seen in both languages during training.
+    """
+    test = _draw_unique(ToyGrammar(random.Random(seed * 3 + 2)), n_test, exclude=set())
+    test_keys = {en for en, _ in test} | {fr for _, fr in test}
+    english = _draw_unique(ToyGrammar(random.Random(seed * 3)), n_train + n_valid, exclude=test_keys)
+    english_side = {en for en, _ in english}
+    exclude = test_keys | english_side | {fr for _, fr in english}
+    french = _draw_unique(ToyGrammar(random.Random(seed * 3 + 1)), n_train + n_valid, exclude=exclude)
+    return ToyCorpus(
+        train_en=[en for en, _ in english[:n_train]],
+        train_fr=[fr for _, fr in french[:n_train]],
+        valid_en=[en for en, _ in english[n_train:]],
+        valid_fr=[fr for _, fr in french[n_train:]],
+        test_en=[en for en, _ in test],
+        test_fr=[fr for _, fr in test],
+    )
+
+
+def _draw_unique(grammar: ToyGrammar, n: int, exclude: set[str]) -> list[tuple[str, str]]:
+    pairs, seen = [], set()
+    while len(pairs) < n:
+        en, fr = grammar.sentence()
+        if en in seen or en in exclude or fr in exclude:
+            continue
+        seen.add(en)
+        pairs.append((en, fr))
+    return pairs
+
+
+def write_toy_corpus(directory: Path, src: str = "en", tgt: str = "fr", **kwargs) -> Path:
+    """Writes the toy corpus in the data-directory layout that `unmt train --data` reads."""
+    if {src, tgt} != {"en", "fr"}:
+        raise ValueError(f"the embedded toy corpus is English/French; got --src {src} --tgt {tgt}")
+    corpus = generate_toy_corpus(**kwargs)
+    directory.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "valid", "test"):
+        for lang in ("en", "fr"):
+            lines = getattr(corpus, f"{split}_{lang}")
+            (directory / f"{split}.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory

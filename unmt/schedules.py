@@ -1,0 +1,38 @@
+"""Piecewise-linear schedules for loss weights, written `step:value,step:value` (e.g. `0:1,10000:0.1`)."""
+from __future__ import annotations
+
+import bisect
+
+
+class PiecewiseLinear:
+    """Linear between the given (step, value) points, constant before the first and after the last."""
+
+    def __init__(self, points: list[tuple[int, float]]):
+        if not points:
+            raise ValueError("a schedule needs at least one step:value point")
+        steps = [s for s, _ in points]
+        if steps != sorted(steps) or len(set(steps)) != len(steps):
+            raise ValueError(f"schedule steps must increase strictly, got {steps}")
+        self.points = points
+
+    @classmethod
+    def parse(cls, spec: str | float | int) -> "PiecewiseLinear":
+        if isinstance(spec, (int, float)):
+            return cls([(0, float(spec))])
+        try:
+            if ":" not in spec:
+                return cls([(0, float(spec))])
+            pairs = [item.split(":") for item in spec.split(",")]
+            return cls([(int(step), float(value)) for step, value in pairs])
+        except ValueError as error:
+            raise ValueError(f"cannot read schedule {spec!r}: write a number or step:value,step:value") from error
+
+    def __call__(self, step: int) -> float:
+        steps = [s for s, _ in self.points]
+        i = bisect.bisect_right(steps, step)
+        if i == 0:
+            return self.points[0][1]
+        if i == len(self.points):
+            return self.points[-1][1]
+        (s0, v0), (s1, v1) = self.points[i - 1], self.points[i]
+        return v0 + (v1 - v0) * (step - s0) / (s1 - s0)

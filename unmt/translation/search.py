@@ -1,0 +1,135 @@
+"""Greedy (or sampled) and beam search over the cached incremental decoder."""
+from __future__ import annotations
+
+import torch
+
+from unmt.data.vocab import EOS, PAD
+from unmt.models.transformer import Transformer
+
+
+def max_output_length(src_pad_mask: torch.Tensor, ratio: float = 1.5, extra: int = 5) -> int:
+    return int(src_pad_mask.sum(1).max().item() * ratio) + extra
+
+
+def _strip(rows: torch.Tensor) -> list[list[int]]:
+    """(B, T) generated ids -> lists cut at the first EOS (exclusive)."""
+    out = []
+    for row in rows.tolist():
+        out.append(row[: row.index(EOS)] if EOS in row else row)
+    return out
+
+
+@torch.no_grad()
+def greedy_search(
+    model: Transformer,
+    src: torch.Tensor,
+    src_pad_mask: torch.Tensor,
+    lang_id: int | torch.Tensor,
+    max_len: int | None = None,
+    temperature: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> list[list[int]]:
+    """Argmax decoding, or sampling from softmax(logits / temperature) when temperature > 0.
+
+    `lang_id` is one target-language tag for all rows or a (B,) tensor of tags, so that both directions of
+    back-translation can share one decoding loop.
+
+    Rows that have finished are dropped from the batch as they finish, so the cost follows the sentences
+    still being decoded rather than the longest one."""
+    max_len = max_len or max_output_length(src_pad_mask)
+    B = src.shape[0]
+    memory = model.encode(src, src_pad_mask)
+    cache = model.new_cache()
+    output = torch.full((B, max_len), PAD, dtype=torch.long)
+    alive = torch.arange(B)  # original row index of each row still decoding
+    token = torch.as_tensor(lang_id, dtype=torch.long, device=src.device).expand(B).reshape(B, 1)
+    for step in range(max_len):
+        logits = model.decode_step(token, memory, src_pad_mask, cache, step)
+        if temperature > 0:
+            probs = torch.softmax(logits.float() / temperature, dim=-1)
+            next_token = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+        else:
+            next_token = logits.argmax(-1)
+        output[alive, step] = next_token.cpu()
+        running = next_token != EOS
+        if not running.all():
+            if not running.any():
+                break
+            keep = running.nonzero().squeeze(1)
+            alive, next_token = alive[keep.cpu()], next_token[keep]
+            memory, src_pad_mask = memory[keep], src_pad_mask[keep]
+            cache = Transformer.reorder_cache(cache, keep)
+        token = next_token[:, None]
+    return _strip(output)
+
+
+@torch.no_grad()
+def beam_search(
+    model: Transformer,
+    src: torch.Tensor,
+    src_pad_mask: torch.Tensor,
+    lang_id: int,
+    beam_size: int = 5,
+    max_len: int | None = None,
+    length_penalty: float = 1.0,
+) -> list[list[int]]:
+    """Batched beam search; a finished hypothesis scores log p / length ** length_penalty."""
+    if beam_size == 1:
+        return greedy_search(model, src, src_pad_mask, lang_id, max_len)
+    max_len = max_len or max_output_length(src_pad_mask)
+    B, K, device = src.shape[0], beam_size, src.device
+    memory = model.encode(src, src_pad_mask).repeat_interleave(K, dim=0)  # (B*K, S, C)
+    src_pad_mask = src_pad_mask.repeat_interleave(K, dim=0)
+    cache = model.new_cache()
+    scores = torch.full((B, K), float("-inf"), device=device)
+    scores[:, 0] = 0.0  # all beams start identical: keep one so the first step does not pick K copies
+    tokens = torch.full((B * K, 1), lang_id, dtype=torch.long, device=device)
+    finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(B)]
+    for step in range(max_len):
+        logits = model.decode_step(tokens[:, -1:], memory, src_pad_mask, cache, step)
+        log_probs = torch.log_softmax(logits.float(), dim=-1)  # (B*K, V)
+        V = log_probs.shape[-1]
+        candidates = (scores.view(-1, 1) + log_probs).view(B, K * V)
+        top_scores, top_index = candidates.topk(2 * K, dim=1)  # 2K so K survive after removing EOS
+        beam_origin, next_token = top_index // V, top_index % V
+        new_scores = torch.full((B, K), float("-inf"), device=device)
+        new_rows = torch.zeros((B, K), dtype=torch.long, device=device)
+        new_tokens = torch.full((B, K), PAD, dtype=torch.long, device=device)
+        for b in range(B):
+            kept = 0
+            for score, origin, token in zip(top_scores[b].tolist(), beam_origin[b].tolist(), next_token[b].tolist()):
+                if score == float("-inf"):
+                    break
+                row = b * K + origin
+                if token == EOS:
+                    if kept < K:  # only hypotheses ranked within the beam may finish
+                        hypothesis = tokens[row, 1:].tolist()
+                        finished[b].append((score / (len(hypothesis) + 1) ** length_penalty, hypothesis))
+                    continue
+                if kept < K:
+                    new_scores[b, kept], new_rows[b, kept], new_tokens[b, kept] = score, row, token
+                    kept += 1
+        order = new_rows.view(-1)
+        tokens = torch.cat([tokens[order], new_tokens.view(-1, 1)], dim=1)
+        cache = Transformer.reorder_cache(cache, order)
+        scores = new_scores
+        if all(_done(finished[b], scores[b], step + 1, length_penalty, K) for b in range(B)):
+            break
+    results = []
+    for b in range(B):
+        if not finished[b]:  # nothing ended within max_len: take the best unfinished beam
+            finished[b].append((0.0, tokens[b * K, 1:].tolist()))
+        results.append(max(finished[b], key=lambda item: item[0])[1])
+    return results
+
+
+def _done(finished, live_scores, length, length_penalty, K) -> bool:
+    """A sentence is done when K hypotheses have finished and the best live beam, normalised at its current
+    length, scores below the best finished one (the usual heuristic: a live beam could in principle still
+    overtake it by growing longer, but rarely does)."""
+    if len(finished) < K:
+        return False
+    best_live = live_scores.max().item()
+    if best_live == float("-inf"):
+        return True
+    return max(score for score, _ in finished) >= best_live / (length + 1) ** length_penalty

@@ -1,0 +1,153 @@
+"""One UNMT training step as an adversarial task: the paper's recipe, read top to bottom.
+
+discriminator_loss: encode a noisy batch of each language without gradients; D predicts the language.
+generator_loss:     for each language, denoise C(x) -> x;
+                    for each direction, back-translate x -> y with the current model (eval mode, no gradient),
+                    then learn to recover x from C(y);
+                    plus the adversarial term: the encoder states of the denoising inputs must fool D.
+The AlternatingTrainer of unmt.adversarial calls the two in turn.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from unmt.adversarial.losses import classifier_discriminator_loss, classifier_fooling_loss
+from unmt.config import Config
+from unmt.data.noise import NoiseConfig, corrupt, split_words
+from unmt.data.vocab import PAD, Vocabulary
+from unmt.models.discriminators import LatentDiscriminator
+from unmt.models.transformer import Transformer
+from unmt.schedules import PiecewiseLinear
+from unmt.translation.batching import source_batch, target_batch
+from unmt.translation.search import greedy_search
+
+Batch = dict[str, list[list[int]]]  # language -> sentences as subword ids
+
+
+class UNMTTask:
+    def __init__(
+        self,
+        model: Transformer,
+        discriminator: LatentDiscriminator | None,
+        vocab: Vocabulary,
+        config: Config,
+        languages: tuple[str, str],
+        device: torch.device,
+        seed: int,
+    ):
+        self.model, self.discriminator, self.vocab, self.config = model, discriminator, vocab, config
+        self.languages, self.device = languages, device
+        self.rng = np.random.default_rng(seed)
+        self.sample_generator = torch.Generator().manual_seed(seed)
+        train = config.train
+        self.lambda_ae = PiecewiseLinear.parse(train.lambda_ae)
+        self.lambda_bt = PiecewiseLinear.parse(train.lambda_bt)
+        self.lambda_adv = PiecewiseLinear.parse(train.lambda_adv)
+        self.step = 0  # generator steps taken; drives the schedules
+
+    # --- helpers ----------------------------------------------------------------------------------------
+    def noisy(self, rows: list[list[int]], noise: NoiseConfig) -> list[list[int]]:
+        starts = self.vocab.starts_word
+        out = []
+        for row in rows:
+            words = corrupt(split_words(row, [starts[t] for t in row]), noise, [self.vocab.blank], self.rng)
+            out.append([t for word in words for t in word])
+        return out
+
+    def sequence_losses(self, groups: list[tuple[list, list, str]]) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+        """Teacher-forced cross-entropy for several (src_rows, tgt_rows, tgt_lang) groups in ONE forward pass.
+
+        On a CPU the step is bound by per-operation overhead, so one pass over the concatenated groups is
+        several times faster than one pass per group. Returns each group's mean token loss, and the encoder
+        memory (B, S, C) with its pad mask for all rows in group order."""
+        src_rows = [r for g in groups for r in g[0]]
+        tgt_rows = [r for g in groups for r in g[1]]
+        lang_ids = [self.vocab.lang_ids[g[2]] for g in groups for _ in g[1]]
+        src, src_mask = source_batch(src_rows, self.device)
+        tgt_in, tgt_out = target_batch(tgt_rows, lang_ids, self.device)
+        memory = self.model.encode(src, src_mask)
+        logits = self.model.decode(tgt_in, memory, src_mask)  # (B, T, V)
+        token_loss = F.cross_entropy(
+            logits.transpose(1, 2).float(),
+            tgt_out,
+            ignore_index=PAD,
+            reduction="none",
+            label_smoothing=self.config.train.label_smoothing,
+        )  # (B, T)
+        losses, start = [], 0
+        for g in groups:
+            rows = slice(start, start + len(g[1]))
+            losses.append(token_loss[rows].sum() / (tgt_out[rows] != PAD).sum())
+            start += len(g[1])
+        return losses, memory, src_mask
+
+    def back_translate(self, rows: list[list[int]], to_langs: list[str]) -> list[list[int]]:
+        """Translates each row into its language in `to_langs`, with the current model in eval mode and without
+        gradients, as the paper prescribes."""
+        was_training = self.model.training
+        self.model.eval()
+        src, src_mask = source_batch(rows, self.device)
+        out = greedy_search(
+            self.model,
+            src,
+            src_mask,
+            torch.tensor([self.vocab.lang_ids[lang] for lang in to_langs], device=self.device),
+            temperature=self.config.train.bt_temperature,
+            generator=self.sample_generator,
+        )
+        self.model.train(was_training)
+        return [r if r else [self.vocab.blank] for r in out]  # an empty output still needs one source token
+
+    def _state_labels(self, mask: torch.Tensor, rows_per_language: list[int]) -> torch.Tensor:
+        """Language index of every real encoder state, for rows stacked language after language."""
+        row_language = torch.repeat_interleave(torch.arange(len(rows_per_language)), torch.tensor(rows_per_language))
+        return row_language.to(self.device)[:, None].expand_as(mask)[mask]
+
+    # --- the two halves of the adversarial step ---------------------------------------------------------
+    def discriminator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        rows = [r for lang in self.languages for r in self.noisy(batch[lang], self.config.noise)]
+        with torch.no_grad():
+            src, mask = source_batch(rows, self.device)
+            states = self.model.encode(src, mask)[mask]
+        logits = self.discriminator(states)
+        labels = self._state_labels(mask, [len(batch[lang]) for lang in self.languages])
+        loss = classifier_discriminator_loss(logits, labels, self.config.discriminator.smoothing)
+        accuracy = (logits.argmax(-1) == labels).float().mean().item()
+        return loss, {"d_loss": loss.item(), "d_accuracy": accuracy}
+
+    def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        weights = {"ae": self.lambda_ae(self.step), "bt": self.lambda_bt(self.step), "adv": self.lambda_adv(self.step)}
+        groups, names, group_weights = [], [], []
+        for lang in self.languages:  # denoising auto-encoding: C(x) -> x
+            x = batch[lang]
+            groups.append((self.noisy(x, self.config.noise), x, lang))
+            names.append(f"ae_{lang}")
+            group_weights.append(weights["ae"])
+        if weights["bt"] > 0:  # on-the-fly back-translation, both directions at once: x -> y, then C(y) -> x
+            first, second = self.languages
+            rows = batch[first] + batch[second]
+            translations = self.back_translate(rows, [second] * len(batch[first]) + [first] * len(batch[second]))
+            y_from_first, y_from_second = translations[: len(batch[first])], translations[len(batch[first]) :]
+            for lang, other, y in ((first, second, y_from_first), (second, first, y_from_second)):
+                groups.append((self.noisy(y, self.config.bt_noise), batch[lang], lang))
+                names.append(f"bt_{other}_{lang}")
+                group_weights.append(weights["bt"])
+
+        losses, memory, mask = self.sequence_losses(groups)
+        total = sum(w * loss for w, loss in zip(group_weights, losses))
+        metrics = {name: loss.item() for name, loss in zip(names, losses)}
+
+        if self.discriminator is not None and weights["adv"] > 0:  # fool the (frozen) discriminator
+            sizes = [len(batch[lang]) for lang in self.languages]
+            n_ae = sum(sizes)  # the denoising rows come first in the stacked batch
+            logits = self.discriminator(memory[:n_ae][mask[:n_ae]])
+            labels = self._state_labels(mask[:n_ae], sizes)
+            loss = classifier_fooling_loss(logits, labels, self.config.discriminator.fooling_target)
+            total = total + weights["adv"] * loss
+            metrics["adv"] = loss.item()
+
+        self.step += 1
+        metrics["loss"] = total.item()
+        return total, metrics

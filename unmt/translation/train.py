@@ -1,0 +1,239 @@
+"""The UNMT training run: data, vocabulary, model, the alternating trainer, evaluation and checkpoints."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from tqdm import tqdm
+
+from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonFiniteLossError
+from unmt.checkpoint import load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
+from unmt.config import Config, to_dict
+from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
+from unmt.data.toy import write_toy_corpus
+from unmt.data.vocab import Vocabulary
+from unmt.models.discriminators import LatentDiscriminator
+from unmt.models.transformer import Transformer, TransformerConfig
+from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
+from unmt.translation.model_io import run_info
+from unmt.translation.task import UNMTTask
+from unmt.translation.translator import Translator
+
+log = logging.getLogger("unmt")
+
+
+def inverse_sqrt_schedule(optimizer: torch.optim.Optimizer, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up to the base rate, then decay with 1/sqrt(step) (Vaswani et al. 2017)."""
+    warmup = max(1, warmup)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warmup, (warmup / (step + 1)) ** 0.5))
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class TrainingRun:
+    """Everything one `unmt train` needs, built once; `run()` trains until a step or time budget is spent."""
+
+    def __init__(self, config: Config, src: str, tgt: str, run_dir: Path, data_dir: Path | None, resume: bool = False):
+        self.config, self.src, self.tgt, self.run_dir = config, src, tgt, run_dir
+        self.languages = (src, tgt)
+        train = config.train
+        if train.threads > 0:
+            torch.set_num_threads(train.threads)
+        torch.manual_seed(train.seed)
+        self.device = pick_device(train.device)
+        run_dir.mkdir(parents=True, exist_ok=True)
+
+        if data_dir is None:  # the embedded toy corpus, generated into the run folder
+            data_dir = run_dir / "data"
+            if not (data_dir / f"train.{src}").is_file():
+                write_toy_corpus(data_dir, src, tgt, n_train=config.data.toy_sentences, seed=train.seed)
+        self.files = DataFiles(Path(data_dir), self.languages)
+        self.files.check()
+
+        spm_path = run_dir / "spm.model"
+        if resume and spm_path.is_file():
+            self.vocab = Vocabulary.load(spm_path, self.languages)
+        else:
+            log.info("learning a joint %s vocabulary of %d pieces", config.data.vocab_type, config.data.vocab_size)
+            self.vocab = Vocabulary.train(
+                {lang: _stream_lines(self.files.path("train", lang)) for lang in self.languages},
+                config.data.vocab_size,
+                config.data.vocab_type,
+            )
+            self.vocab.save(spm_path)
+
+        self.corpora = {
+            lang: MonolingualCorpus(load_text_dataset(self.files.path("train", lang)), self.vocab, config.data.max_len)
+            for lang in self.languages
+        }
+        self.streams = {
+            lang: BatchStream(self.corpora[lang], config.data.max_tokens, seed=train.seed * 10 + i)
+            for i, lang in enumerate(self.languages)
+        }
+        self.valid = self._valid_sentences()
+        self.test = (
+            {lang: read_lines(self.files.path("test", lang)) for lang in self.languages} if self.files.has("test") else None
+        )
+
+        self.model_config = TransformerConfig(vocab_size=len(self.vocab), **asdict(config.model))
+        self.model = Transformer(self.model_config).to(self.device)
+        d = config.discriminator
+        self.discriminator = LatentDiscriminator(config.model.d_model, d.hidden, d.layers, 2, d.dropout).to(self.device)
+        g_optimizer = torch.optim.Adam(self.model.parameters(), lr=train.lr, betas=(0.9, 0.98))
+        d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=d.lr, betas=(0.5, 0.999))
+        self.task = UNMTTask(self.model, self.discriminator, self.vocab, config, self.languages, self.device, train.seed)
+        self.trainer = AlternatingTrainer(
+            self.task,
+            d_optimizer,
+            g_optimizer,
+            AlternatingConfig(n_critic=1, g_grad_clip=train.grad_clip, d_grad_clip=train.grad_clip),
+            inverse_sqrt_schedule(g_optimizer, train.warmup_steps),
+        )
+        self.translator = Translator(self.model, self.vocab, self.device)
+        self.elapsed = 0.0  # training seconds over all sessions of this run, evaluation included
+        self.best_score = float("-inf")
+
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
+        info = run_info(self.vocab, self.model_config, src, tgt, str(data_dir))
+        (run_dir / "run.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
+        if resume:
+            self._restore()
+
+    def _valid_sentences(self) -> dict[str, list[str]]:
+        n = self.config.train.eval_sentences
+        if self.files.has("valid"):
+            return {lang: [s for s in read_lines(self.files.path("valid", lang)) if s.strip()][:n] for lang in self.languages}
+        log.warning("no valid.<lang> files: the round-trip criterion uses the first %d training lines", n)
+        return {lang: read_lines(self.files.path("train", lang), n) for lang in self.languages}
+
+    # --- checkpoints ------------------------------------------------------------------------------------
+    def _save(self, scores: dict) -> Path:
+        trainer_state = self.trainer.state_dict()
+        trainer_state["torch_rng"] = torch.get_rng_state()
+        trainer_state["sample_rng"] = self.task.sample_generator.get_state()
+        state = {
+            "step": self.trainer.step_count,
+            "elapsed_seconds": self.elapsed,
+            "best_score": self.best_score,
+            "scores": scores,
+            "streams": {lang: s.state_dict() for lang, s in self.streams.items()},
+            "noise_rng": self.task.rng.bit_generator.state,
+        }
+        weights = {"model": self.model.state_dict(), "discriminator": self.discriminator.state_dict()}
+        path = save_checkpoint(self.run_dir, self.trainer.step_count, weights, trainer_state, state)
+        set_pointer(self.run_dir, "latest", path)
+        return path
+
+    def _restore(self) -> None:
+        checkpoint = read_pointer(self.run_dir, "latest")
+        if checkpoint is None:
+            log.warning("nothing to resume in %s: starting from scratch", self.run_dir)
+            return
+        self.model.load_state_dict(load_weights(checkpoint / "model.safetensors"))
+        self.discriminator.load_state_dict(load_weights(checkpoint / "discriminator.safetensors"))
+        trainer_state = load_trainer_state(checkpoint / "trainer.pt")
+        self.trainer.load_state_dict(trainer_state)
+        torch.set_rng_state(trainer_state["torch_rng"])
+        self.task.sample_generator.set_state(trainer_state["sample_rng"])
+        state = load_json(checkpoint / "state.json")
+        self.task.step = state["step"]
+        self.elapsed, self.best_score = state["elapsed_seconds"], state["best_score"]
+        for lang, stream_state in state["streams"].items():
+            self.streams[lang].load_state_dict(stream_state)
+        self.task.rng.bit_generator.state = state["noise_rng"]
+        log.info("resumed %s at step %d (%.0f s trained)", checkpoint.name, state["step"], self.elapsed)
+
+    # --- evaluation ---------------------------------------------------------------------------------------
+    def evaluate(self) -> dict:
+        src, tgt = self.languages
+        scores = {
+            f"round_trip_{src}": round_trip_bleu(self.translator, self.valid[src], src, tgt),
+            f"round_trip_{tgt}": round_trip_bleu(self.translator, self.valid[tgt], tgt, src),
+        }
+        scores["round_trip"] = (scores[f"round_trip_{src}"] + scores[f"round_trip_{tgt}"]) / 2
+        if self.config.train.select_by == "valid_bleu":
+            if not self.files.has("valid"):
+                raise ValueError("train.select_by=valid_bleu needs parallel valid.<lang> files")
+            valid = {lang: read_lines(self.files.path("valid", lang)) for lang in self.languages}
+            pair = evaluate_pair(self.translator, valid[src], valid[tgt], src, tgt)
+            scores["valid_bleu"] = (pair[f"{src}-{tgt}"]["bleu"] + pair[f"{tgt}-{src}"]["bleu"]) / 2
+        if self.test is not None:  # reported for the curves only; never used to choose anything
+            pair = evaluate_pair(self.translator, self.test[src], self.test[tgt], src, tgt)
+            for direction, result in pair.items():
+                scores[f"test_bleu_{direction}"] = result["bleu"]
+                scores[f"test_chrf_{direction}"] = result["chrf"]
+        return scores
+
+    def _log(self, record: dict) -> None:
+        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+
+    # --- the loop -----------------------------------------------------------------------------------------
+    def run(self, max_steps: int | None = None, max_minutes: float | None = None) -> dict:
+        train = self.config.train
+        max_steps = max_steps or train.max_steps
+        budget = 60 * (max_minutes if max_minutes is not None else train.max_minutes)
+        self.model.train()
+        self.discriminator.train()
+        running: dict[str, list[float]] = {}
+        scores: dict = {}
+        started = time.monotonic() - self.elapsed
+        progress = tqdm(total=max_steps, initial=self.trainer.step_count, desc="train", unit="step", leave=False)
+        try:
+            while self.trainer.step_count < max_steps and not (budget and self.elapsed >= budget):
+                metrics = self.trainer.step(lambda: {lang: next(s) for lang, s in self.streams.items()})
+                self.elapsed = time.monotonic() - started
+                for key, value in metrics.items():
+                    running.setdefault(key, []).append(value)
+                step = self.trainer.step_count
+                progress.update(1)
+                if step % 10 == 0:
+                    means = {k: round(float(np.mean(v)), 4) for k, v in running.items()}
+                    progress.set_postfix(loss=means.get("loss"), d_acc=means.get("d_accuracy"))
+                    self._log({"step": step, "seconds": round(self.elapsed, 1), **means})
+                    running = {}
+                if step % train.eval_every == 0:
+                    scores = self._checkpoint(step)
+                    self.elapsed = time.monotonic() - started
+        except KeyboardInterrupt:
+            log.warning("interrupted: saving a checkpoint at step %d before exiting", self.trainer.step_count)
+            self._save(scores)
+            raise
+        except NonFiniteLossError:
+            log.error("stopping: the last good checkpoint in %s is kept", self.run_dir)
+            raise
+        finally:
+            progress.close()
+        if self.trainer.step_count % train.eval_every != 0 or not scores:
+            scores = self._checkpoint(self.trainer.step_count)
+        return {"step": self.trainer.step_count, "seconds": round(self.elapsed, 1), **scores}
+
+    def _checkpoint(self, step: int) -> dict:
+        scores = self.evaluate()
+        improved = scores[self.config.train.select_by] > self.best_score
+        if improved:
+            self.best_score = scores[self.config.train.select_by]
+        path = self._save(scores)
+        if improved:
+            set_pointer(self.run_dir, "best", path)
+        prune(self.run_dir)
+        record = {"step": step, "seconds": round(self.elapsed, 1), **{k: round(v, 2) for k, v in scores.items()}}
+        self._log({"eval": True, **record})
+        log.info("eval %s", " ".join(f"{k}={v}" for k, v in record.items()))
+        return scores
+
+
+def _stream_lines(path: Path):
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            yield line.rstrip("\r\n")

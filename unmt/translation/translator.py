@@ -1,0 +1,56 @@
+"""Raw text in, detokenised text out: batching sentences by length through greedy or beam search."""
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from unmt.data.vocab import Vocabulary
+from unmt.models.transformer import Transformer
+from unmt.translation.batching import source_batch
+from unmt.translation.search import beam_search
+
+log = logging.getLogger("unmt")
+
+
+class Translator:
+    def __init__(self, model: Transformer, vocab: Vocabulary, device: torch.device | str = "cpu", max_input_len: int = 200):
+        self.model, self.vocab, self.device = model, vocab, torch.device(device)
+        # Leave room in the position table for outputs somewhat longer than the input.
+        self.max_input_len = min(max_input_len, (model.config.max_positions - 10) * 2 // 3)
+
+    def translate_ids(self, rows: list[list[int]], tgt_lang: str, beam_size: int = 1, batch_size: int = 64) -> list[list[int]]:
+        """Translates subword-id sentences; sorts by length so each batch pads little, then restores order."""
+        was_training = self.model.training
+        self.model.eval()
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+        results: list[list[int]] = [[] for _ in rows]
+        lang_id = self.vocab.lang_ids[tgt_lang]
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            src, mask = source_batch([rows[i] for i in chunk], self.device)
+            with torch.no_grad():
+                outputs = beam_search(self.model, src, mask, lang_id, beam_size=beam_size)
+            for i, out in zip(chunk, outputs):
+                results[i] = out
+        self.model.train(was_training)
+        return results
+
+    def translate(self, lines: list[str], tgt_lang: str, beam_size: int = 1, batch_size: int = 64) -> list[str]:
+        """One output per input line; empty or whitespace-only lines come back empty, untranslated.
+
+        Lines longer than the model can take are truncated to their first `max_input_len` subwords, with a warning."""
+        outputs = [""] * len(lines)
+        todo, rows = [], []
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            ids = self.vocab.encode(line.strip())
+            if len(ids) > self.max_input_len:
+                log.warning("line %d has %d subwords; translating only its first %d", i + 1, len(ids), self.max_input_len)
+                ids = ids[: self.max_input_len]
+            todo.append(i)
+            rows.append(ids)
+        for i, ids in zip(todo, self.translate_ids(rows, tgt_lang, beam_size, batch_size)):
+            outputs[i] = self.vocab.decode(ids)
+        return outputs
