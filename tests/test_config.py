@@ -47,3 +47,11 @@ def test_shipped_configs_load():
     for path in sorted((Path(__file__).parents[1] / "configs").glob("*.yaml")):
         if not path.name.startswith("gan"):
             load_config(path)
+
+
+def test_toy_config_spells_out_the_defaults():
+    from pathlib import Path
+
+    from unmt.config import Config
+
+    assert load_config(Path(__file__).parents[1] / "configs" / "toy.yaml") == Config()

@@ -21,23 +21,27 @@ class ConfigError(ValueError):
     pass
 
 
+# The defaults are the demo: `unmt train --src en --tgt fr` on the embedded toy corpus, 10 minutes on a 2-core
+# CPU (configs/toy.yaml spells them out). Real corpora want a config of their own, e.g. configs/multi30k_en_fr.yaml.
+
+
 @dataclass
 class DataConfig:
-    vocab_size: int = 8000  # joint SentencePiece size (a small corpus may yield fewer pieces)
+    vocab_size: int = 1000  # joint SentencePiece size (a small corpus may yield fewer pieces)
     vocab_type: str = "bpe"  # bpe | unigram
-    max_len: int = 64  # training sentences longer than this many subwords are skipped
-    max_tokens: int = 2000  # padded source tokens per language per batch
+    max_len: int = 40  # training sentences longer than this many subwords are skipped
+    max_tokens: int = 500  # padded source tokens per language per batch
     toy_sentences: int = 20000  # monolingual sentences per language of the embedded toy corpus
 
 
 @dataclass
 class ModelConfig:
-    d_model: int = 256
+    d_model: int = 128
     n_heads: int = 4
-    encoder_layers: int = 3
-    decoder_layers: int = 3
-    ffn_dim: int = 1024
-    dropout: float = 0.1
+    encoder_layers: int = 2
+    decoder_layers: int = 2
+    ffn_dim: int = 512
+    dropout: float = 0.0
     activation: str = "relu"
 
 
@@ -54,18 +58,19 @@ class DiscriminatorConfig:
 @dataclass
 class TrainConfig:
     seed: int = 1
-    lr: float = 5e-4
-    warmup_steps: int = 200
+    lr: float = 1e-3
+    warmup_steps: int = 50
     max_steps: int = 100000
-    max_minutes: float = 0.0  # wall-clock budget including evaluation; 0 = none
-    eval_every: int = 200  # steps between evaluations and checkpoints
+    max_minutes: float = 10.0  # wall-clock budget including evaluation; 0 = none
+    eval_every: int = 100  # steps between evaluations and checkpoints
     eval_sentences: int = 200  # valid sentences per language for the round-trip criterion
     label_smoothing: float = 0.1
     grad_clip: float = 1.0
     lambda_ae: str = "1"  # weight of denoising; a number or a schedule `step:value,...`
-    lambda_bt: str = "0:0,300:1"  # weight of back-translation
+    lambda_bt: str = "0:0,100:0,200:1"  # weight of back-translation
     lambda_adv: str = "0.1"  # weight of the encoder's adversarial (fooling) term
     bt_temperature: float = 0.0  # 0 = greedy back-translation; > 0 samples at that temperature
+    word_by_word_steps: int = 0  # back-translate with an induced word-by-word lexicon for this many first steps
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     device: str = "auto"  # auto | cpu | cuda

@@ -5,10 +5,12 @@ real languages do: gendered determiners and adjective agreement, adjectives afte
 agreement, `ne ... pas` negation and `le chat de Marie` for `Marie's cat`. Names and numerals are identical
 strings in both languages: the shared anchors a joint subword vocabulary can exploit.
 
-Unsupervised alignment is only possible when words are distinguishable by their distribution, so nouns,
-verbs and adjectives have Zipf-like frequencies and verbs and adjectives select the noun classes they
-combine with (one eats food, reads text, drives vehicles). A uniform, unrestricted grammar would make all
-nouns interchangeable and the correct lexicon unidentifiable from monolingual text.
+Unsupervised alignment is only possible when words are distinguishable by their distribution, as they are in
+real text. So verbs and adjectives select the noun classes they combine with (one eats food, reads text,
+drives vehicles), and within those limits every word has its own fixed preferences, drawn once from a
+Dirichlet: which subjects and objects a verb prefers, which adjectives a noun takes, which places follow a
+preposition. A uniform grammar would make all nouns of a class interchangeable and the correct lexicon
+unidentifiable from monolingual text, by any method.
 
 The two monolingual sides come from different random streams and a pair may only feed one side; the
 parallel test set is drawn from a third stream and used for scoring only.
@@ -121,47 +123,60 @@ class ToyGrammar:
         self.rng = rng
         # Frequencies are a fixed property of the language, not of the stream: a fixed shuffle ranks words.
         ranking = random.Random(1234)
-        self.noun_weight = dict(zip(range(len(NOUNS)), _ranked(ranking, len(NOUNS))))
         self.verb_weight = _ranked(ranking, len(VERBS))
-        self.adj_weight = _ranked(ranking, len(ADJECTIVES))
         self.name_weight = _ranked(ranking, len(NAMES))
+        prefer = lambda: [ranking.gammavariate(0.5, 1.0) for _ in NOUNS]  # noqa: E731  (a Dirichlet draw)
+        self.subject_preference = {verb[0]: prefer() for verb in VERBS}
+        self.object_preference = {verb[0]: prefer() for verb in VERBS}
+        self.place_preference = {prep[0]: prefer() for prep in PREPOSITIONS}
+        self.adjective_preference = {noun[0]: [ranking.gammavariate(0.5, 1.0) for _ in ADJECTIVES] for noun in NOUNS}
+        # Names and numbers are not spread evenly either: Marie tends to read and paint, Paul owns bikes, apples
+        # come in threes. These correlations make anchors informative about the words around them.
+        draw = lambda n: [ranking.gammavariate(0.5, 1.0) for _ in range(n)]  # noqa: E731
+        self.name_for_verb = {verb[0]: [w * p for w, p in zip(self.name_weight, draw(len(NAMES)))] for verb in VERBS}
+        self.owner_for_noun = {noun[0]: [w * p for w, p in zip(self.name_weight, draw(len(NAMES)))] for noun in NOUNS}
+        self.number_for_noun = {noun[0]: draw(len(NUMBERS)) for noun in NOUNS}
 
     def _choose(self, items, weights):
         return self.rng.choices(items, weights=weights, k=1)[0]
 
-    def _noun(self, classes: set[str]) -> tuple:
+    def _noun(self, classes: set[str], preference: list[float]) -> tuple:
         indices = [i for i, noun in enumerate(NOUNS) if noun[5] in classes]
-        return NOUNS[self._choose(indices, [self.noun_weight[i] for i in indices])]
+        return NOUNS[self._choose(indices, [preference[i] for i in indices])]
 
-    def _adjective(self, noun_class: str):
-        fitting = [(a, w) for a, w in zip(ADJECTIVES, self.adj_weight) if noun_class in a[5]]
+    def _adjective(self, noun: tuple):
+        preference = self.adjective_preference[noun[0]]
+        fitting = [(a, w) for a, w in zip(ADJECTIVES, preference) if noun[5] in a[5]]
         return self._choose([a for a, _ in fitting], [w for _, w in fitting])
 
-    def noun_phrase(self, classes: set[str], allow_name: bool) -> NounPhrase:
+    def noun_phrase(
+        self, classes: set[str], preference: list[float], allow_name: bool, name_weight: list[float] | None = None
+    ) -> NounPhrase:
         rng = self.rng
         if allow_name and rng.random() < 0.3:
             if rng.random() < 0.15:
                 a, b = rng.sample(NAMES, 2)
                 return NounPhrase(f"{a} and {b}", f"{a} et {b}", True)
-            name = self._choose(NAMES, self.name_weight)
+            name = self._choose(NAMES, name_weight or self.name_weight)
             return NounPhrase(name, name, False)
-        en_sg, en_pl, fr_sg, fr_pl, gender, noun_class = self._noun(classes)
-        kind = rng.choices(["the", "a", "number", "possessive"], weights=[5, 3, 2, 1.5])[0]
+        noun = self._noun(classes, preference)
+        en_sg, en_pl, fr_sg, fr_pl, gender, noun_class = noun
+        kind = rng.choices(["the", "a", "number", "possessive"], weights=[5, 3, 2.5, 2.5])[0]
         plural = kind == "number" or (kind == "the" and rng.random() < 0.3)
         en_noun, fr_noun = (en_pl, fr_pl) if plural else (en_sg, fr_sg)
-        adjective = self._adjective(noun_class) if rng.random() < 0.5 else None
+        adjective = self._adjective(noun) if rng.random() < 0.5 else None
         if adjective:
             fr_adj = adjective[1 + (2 if plural else 0) + (1 if gender == "f" else 0)]
             en_noun, fr_noun = f"{adjective[0]} {en_noun}", f"{fr_noun} {fr_adj}"
         if kind == "number":
-            number = rng.choice(NUMBERS)
+            number = self._choose(NUMBERS, self.number_for_noun[en_sg])
             return NounPhrase(f"{number} {en_noun}", f"{number} {fr_noun}", True)
         if kind == "a":
             article = "an" if en_noun[0] in "aeiou" else "a"
             return NounPhrase(f"{article} {en_noun}", f"{'un' if gender == 'm' else 'une'} {fr_noun}", False)
         fr_det = "les" if plural else ("le" if gender == "m" else "la")
         if kind == "possessive":
-            owner = self._choose(NAMES, self.name_weight)
+            owner = self._choose(NAMES, self.owner_for_noun[en_sg])
             return NounPhrase(f"{owner}'s {en_noun}", f"{fr_det} {fr_noun} de {owner}", plural)
         return NounPhrase(f"the {en_noun}", f"{fr_det} {fr_noun}", plural)
 
@@ -169,8 +184,10 @@ class ToyGrammar:
         rng = self.rng
         verb = self.rng.choices(VERBS, weights=self.verb_weight)[0]
         en_3sg, en_pl, fr_3sg, fr_3pl, subject_classes, object_classes = verb
-        subject = self.noun_phrase(subject_classes, allow_name=True)
-        obj = self.noun_phrase(object_classes, allow_name="person" in object_classes)
+        subject = self.noun_phrase(
+            subject_classes, self.subject_preference[en_3sg], allow_name=True, name_weight=self.name_for_verb[en_3sg]
+        )
+        obj = self.noun_phrase(object_classes, self.object_preference[en_3sg], allow_name="person" in object_classes)
         en_verb, fr_verb = (en_pl, fr_3pl) if subject.plural else (en_3sg, fr_3sg)
         if rng.random() < 0.15:  # negation: does not see / ne voit pas
             fr_neg = "n'" + fr_verb if fr_verb[0] in "aeiouéè" else "ne " + fr_verb
@@ -180,7 +197,7 @@ class ToyGrammar:
         fr = [subject.fr, fr_verb, obj.fr]
         if rng.random() < 0.4:
             en_prep, fr_prep = rng.choice(PREPOSITIONS)
-            place = self.noun_phrase({"place"}, allow_name=False)
+            place = self.noun_phrase({"place"}, self.place_preference[en_prep], allow_name=False)
             en += [en_prep, place.en]
             fr += [fr_prep, place.fr]
         if rng.random() < 0.2:

@@ -9,6 +9,8 @@ The AlternatingTrainer of unmt.adversarial calls the two in turn.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -46,6 +48,8 @@ class UNMTTask:
         self.lambda_bt = PiecewiseLinear.parse(train.lambda_bt)
         self.lambda_adv = PiecewiseLinear.parse(train.lambda_adv)
         self.step = 0  # generator steps taken; drives the schedules
+        # language -> word-by-word translator into that language, used for the first back-translations
+        self.word_by_word: dict[str, Callable[[str], str]] | None = None
 
     # --- helpers ----------------------------------------------------------------------------------------
     def noisy(self, rows: list[list[int]], noise: NoiseConfig) -> list[list[int]]:
@@ -85,7 +89,13 @@ class UNMTTask:
 
     def back_translate(self, rows: list[list[int]], to_langs: list[str]) -> list[list[int]]:
         """Translates each row into its language in `to_langs`, with the current model in eval mode and without
-        gradients, as the paper prescribes."""
+        gradients, as the paper prescribes; during the first `word_by_word_steps`, with the induced lexicon
+        instead (Lample et al.'s first iteration), which gives the model a translation signal to start from."""
+        if self.word_by_word is not None and self.step < self.config.train.word_by_word_steps:
+            return [
+                self.vocab.encode(self.word_by_word[lang](self.vocab.decode(row))) or [self.vocab.blank]
+                for row, lang in zip(rows, to_langs)
+            ]
         was_training = self.model.training
         self.model.eval()
         src, src_mask = source_batch(rows, self.device)

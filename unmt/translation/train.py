@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import partial
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from unmt.config import Config, to_dict
 from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import Vocabulary
+from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
@@ -99,6 +101,8 @@ class TrainingRun:
             AlternatingConfig(n_critic=1, g_grad_clip=train.grad_clip, d_grad_clip=train.grad_clip),
             inverse_sqrt_schedule(g_optimizer, train.warmup_steps),
         )
+        if train.word_by_word_steps > 0:
+            self.task.word_by_word = self._word_by_word()
         self.translator = Translator(self.model, self.vocab, self.device)
         self.elapsed = 0.0  # training seconds over all sessions of this run, evaluation included
         self.best_score = float("-inf")
@@ -108,6 +112,21 @@ class TrainingRun:
         (run_dir / "run.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         if resume:
             self._restore()
+
+    def _word_by_word(self) -> dict:
+        """Induces (or reloads) the bilingual lexicon from the two training corpora: no parallel data."""
+        path = self.run_dir / "lexicon.json"
+        if path.is_file():
+            lexicon = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            log.info("inducing a bilingual lexicon from the monolingual corpora")
+            limit = 100_000
+            induced = induce_lexicon(
+                read_lines(self.files.path("train", self.src), limit), read_lines(self.files.path("train", self.tgt), limit)
+            )
+            lexicon = {self.tgt: induced.forward, self.src: induced.backward}  # keyed by the language translated into
+            path.write_text(json.dumps(lexicon, ensure_ascii=False, indent=0), encoding="utf-8")
+        return {lang: partial(translate_word_by_word, lexicon=lexicon[lang]) for lang in self.languages}
 
     def _valid_sentences(self) -> dict[str, list[str]]:
         n = self.config.train.eval_sentences

@@ -1,0 +1,57 @@
+"""Digit-image metrics read off a locally trained classifier (see unmt.gan.classifier).
+
+classes covered     classes that receive at least 10% of their fair share (N/10) of the generated samples'
+                    predicted labels; 10 means no class was dropped
+Frechet distance    between Gaussians fitted to classifier features of two image sets (FID's formula with our
+                    classifier's features instead of Inception's); it depends on the sample size, so a run
+                    also reports the floor: the distance between two disjoint real sets of the same sizes
+classifier score    exp(E_x KL(p(y|x) || p(y))), the Inception-score analogue: 10 at best, 1 at worst
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy import linalg
+
+COVERAGE_SHARE = 0.1
+
+
+def classes_covered(probs: torch.Tensor) -> tuple[int, list[int]]:
+    counts = torch.bincount(probs.argmax(-1), minlength=10)
+    threshold = COVERAGE_SHARE * len(probs) / 10
+    return int((counts >= threshold).sum()), counts.tolist()
+
+
+def classifier_score(probs: torch.Tensor, eps: float = 1e-12) -> float:
+    p = probs.double().clamp_min(eps)
+    marginal = p.mean(dim=0, keepdim=True)
+    return float((p * (p.log() - marginal.log())).sum(dim=1).mean().exp())
+
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    a, b = features_a.double().numpy(), features_b.double().numpy()
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    if not np.isfinite(root).all():  # singular product: nudge both covariances, as FID implementations do
+        offset = np.eye(len(cov_a)) * 1e-6
+        root = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    trace = np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root.real)
+    return float(((mu_a - mu_b) ** 2).sum() + trace)
+
+
+def digit_metrics(classifier, generated: torch.Tensor, reference: torch.Tensor, floor_set: torch.Tensor) -> dict:
+    """Metrics of `generated` against `reference`; `floor_set` is real and disjoint from the reference, ideally
+    as large as `generated`."""
+    probs, features = classifier.predict(generated)
+    _, reference_features = classifier.predict(reference)
+    floor_probs, floor_features = classifier.predict(floor_set)
+    covered, counts = classes_covered(probs)
+    return {
+        "classes_covered": covered,
+        "class_counts": counts,
+        "frechet": frechet_distance(features, reference_features),
+        "frechet_real_floor": frechet_distance(floor_features, reference_features),
+        "classifier_score": classifier_score(probs),
+        "classifier_score_real": classifier_score(floor_probs),
+    }

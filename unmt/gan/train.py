@@ -1,0 +1,115 @@
+"""The GAN training loop around AlternatingTrainer: logging, periodic evaluation and pictures, checkpoints.
+
+<out>/
+    config.json        the full resolved configuration (what `gan sample` / `gan evaluate` rebuild from)
+    metrics.jsonl      {"kind": "train", ...losses averaged since the last line} and {"kind": "eval", ...}
+    pictures/          samples at every evaluation, then interpolation, nearest neighbours, curves at the end
+    classifiers/       the metric classifiers of digit runs, trained once per run
+    step-NNNNNNN/      the latest checkpoint (see unmt.gan.checkpoints), named by the `latest` file
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+
+from unmt.config import ConfigError
+from unmt.gan import pictures
+from unmt.gan.build import build_nets, build_task, build_trainer
+from unmt.gan.checkpoints import latest_checkpoint, load_nets, load_trainer_state, save_gan_checkpoint
+from unmt.gan.config import GanConfig
+from unmt.gan.datasets import DomainPairData, ImageData, MixtureData, load_gan_data
+from unmt.gan.evaluate import evaluate_run, evaluating, generate
+
+log = logging.getLogger("unmt.gan")
+
+
+class GanRun:
+    def __init__(self, config: GanConfig, out: Path, resume: bool = False):
+        self.config, self.out = config, Path(out)
+        if not resume and (self.out / "latest").exists():
+            raise ConfigError(f"{self.out} already holds a GAN run: pass --resume to continue it or another --out")
+        self.out.mkdir(parents=True, exist_ok=True)
+        if config.train.threads:
+            torch.set_num_threads(config.train.threads)
+        torch.manual_seed(config.train.seed)
+        self.rng = torch.Generator().manual_seed(config.train.seed)
+        self.data = load_gan_data(config, self.rng)
+        self.nets = build_nets(config)
+        self.task = build_task(config, self.nets, self.rng)
+        self.trainer = build_trainer(config, self.nets, self.task)
+        self.seconds_before = 0.0
+        if resume:
+            checkpoint = latest_checkpoint(self.out)
+            load_nets(checkpoint, self.nets)
+            trainer_state, state = load_trainer_state(checkpoint)
+            self.trainer.load_state_dict(trainer_state)
+            self.seconds_before = state["seconds"]
+        (self.out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=1))
+
+    def log(self, record: dict) -> None:
+        with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    def evaluate(self, step: int, seconds: float) -> dict:
+        t = self.config.train
+        result = evaluate_run(self.nets, self.data, t.eval_samples, self.out / "classifiers", t.seed)
+        self.log({"kind": "eval", "step": step, "seconds": round(seconds, 2), **result})
+        self.draw_samples(self.out / "pictures" / f"samples-{step:07d}.png", f"step {step}")
+        log.info("step %d eval %s", step, {k: v for k, v in result.items() if not isinstance(v, list)})
+        return result
+
+    def draw_samples(self, path: Path, title: str) -> None:
+        rng = torch.Generator().manual_seed(0)  # the same latents at every step, so the pictures are comparable
+        with evaluating(self.nets):
+            if isinstance(self.data, MixtureData):
+                pictures.scatter_samples(generate(self.nets["generator"], 2500, rng), self.data.modes, path, title)
+            elif isinstance(self.data, ImageData):
+                pictures.image_grid(generate(self.nets["generator"], 64, rng), path, title)
+            else:
+                x, y = self.data.x_eval[0][:10], self.data.y_eval[0][:10]
+                g, f = self.nets["g"], self.nets["f"]
+                pictures.translation_rows(x, g(x), f(g(x)), path, f"{title} X->Y")
+                pictures.translation_rows(y, f(y), g(f(y)), path.with_name(path.stem + "-y2x.png"), f"{title} Y->X")
+
+    def final_pictures(self) -> None:
+        pictures.curves(self.out / "metrics.jsonl", self.out / "pictures" / "curves.png")
+        if "generator" not in self.nets:
+            return
+        rng = torch.Generator().manual_seed(1)
+        with evaluating(self.nets):
+            pictures.interpolation_strip(self.nets["generator"], self.out / "pictures" / "interpolation.png", rng)
+            if isinstance(self.data, ImageData):
+                samples = generate(self.nets["generator"], 32, rng)
+                pictures.nearest_neighbours(samples, self.data.images, self.out / "pictures" / "nearest.png")
+
+    def run(self, max_steps: int | None = None) -> dict:
+        t = self.config.train
+        last = min(t.steps, max_steps) if max_steps else t.steps
+        started = time.monotonic() - self.seconds_before
+        step = self.trainer.step_count
+        result = self.evaluate(step, 0.0) if step == 0 else {}
+        sums: dict[str, float] = defaultdict(float)
+        count = 0
+        while step < last:
+            for key, value in self.trainer.step(self.data.next_batch).items():
+                sums[key] += value
+            count, step = count + 1, step + 1
+            elapsed = time.monotonic() - started
+            out_of_time = t.max_minutes > 0 and elapsed >= 60 * t.max_minutes
+            if step % t.log_every == 0:
+                self.log({"kind": "train", "step": step, "seconds": round(elapsed, 2), **{k: v / count for k, v in sums.items()}})
+                sums, count = defaultdict(float), 0
+            if step % t.eval_every == 0 or step == last or out_of_time:
+                result = self.evaluate(step, elapsed)
+                save_gan_checkpoint(self.out, step, self.nets, self.trainer.state_dict(), {"step": step, "seconds": elapsed, "eval": result})
+            if out_of_time:
+                log.info("stopping at step %d: the %.1f-minute budget is spent", step, t.max_minutes)
+                break
+        self.final_pictures()
+        return {"steps": step, "seconds": round(time.monotonic() - started, 1), "final": result}

@@ -1,0 +1,75 @@
+"""Unsupervised bilingual lexicon induction, end to end, from two monolingual corpora.
+
+1. count-based word embeddings per language (embeddings.py);
+2. a first dictionary: mutual nearest neighbours of the anchor co-occurrence profiles (anchors.py);
+3. Procrustes refinement of the embedding mapping, iterated on mutual CSLS neighbours (align.py);
+4. the final translation of a word is the best sum of embedding-CSLS and profile-CSLS, both directions.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from unmt.lexicon.align import csls_scores, mutual_neighbours, procrustes
+from unmt.lexicon.anchors import anchor_profiles, shared_anchors
+from unmt.lexicon.embeddings import train_embeddings, words_of
+
+log = logging.getLogger("unmt")
+
+
+@dataclass
+class BilingualLexicon:
+    forward: dict[str, str]  # source word -> target word
+    backward: dict[str, str]  # target word -> source word
+    anchors: list[str]
+
+
+def induce_lexicon(
+    source_lines: list[str],
+    target_lines: list[str],
+    dim: int = 40,
+    refinements: int = 5,
+    max_words: int = 20000,
+    frequency_weight: float = 0.3,
+) -> BilingualLexicon:
+    """`frequency_weight` penalises pairs whose log relative frequencies differ: a translation is usually about as
+    frequent as its source word, which is what tells `the` from a rare adjective with a similar profile."""
+    source = train_embeddings(source_lines, dim=dim, max_words=max_words)
+    target = train_embeddings(target_lines, dim=dim, max_words=max_words)
+    source_counts = Counter(w for line in source_lines for w in words_of(line))
+    target_counts = Counter(w for line in target_lines for w in words_of(line))
+    anchors = shared_anchors(source_counts, target_counts)
+    if len(anchors) < 2:
+        raise ValueError("the corpora share fewer than 2 frequent identical strings: no anchors to induce a lexicon from")
+    log_frequency = lambda emb: np.log(emb.counts / emb.counts.sum())  # noqa: E731
+    frequency_gap = np.abs(log_frequency(source)[:, None] - log_frequency(target)[None, :])
+    profile_scores = csls_scores(
+        anchor_profiles(source_lines, source.words, anchors), anchor_profiles(target_lines, target.words, anchors)
+    ) - frequency_weight * frequency_gap
+    pairs = mutual_neighbours(profile_scores)
+    for _ in range(refinements):
+        src_ids, tgt_ids = zip(*pairs)
+        W = procrustes(source.vectors[list(src_ids)], target.vectors[list(tgt_ids)])
+        embedding_scores = csls_scores(source.vectors @ W.T, target.vectors)
+        pairs = mutual_neighbours(embedding_scores + profile_scores)
+    scores = embedding_scores + profile_scores
+    forward = {w: target.words[j] for w, j in zip(source.words, scores.argmax(1))}
+    backward = {w: source.words[i] for w, i in zip(target.words, scores.argmax(0))}
+    for anchor in anchors:  # identical strings translate to themselves
+        forward[anchor] = backward[anchor] = anchor
+    log.info("induced a lexicon of %d -> %d words from %d shared anchors", len(forward), len(backward), len(anchors))
+    return BilingualLexicon(forward, backward, anchors)
+
+
+def translate_word_by_word(line: str, lexicon: dict[str, str]) -> str:
+    """Each word replaced by its lexicon translation (unknown words kept); word order is left as it is."""
+    return " ".join(lexicon.get(w, w) for w in words_of(line))
+
+
+def precision_at_1(lexicon: dict[str, str], gold: dict[str, set[str]]) -> float:
+    """Share of gold source words whose induced translation is one of the gold translations."""
+    known = [w for w in gold if w in lexicon]
+    return float(np.mean([lexicon[w] in gold[w] for w in known])) if known else 0.0
