@@ -21,6 +21,8 @@ VARIANTS = {
     "no_adversarial": ["train.lambda_adv=0"],
     "no_backtranslation": ["train.lambda_bt=0"],
     "no_noise": ["noise.word_dropout=0", "noise.word_shuffle=0", "noise.word_blank=0"],
+    "no_word_by_word": ["train.word_by_word_steps=0"],
+    "no_output_restriction": ["train.restrict_output=false"],
 }
 
 

@@ -96,3 +96,18 @@ def test_padding_does_not_change_the_encoding():
     alone = model.encode(src[:1, :5], mask[:1, :5])
     padded = model.encode(src, mask)[:1, :5]
     assert torch.allclose(alone, padded, atol=1e-5)
+
+
+def test_output_restriction_keeps_each_row_in_its_language():
+    model = tiny_model()
+    src, mask = random_source(batch=2)
+    allowed = torch.zeros(2, 40, dtype=torch.bool)
+    allowed[0, 10:20] = True
+    allowed[1, 20:30] = True
+    allowed[:, EOS] = True
+    for outputs in (
+        greedy_search(model, src[:2], mask[:2], LANG, max_len=8, allowed=allowed),
+        beam_search(model, src[:2], mask[:2], LANG, beam_size=3, max_len=8, allowed=allowed),
+    ):
+        assert outputs[0] and all(10 <= t < 20 for t in outputs[0])
+        assert outputs[1] and all(20 <= t < 30 for t in outputs[1])

@@ -70,7 +70,8 @@ class TrainConfig:
     lambda_bt: str = "0:0,100:0,200:1"  # weight of back-translation
     lambda_adv: str = "0.1"  # weight of the encoder's adversarial (fooling) term
     bt_temperature: float = 0.0  # 0 = greedy back-translation; > 0 samples at that temperature
-    word_by_word_steps: int = 0  # back-translate with an induced word-by-word lexicon for this many first steps
+    restrict_output: bool = True  # a decoder writing language L may only emit subwords seen in L's corpus
+    word_by_word_steps: int = 300  # back-translate with an induced word-by-word lexicon for this many first steps
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     device: str = "auto"  # auto | cpu | cuda

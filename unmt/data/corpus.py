@@ -82,6 +82,14 @@ class MonolingualCorpus:
     def __len__(self) -> int:
         return len(self.keep)
 
+    def token_mask(self, vocab_size: int) -> np.ndarray:
+        """(V,) bool: which subwords occur in this corpus, i.e. what a decoder writing this language may emit."""
+        seen = np.zeros(vocab_size, dtype=bool)
+        for rows in self.dataset.iter(batch_size=5000):
+            for ids in rows["ids"]:
+                seen[ids] = True
+        return seen
+
 
 class BatchStream:
     """Endless, resumable stream of batches from one corpus.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy import linalg
 
 COVERAGE_SHARE = 0.1
 
@@ -28,15 +27,19 @@ def classifier_score(probs: torch.Tensor, eps: float = 1e-12) -> float:
     return float((p * (p.log() - marginal.log())).sum(dim=1).mean().exp())
 
 
+def _trace_sqrt_product(cov_a: np.ndarray, cov_b: np.ndarray) -> float:
+    """tr((A B)^(1/2)) as the sum of square roots of the eigenvalues of the symmetric A^(1/2) B A^(1/2): the same
+    eigenvalues as A B, but symmetric, so it is stable even when the covariances are singular."""
+    values, vectors = np.linalg.eigh(cov_a)
+    root_a = (vectors * np.sqrt(values.clip(min=0))) @ vectors.T
+    return float(np.sqrt(np.linalg.eigvalsh(root_a @ cov_b @ root_a).clip(min=0)).sum())
+
+
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     a, b = features_a.double().numpy(), features_b.double().numpy()
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    if not np.isfinite(root).all():  # singular product: nudge both covariances, as FID implementations do
-        offset = np.eye(len(cov_a)) * 1e-6
-        root = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
-    trace = np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root.real)
+    trace = np.trace(cov_a) + np.trace(cov_b) - 2 * _trace_sqrt_product(cov_a, cov_b)
     return float(((mu_a - mu_b) ** 2).sum() + trace)
 
 

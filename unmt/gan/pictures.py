@@ -16,13 +16,13 @@ import torch  # noqa: E402
 
 
 def _tile(images: torch.Tensor, columns: int) -> torch.Tensor:
-    """(N, 1, S, S) in [-1, 1] -> one (rows*S, columns*S) array in [0, 1], blank cells white."""
+    """(N, 1, S, S) in [-1, 1] -> one array in [0, 1], cells separated by a 1-pixel grey line."""
     n, _, size, _ = images.shape
-    rows = -(-n // columns)
-    canvas = torch.ones(rows * size, columns * size)
+    rows, cell = -(-n // columns), size + 1
+    canvas = torch.full((rows * cell + 1, columns * cell + 1), 0.5)
     for i, image in enumerate(images):
         r, c = divmod(i, columns)
-        canvas[r * size : (r + 1) * size, c * size : (c + 1) * size] = (image[0] + 1) / 2
+        canvas[1 + r * cell : 1 + r * cell + size, 1 + c * cell : 1 + c * cell + size] = (image[0] + 1) / 2
     return canvas.clamp(0, 1)
 
 
@@ -92,6 +92,7 @@ def curves(metrics_file: Path, path: Path) -> None:
     left.set_xlabel("step")
     left.legend(fontsize=7)
     numeric = sorted({k for r in evals for k, v in r.items() if isinstance(v, (int, float)) and k not in ("step", "seconds")})
+    numeric = [k for k in numeric if len({r.get(k) for r in evals}) > 1]  # constants (e.g. modes_total) say nothing
     for key in numeric:
         right.plot([r["step"] for r in evals if key in r], [r[key] for r in evals if key in r], marker="o", label=key)
     right.set_xlabel("step")

@@ -49,6 +49,8 @@ def induce_lexicon(
     profile_scores = csls_scores(
         anchor_profiles(source_lines, source.words, anchors), anchor_profiles(target_lines, target.words, anchors)
     ) - frequency_weight * frequency_gap
+    source_index, target_index = source.index(), target.index()
+    anchors = [a for a in anchors if a in source_index and a in target_index]
     pairs = mutual_neighbours(profile_scores)
     for _ in range(refinements):
         src_ids, tgt_ids = zip(*pairs)
@@ -56,6 +58,10 @@ def induce_lexicon(
         embedding_scores = csls_scores(source.vectors @ W.T, target.vectors)
         pairs = mutual_neighbours(embedding_scores + profile_scores)
     scores = embedding_scores + profile_scores
+    # Anchors translate to themselves, so no other word may translate to an anchor: without this, frequent
+    # function words drift onto frequent anchors such as '.' or numerals.
+    scores[:, [target_index[a] for a in anchors]] = -np.inf
+    scores[[source_index[a] for a in anchors], :] = -np.inf
     forward = {w: target.words[j] for w, j in zip(source.words, scores.argmax(1))}
     backward = {w: source.words[i] for w, i in zip(target.words, scores.argmax(0))}
     for anchor in anchors:  # identical strings translate to themselves

@@ -1,6 +1,7 @@
 """Rebuilding a trained translation model from its run folder."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,6 +15,22 @@ from unmt.translation.translator import Translator
 
 def run_info(vocab: Vocabulary, model_config: TransformerConfig, src: str, tgt: str, data: str) -> dict:
     return {"src": src, "tgt": tgt, "languages": [src, tgt], "model": asdict(model_config), "data": data}
+
+
+def save_output_masks(path: Path, masks: dict[str, torch.Tensor]) -> None:
+    path.write_text(json.dumps({lang: m.nonzero().squeeze(1).tolist() for lang, m in masks.items()}), encoding="utf-8")
+
+
+def load_output_masks(path: Path, vocab_size: int) -> dict[str, torch.Tensor]:
+    """The per-language output restriction of a run, or none if the run was trained without it."""
+    if not path.is_file():
+        return {}
+    masks = {}
+    for lang, ids in load_json(path).items():
+        mask = torch.zeros(vocab_size, dtype=torch.bool)
+        mask[ids] = True
+        masks[lang] = mask
+    return masks
 
 
 def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> tuple[Translator, dict]:
@@ -32,4 +49,5 @@ def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> 
     if model.embed.num_embeddings != len(vocab):
         raise CheckpointError(f"{run_dir / 'spm.model'} has {len(vocab)} pieces but the model expects {model.embed.num_embeddings}")
     model.to(device).eval()
-    return Translator(model, vocab, device), info
+    masks = load_output_masks(run_dir / "output_tokens.json", len(vocab))
+    return Translator(model, vocab, device, output_masks=masks), info

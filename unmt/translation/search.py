@@ -28,11 +28,13 @@ def greedy_search(
     max_len: int | None = None,
     temperature: float = 0.0,
     generator: torch.Generator | None = None,
+    allowed: torch.Tensor | None = None,
 ) -> list[list[int]]:
     """Argmax decoding, or sampling from softmax(logits / temperature) when temperature > 0.
 
     `lang_id` is one target-language tag for all rows or a (B,) tensor of tags, so that both directions of
-    back-translation can share one decoding loop.
+    back-translation can share one decoding loop. `allowed` (B, V) bool, if given, restricts each row's output
+    to its target language's own tokens.
 
     Rows that have finished are dropped from the batch as they finish, so the cost follows the sentences
     still being decoded rather than the longest one."""
@@ -45,6 +47,8 @@ def greedy_search(
     token = torch.as_tensor(lang_id, dtype=torch.long, device=src.device).expand(B).reshape(B, 1)
     for step in range(max_len):
         logits = model.decode_step(token, memory, src_pad_mask, cache, step)
+        if allowed is not None:
+            logits = logits.masked_fill(~allowed, float("-inf"))
         if temperature > 0:
             probs = torch.softmax(logits.float() / temperature, dim=-1)
             next_token = torch.multinomial(probs, 1, generator=generator).squeeze(1)
@@ -58,6 +62,7 @@ def greedy_search(
             keep = running.nonzero().squeeze(1)
             alive, next_token = alive[keep.cpu()], next_token[keep]
             memory, src_pad_mask = memory[keep], src_pad_mask[keep]
+            allowed = allowed[keep] if allowed is not None else None
             cache = Transformer.reorder_cache(cache, keep)
         token = next_token[:, None]
     return _strip(output)
@@ -72,14 +77,16 @@ def beam_search(
     beam_size: int = 5,
     max_len: int | None = None,
     length_penalty: float = 1.0,
+    allowed: torch.Tensor | None = None,
 ) -> list[list[int]]:
     """Batched beam search; a finished hypothesis scores log p / length ** length_penalty."""
     if beam_size == 1:
-        return greedy_search(model, src, src_pad_mask, lang_id, max_len)
+        return greedy_search(model, src, src_pad_mask, lang_id, max_len, allowed=allowed)
     max_len = max_len or max_output_length(src_pad_mask)
     B, K, device = src.shape[0], beam_size, src.device
     memory = model.encode(src, src_pad_mask).repeat_interleave(K, dim=0)  # (B*K, S, C)
     src_pad_mask = src_pad_mask.repeat_interleave(K, dim=0)
+    allowed = allowed.repeat_interleave(K, dim=0) if allowed is not None else None
     cache = model.new_cache()
     scores = torch.full((B, K), float("-inf"), device=device)
     scores[:, 0] = 0.0  # all beams start identical: keep one so the first step does not pick K copies
@@ -87,6 +94,8 @@ def beam_search(
     finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(B)]
     for step in range(max_len):
         logits = model.decode_step(tokens[:, -1:], memory, src_pad_mask, cache, step)
+        if allowed is not None:
+            logits = logits.masked_fill(~allowed, float("-inf"))
         log_probs = torch.log_softmax(logits.float(), dim=-1)  # (B*K, V)
         V = log_probs.shape[-1]
         candidates = (scores.view(-1, 1) + log_probs).view(B, K * V)

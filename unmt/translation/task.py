@@ -50,6 +50,7 @@ class UNMTTask:
         self.step = 0  # generator steps taken; drives the schedules
         # language -> word-by-word translator into that language, used for the first back-translations
         self.word_by_word: dict[str, Callable[[str], str]] | None = None
+        self.output_masks: dict[str, torch.Tensor] = {}  # language -> (V,) bool of subwords it may emit
 
     # --- helpers ----------------------------------------------------------------------------------------
     def noisy(self, rows: list[list[int]], noise: NoiseConfig) -> list[list[int]]:
@@ -99,6 +100,7 @@ class UNMTTask:
         was_training = self.model.training
         self.model.eval()
         src, src_mask = source_batch(rows, self.device)
+        allowed = torch.stack([self.output_masks[lang] for lang in to_langs]) if self.output_masks else None
         out = greedy_search(
             self.model,
             src,
@@ -106,6 +108,7 @@ class UNMTTask:
             torch.tensor([self.vocab.lang_ids[lang] for lang in to_langs], device=self.device),
             temperature=self.config.train.bt_temperature,
             generator=self.sample_generator,
+            allowed=allowed,
         )
         self.model.train(was_training)
         return [r if r else [self.vocab.blank] for r in out]  # an empty output still needs one source token

@@ -18,12 +18,12 @@ from unmt.checkpoint import load_json, load_trainer_state, load_weights, prune, 
 from unmt.config import Config, to_dict
 from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
 from unmt.data.toy import write_toy_corpus
-from unmt.data.vocab import Vocabulary
+from unmt.data.vocab import EOS, Vocabulary
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
-from unmt.translation.model_io import run_info
+from unmt.translation.model_io import run_info, save_output_masks
 from unmt.translation.task import UNMTTask
 from unmt.translation.translator import Translator
 
@@ -103,7 +103,9 @@ class TrainingRun:
         )
         if train.word_by_word_steps > 0:
             self.task.word_by_word = self._word_by_word()
-        self.translator = Translator(self.model, self.vocab, self.device)
+        output_masks = self._output_masks() if train.restrict_output else {}
+        self.task.output_masks = {lang: m.to(self.device) for lang, m in output_masks.items()}
+        self.translator = Translator(self.model, self.vocab, self.device, output_masks=output_masks)
         self.elapsed = 0.0  # training seconds over all sessions of this run, evaluation included
         self.best_score = float("-inf")
 
@@ -112,6 +114,16 @@ class TrainingRun:
         (run_dir / "run.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         if resume:
             self._restore()
+
+    def _output_masks(self) -> dict[str, torch.Tensor]:
+        """Per language, the subwords its training corpus uses (plus EOS); saved for `unmt translate`."""
+        masks = {}
+        for lang, corpus in self.corpora.items():
+            mask = corpus.token_mask(len(self.vocab))
+            mask[EOS] = True
+            masks[lang] = torch.from_numpy(mask)
+        save_output_masks(self.run_dir / "output_tokens.json", masks)
+        return masks
 
     def _word_by_word(self) -> dict:
         """Induces (or reloads) the bilingual lexicon from the two training corpora: no parallel data."""
@@ -207,7 +219,7 @@ class TrainingRun:
         running: dict[str, list[float]] = {}
         scores: dict = {}
         started = time.monotonic() - self.elapsed
-        progress = tqdm(total=max_steps, initial=self.trainer.step_count, desc="train", unit="step", leave=False)
+        progress = tqdm(total=max_steps, initial=self.trainer.step_count, desc="train", unit="step", leave=False, disable=None)
         try:
             while self.trainer.step_count < max_steps and not (budget and self.elapsed >= budget):
                 metrics = self.trainer.step(lambda: {lang: next(s) for lang, s in self.streams.items()})

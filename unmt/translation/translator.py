@@ -14,8 +14,17 @@ log = logging.getLogger("unmt")
 
 
 class Translator:
-    def __init__(self, model: Transformer, vocab: Vocabulary, device: torch.device | str = "cpu", max_input_len: int = 200):
+    def __init__(
+        self,
+        model: Transformer,
+        vocab: Vocabulary,
+        device: torch.device | str = "cpu",
+        max_input_len: int = 200,
+        output_masks: dict[str, torch.Tensor] | None = None,
+    ):
+        """`output_masks`: language -> (V,) bool of the subwords a translation into that language may use."""
         self.model, self.vocab, self.device = model, vocab, torch.device(device)
+        self.output_masks = {lang: m.to(self.device) for lang, m in (output_masks or {}).items()}
         # Leave room in the position table for outputs somewhat longer than the input.
         self.max_input_len = min(max_input_len, (model.config.max_positions - 10) * 2 // 3)
 
@@ -29,8 +38,10 @@ class Translator:
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             src, mask = source_batch([rows[i] for i in chunk], self.device)
+            allowed = self.output_masks.get(tgt_lang)
+            allowed = allowed.expand(len(chunk), -1) if allowed is not None else None
             with torch.no_grad():
-                outputs = beam_search(self.model, src, mask, lang_id, beam_size=beam_size)
+                outputs = beam_search(self.model, src, mask, lang_id, beam_size=beam_size, allowed=allowed)
             for i, out in zip(chunk, outputs):
                 results[i] = out
         self.model.train(was_training)
