@@ -6,7 +6,7 @@ from unmt.config import Config, ConfigError, load_config
 def test_defaults_and_overrides(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("model:\n  d_model: 64\n  n_heads: 2\ntrain:\n  lambda_adv: 0.5\n")
-    config = load_config(path, ["train.lr=0.001", "noise.word_shuffle=2", 'train.lambda_bt="0:0,100:1"'])
+    config = load_config(path, ["train.lr=1e-3", "noise.word_shuffle=2", 'train.lambda_bt="0:0,100:1"'])
     assert config.model.d_model == 64 and config.model.n_heads == 2
     assert config.train.lr == 0.001 and config.noise.word_shuffle == 2
     assert config.train.lambda_adv == "0.5" and config.train.lambda_bt == "0:0,100:1"

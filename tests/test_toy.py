@@ -1,4 +1,4 @@
-from unmt.data.toy import NAMES, generate_toy_corpus
+from unmt.data.toy import ADJECTIVES, NAMES, NOUNS, generate_toy_corpus
 
 
 def test_monolingual_sides_share_no_pair_and_test_is_held_out():
@@ -15,7 +15,10 @@ def test_monolingual_sides_share_no_pair_and_test_is_held_out():
 def test_grammar_has_french_word_order_and_agreement():
     corpus = generate_toy_corpus(n_train=10, n_valid=1, n_test=2000, seed=1)
     pairs = list(zip(corpus.test_en, corpus.test_fr))
-    assert any("red car" in en and "voiture rouge" in fr for en, fr in pairs)  # adjective after the noun
+    after_noun = [
+        (f" {adj[0]} {noun[0]} ", f" {noun[2]} {adj[2 if noun[4] == 'f' else 1]} ") for adj in ADJECTIVES for noun in NOUNS
+    ]
+    assert any(e in f" {en} " and f in f" {fr} " for en, fr in pairs for e, f in after_noun)  # adjective after the noun
     assert any(" cats " in en and " chats " in fr for en, fr in pairs)
     assert all(not ("the cats" in en and "le chats" in fr) for en, fr in pairs)  # determiner agreement
     assert any("do not" in en and "pas" in fr for en, fr in pairs)

@@ -12,6 +12,7 @@ from unmt.adversarial.trainer import NonFiniteLossError
 from unmt.checkpoint import CheckpointError, find_run
 from unmt.config import ConfigError, load_config
 from unmt.data.corpus import DataError
+from unmt.gan.cli import add_gan_parser, run_gan
 
 log = logging.getLogger("unmt")
 USER_ERRORS = (ConfigError, DataError, CheckpointError, NonFiniteLossError, FileNotFoundError, ValueError)
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="test", help="file prefix of the parallel set (default: test)")
     evaluate.add_argument("--beam", type=int, default=1)
     evaluate.add_argument("--json", type=Path, help="also write the scores to this JSON file")
+    add_gan_parser(commands)
     return parser
 
 
@@ -125,7 +127,7 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate}
+COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate, "gan": run_gan}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -113,6 +113,11 @@ def _coerce(kind, value, key):
         return from_dict(kind, value or {}, key)
     if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if kind is float and isinstance(value, str):  # YAML 1.1 reads 5e-4 (no dot) as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)  # schedules like `lambda_adv: 0.1` are written as numbers in YAML
     if isinstance(kind, type) and isinstance(value, kind) and not (kind is int and isinstance(value, bool)):

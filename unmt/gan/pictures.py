@@ -34,13 +34,14 @@ def _save(figure, path: Path) -> None:
 
 def image_grid(images: torch.Tensor, path: Path, title: str = "", columns: int = 8) -> None:
     figure, axis = plt.subplots(figsize=(columns, -(-len(images) // columns)))
-    axis.imshow(_tile(images.detach().cpu(), columns), cmap="gray", vmin=0, vmax=1)
+    axis.imshow(_tile(images.detach().cpu(), columns).numpy(), cmap="gray", vmin=0, vmax=1)
     axis.set_axis_off()
     axis.set_title(title)
     _save(figure, path)
 
 
 def scatter_samples(samples: torch.Tensor, modes: torch.Tensor, path: Path, title: str = "") -> None:
+    samples, modes = samples.detach().cpu().numpy(), modes.numpy()
     figure, axis = plt.subplots(figsize=(5, 5))
     axis.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.4, label="generated")
     axis.scatter(modes[:, 0], modes[:, 1], s=40, marker="x", color="red", label="modes")
@@ -60,7 +61,7 @@ def interpolation_strip(generator, path: Path, rng: torch.Generator, rows: int =
         outputs = generator(latents)
     if outputs.dim() == 2:  # 2-D data: draw each interpolation as a path through the plane
         figure, axis = plt.subplots(figsize=(5, 5))
-        for row in outputs.reshape(rows, steps, 2):
+        for row in outputs.reshape(rows, steps, 2).numpy():
             axis.plot(row[:, 0], row[:, 1], marker="o", markersize=3)
         axis.set_aspect("equal")
         axis.set_title("latent interpolation paths")
@@ -90,12 +91,14 @@ def curves(metrics_file: Path, path: Path) -> None:
     for key in sorted({k for r in train for k in r if k not in ("kind", "step", "seconds")}):
         left.plot([r["step"] for r in train if key in r], [r[key] for r in train if key in r], label=key)
     left.set_xlabel("step")
-    left.legend(fontsize=7)
+    if left.lines:
+        left.legend(fontsize=7)
     numeric = sorted({k for r in evals for k, v in r.items() if isinstance(v, (int, float)) and k not in ("step", "seconds")})
     numeric = [k for k in numeric if len({r.get(k) for r in evals}) > 1]  # constants (e.g. modes_total) say nothing
     for key in numeric:
         right.plot([r["step"] for r in evals if key in r], [r[key] for r in evals if key in r], marker="o", label=key)
     right.set_xlabel("step")
     right.set_yscale("symlog")
-    right.legend(fontsize=7)
+    if right.lines:
+        right.legend(fontsize=7)
     _save(figure, path)

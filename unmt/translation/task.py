@@ -2,7 +2,8 @@
 
 discriminator_loss: encode a noisy batch of each language without gradients; D predicts the language.
 generator_loss:     for each language, denoise C(x) -> x;
-                    for each direction, back-translate x -> y with the current model (eval mode, no gradient),
+                    for each direction, back-translate x -> y with the current model (eval mode, no gradient;
+                    during the first steps optionally word by word with an induced lexicon),
                     then learn to recover x from C(y);
                     plus the adversarial term: the encoder states of the denoising inputs must fool D.
 The AlternatingTrainer of unmt.adversarial calls the two in turn.
@@ -64,8 +65,8 @@ class UNMTTask:
     def sequence_losses(self, groups: list[tuple[list, list, str]]) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
         """Teacher-forced cross-entropy for several (src_rows, tgt_rows, tgt_lang) groups in ONE forward pass.
 
-        On a CPU the step is bound by per-operation overhead, so one pass over the concatenated groups is
-        several times faster than one pass per group. Returns each group's mean token loss, and the encoder
+        Denoising and back-translation groups of both languages share one encoder and decoder pass: fewer,
+        larger operations, which is what a small model on a CPU needs. Returns each group's mean token loss, and the encoder
         memory (B, S, C) with its pad mask for all rows in group order."""
         src_rows = [r for g in groups for r in g[0]]
         tgt_rows = [r for g in groups for r in g[1]]
