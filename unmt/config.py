@@ -141,7 +141,8 @@ def apply_override(values: dict, assignment: str) -> None:
     node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else ""
 
 
-def load_config(path: Path | None = None, overrides: list[str] = ()) -> Config:
+def read_values(path: Path | None, overrides: list[str]) -> dict:
+    """The nested dict of a YAML file (or nothing) with `--set` overrides applied; not yet typed."""
     values: dict = {}
     if path is not None:
         try:
@@ -152,7 +153,11 @@ def load_config(path: Path | None = None, overrides: list[str] = ()) -> Config:
             raise ConfigError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
     for assignment in overrides:
         apply_override(values, assignment)
-    config = from_dict(Config, values)
+    return values
+
+
+def load_config(path: Path | None = None, overrides: list[str] = ()) -> Config:
+    config = from_dict(Config, read_values(path, overrides))
     validate(config)
     return config
 

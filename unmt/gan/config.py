@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from unmt.config import ConfigError, apply_override, from_dict
+from unmt.config import ConfigError, from_dict, read_values
 
 MIXTURES = ("ring", "grid")
 IMAGES = ("digits8", "mnist", "usps")
@@ -80,17 +78,7 @@ class GanConfig:
 
 
 def load_gan_config(path: Path | None = None, overrides: list[str] = ()) -> GanConfig:
-    values: dict = {}
-    if path is not None:
-        try:
-            values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except yaml.YAMLError as error:
-            raise ConfigError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    for assignment in overrides:
-        apply_override(values, assignment)
-    config = from_dict(GanConfig, values)
+    config = from_dict(GanConfig, read_values(path, overrides))
     validate_gan_config(config)
     return config
 
