@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from unmt.adversarial.trainer import NonFiniteLossError
-from unmt.checkpoint import CheckpointError, find_run
+from unmt.checkpoint import CheckpointError, find_run, load_json
 from unmt.config import ConfigError, load_config
 from unmt.data.corpus import DataError
 from unmt.gan.cli import add_gan_parser, run_gan
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--run", help="run name (default: <src>-<tgt>-<timestamp>)")
     train.add_argument("--resume", action="store_true", help="continue the run named by --run (default: latest)")
     train.add_argument("--max-steps", type=int, help="stop after this many steps")
-    train.add_argument("--max-minutes", type=float, help="stop after this much wall-clock time")
+    train.add_argument("--max-minutes", type=float, help="stop once the run has trained this long (all sessions)")
 
     translate = commands.add_parser("translate", help="translate stdin to stdout, one line out per line in")
     translate.add_argument("--checkpoint", help="run name or folder (default: the most recent run)")
@@ -63,7 +63,7 @@ def cmd_train(args) -> int:
     else:
         run_dir = args.checkpoints_dir / (args.run or f"{args.src}-{args.tgt}-{time.strftime('%Y%m%d-%H%M%S')}")
     if args.resume:
-        info = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else None
+        info = load_json(run_dir / "run.json") if (run_dir / "run.json").is_file() else None
         if info and info["languages"] != [args.src, args.tgt]:
             raise ConfigError(f"run {run_dir} translates {info['src']}-{info['tgt']}, not {args.src}-{args.tgt}")
     elif (run_dir / "latest").exists():

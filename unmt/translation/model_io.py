@@ -13,7 +13,7 @@ from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.translation.translator import Translator
 
 
-def run_info(vocab: Vocabulary, model_config: TransformerConfig, src: str, tgt: str, data: str) -> dict:
+def run_info(model_config: TransformerConfig, src: str, tgt: str, data: str) -> dict:
     return {"src": src, "tgt": tgt, "languages": [src, tgt], "model": asdict(model_config), "data": data}
 
 

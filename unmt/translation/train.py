@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from functools import partial
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonFiniteLossError
 from unmt.checkpoint import load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
-from unmt.config import Config, to_dict
+from unmt.config import Config, ConfigError, to_dict
 from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import EOS, Vocabulary
@@ -61,6 +61,8 @@ class TrainingRun:
                 write_toy_corpus(data_dir, src, tgt, n_train=config.data.toy_sentences, seed=train.seed)
         self.files = DataFiles(Path(data_dir), self.languages)
         self.files.check()
+        if train.select_by == "valid_bleu" and not self.files.has("valid"):
+            raise ConfigError("train.select_by=valid_bleu needs parallel valid.<lang> files in the data directory")
 
         spm_path = run_dir / "spm.model"
         if resume and spm_path.is_file():
@@ -110,7 +112,7 @@ class TrainingRun:
         self.best_score = float("-inf")
 
         (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
-        info = run_info(self.vocab, self.model_config, src, tgt, str(data_dir))
+        info = run_info(self.model_config, src, tgt, str(data_dir))
         (run_dir / "run.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         if resume:
             self._restore()
@@ -193,8 +195,6 @@ class TrainingRun:
         }
         scores["round_trip"] = (scores[f"round_trip_{src}"] + scores[f"round_trip_{tgt}"]) / 2
         if self.config.train.select_by == "valid_bleu":
-            if not self.files.has("valid"):
-                raise ValueError("train.select_by=valid_bleu needs parallel valid.<lang> files")
             valid = {lang: read_lines(self.files.path("valid", lang)) for lang in self.languages}
             pair = evaluate_pair(self.translator, valid[src], valid[tgt], src, tgt)
             scores["valid_bleu"] = (pair[f"{src}-{tgt}"]["bleu"] + pair[f"{tgt}-{src}"]["bleu"]) / 2
