@@ -44,14 +44,14 @@ def induce_lexicon(
     anchors = shared_anchors(source_counts, target_counts)
     if len(anchors) < 2:
         raise ValueError("the corpora share fewer than 2 frequent identical strings: no anchors to induce a lexicon from")
-    log_frequency = lambda emb: np.log(emb.counts / emb.counts.sum())  # noqa: E731
-    frequency_gap = np.abs(log_frequency(source)[:, None] - log_frequency(target)[None, :])
+    frequency_gap = np.abs(_log_frequency(source)[:, None] - _log_frequency(target)[None, :])
     profile_scores = csls_scores(
         anchor_profiles(source_lines, source.words, anchors), anchor_profiles(target_lines, target.words, anchors)
     ) - frequency_weight * frequency_gap
     source_index, target_index = source.index(), target.index()
     anchors = [a for a in anchors if a in source_index and a in target_index]
     pairs = mutual_neighbours(profile_scores)
+    embedding_scores = np.zeros_like(profile_scores)  # stays zero if no refinement is asked for
     for _ in range(refinements):
         src_ids, tgt_ids = zip(*pairs)
         W = procrustes(source.vectors[list(src_ids)], target.vectors[list(tgt_ids)])
@@ -68,6 +68,10 @@ def induce_lexicon(
         forward[anchor] = backward[anchor] = anchor
     log.info("induced a lexicon of %d -> %d words from %d shared anchors", len(forward), len(backward), len(anchors))
     return BilingualLexicon(forward, backward, anchors)
+
+
+def _log_frequency(embeddings) -> np.ndarray:
+    return np.log(embeddings.counts / embeddings.counts.sum())
 
 
 def translate_word_by_word(line: str, lexicon: dict[str, str]) -> str:
