@@ -8,14 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from unmt.adversarial.trainer import NonFiniteLossError
-from unmt.checkpoint import CheckpointError, find_run, load_json
+from unmt.checkpoint import find_run, load_json
 from unmt.config import ConfigError, load_config
 from unmt.data.corpus import DataError
+from unmt.errors import USER_ERRORS
 from unmt.gan.cli import add_gan_parser, run_gan
 
 log = logging.getLogger("unmt")
-USER_ERRORS = (ConfigError, DataError, CheckpointError, NonFiniteLossError, FileNotFoundError, ValueError)
 
 
 def build_parser() -> argparse.ArgumentParser:

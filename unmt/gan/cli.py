@@ -11,12 +11,9 @@ from pathlib import Path
 
 import torch
 
-from unmt.adversarial.trainer import NonFiniteLossError
-from unmt.checkpoint import CheckpointError, load_json
+from unmt.checkpoint import load_json
 from unmt.config import ConfigError, from_dict
-from unmt.data.corpus import DataError
-
-USER_ERRORS = (ConfigError, DataError, CheckpointError, NonFiniteLossError, FileNotFoundError, ValueError)
+from unmt.errors import USER_ERRORS
 
 
 def add_gan_parser(subparsers) -> argparse.ArgumentParser:

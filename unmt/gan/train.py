@@ -23,7 +23,7 @@ from unmt.gan import pictures
 from unmt.gan.build import build_nets, build_task, build_trainer
 from unmt.gan.checkpoints import latest_checkpoint, load_nets, load_trainer_state, save_gan_checkpoint
 from unmt.gan.config import GanConfig
-from unmt.gan.datasets import DomainPairData, ImageData, MixtureData, load_gan_data
+from unmt.gan.datasets import ImageData, MixtureData, load_gan_data
 from unmt.gan.evaluate import evaluate_run, evaluating, generate
 
 log = logging.getLogger("unmt.gan")
