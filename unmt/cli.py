@@ -13,6 +13,7 @@ from unmt.config import ConfigError, load_config
 from unmt.data.corpus import DataError
 from unmt.errors import USER_ERRORS
 from unmt.gan.cli import add_gan_parser, run_gan
+from unmt.lexicon.cli import add_lexicon_parsers, cmd_align, cmd_embed
 
 log = logging.getLogger("unmt")
 
@@ -40,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--tgt", help="target language (default: the run's target)")
     translate.add_argument("--beam", type=int, default=1, help="beam size (1 = greedy)")
     translate.add_argument("--batch-size", type=int, default=64, help="sentences per batch")
+    translate.add_argument(
+        "--word-by-word", action="store_true", help="translate each word with a bilingual lexicon instead of the model"
+    )
+    translate.add_argument("--lexicon", type=Path, help="lexicon.json for --word-by-word (default: the run's)")
 
     evaluate = commands.add_parser("evaluate", help="BLEU and chrF of a run on a parallel set, both directions")
     evaluate.add_argument("--checkpoint", help="run name or folder (default: the most recent run)")
@@ -47,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="test", help="file prefix of the parallel set (default: test)")
     evaluate.add_argument("--beam", type=int, default=1)
     evaluate.add_argument("--json", type=Path, help="also write the scores to this JSON file")
+    add_lexicon_parsers(commands)
     add_gan_parser(commands)
     return parser
 
@@ -85,21 +91,51 @@ def _load(args):
 def cmd_translate(args) -> int:
     from unmt.translation.streaming import translate_stream
 
-    run_dir, translator, info = _load(args)
-    src, tgt = args.src or info["src"], args.tgt or info["tgt"]
-    if args.src and not args.tgt:
-        tgt = next(lang for lang in info["languages"] if lang != src) if src in info["languages"] else tgt
-    for lang in (src, tgt):
-        if lang not in info["languages"]:
-            raise ConfigError(f"run {run_dir.name} translates between {' and '.join(info['languages'])}, not '{lang}'")
-    if src == tgt:
-        raise ConfigError(f"--src and --tgt are both '{src}'")
     if args.beam < 1 or args.batch_size < 1:
         raise ConfigError("--beam and --batch-size must be at least 1")
-    log.info("translating %s -> %s with %s", src, tgt, run_dir)
+    if args.lexicon and not args.word_by_word:
+        raise ConfigError("--lexicon is only used with --word-by-word")
+    if args.word_by_word and args.lexicon:
+        translator, src, tgt = _word_by_word_translator(args)
+    else:
+        run_dir, translator, info = _load(args)
+        src, tgt = _directions(args, info["languages"], info["src"], info["tgt"], f"run {run_dir.name}")
+        if args.word_by_word:
+            args.lexicon = run_dir / "lexicon.json"
+            if not args.lexicon.is_file():
+                raise ConfigError(f"run {run_dir.name} has no lexicon.json (word_by_word_steps was 0): pass --lexicon")
+            translator, src, tgt = _word_by_word_translator(args, default=(src, tgt))
+    log.info("translating %s -> %s%s", src, tgt, " word by word" if args.word_by_word else "")
     count = translate_stream(translator, sys.stdin.buffer, sys.stdout, tgt, args.beam, args.batch_size)
     log.info("translated %d lines", count)
     return 0
+
+
+def _directions(args, languages: list[str], default_src: str, default_tgt: str, name: str) -> tuple[str, str]:
+    """--src/--tgt checked against the languages a model or lexicon knows; one of them implies the other."""
+    src, tgt = args.src or default_src, args.tgt or default_tgt
+    if args.src and not args.tgt and src in languages:
+        tgt = next(lang for lang in languages if lang != src)
+    if args.tgt and not args.src and tgt in languages:
+        src = next(lang for lang in languages if lang != tgt)
+    for lang in (src, tgt):
+        if lang not in languages:
+            raise ConfigError(f"{name} translates between {' and '.join(languages)}, not '{lang}'")
+    if src == tgt:
+        raise ConfigError(f"--src and --tgt are both '{src}'")
+    return src, tgt
+
+
+def _word_by_word_translator(args, default=None):
+    from unmt.lexicon.word_by_word import WordByWordTranslator, load_lexicon
+
+    lexicon = load_lexicon(args.lexicon)
+    languages = list(lexicon)
+    if len(languages) != 2:
+        raise ConfigError(f"lexicon {args.lexicon} must hold exactly two languages, found {len(languages)}")
+    # lexicon.json is keyed by the language translated into; without --src/--tgt the first key is the target.
+    src, tgt = _directions(args, languages, *(default or (languages[1], languages[0])), f"lexicon {args.lexicon}")
+    return WordByWordTranslator(lexicon), src, tgt
 
 
 def cmd_evaluate(args) -> int:
@@ -126,7 +162,14 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "translate": cmd_translate, "evaluate": cmd_evaluate, "gan": run_gan}
+COMMANDS = {
+    "train": cmd_train,
+    "translate": cmd_translate,
+    "evaluate": cmd_evaluate,
+    "embed": cmd_embed,
+    "align": cmd_align,
+    "gan": run_gan,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

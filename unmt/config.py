@@ -72,6 +72,8 @@ class TrainConfig:
     bt_temperature: float = 0.0  # 0 = greedy back-translation; > 0 samples at that temperature
     restrict_output: bool = True  # a decoder writing language L may only emit subwords seen in L's corpus
     word_by_word_steps: int = 300  # back-translate with an induced word-by-word lexicon for this many first steps
+    lexicon_method: str = "anchors"  # anchors | identical | adversarial: how that lexicon is induced
+    init_embeddings: str = "random"  # random | identical | adversarial: subword embeddings from an aligned space
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     device: str = "auto"  # auto | cpu | cuda
@@ -172,6 +174,8 @@ def validate(config: Config) -> None:
         (d.vocab_size >= 16, "data.vocab_size must be at least 16"),
         (d.max_tokens >= d.max_len, f"data.max_tokens ({d.max_tokens}) must be at least data.max_len ({d.max_len})"),
         (t.select_by in ("round_trip", "valid_bleu"), "train.select_by must be round_trip or valid_bleu"),
+        (t.lexicon_method in ("anchors", "identical", "adversarial"), "train.lexicon_method: anchors | identical | adversarial"),
+        (t.init_embeddings in ("random", "identical", "adversarial"), "train.init_embeddings: random | identical | adversarial"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
         (config.discriminator.fooling_target in ("flip", "uniform"), "discriminator.fooling_target: flip | uniform"),
         (t.eval_every > 0 and t.max_steps > 0, "train.eval_every and train.max_steps must be positive"),

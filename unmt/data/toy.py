@@ -267,3 +267,12 @@ def write_toy_corpus(directory: Path, src: str = "en", tgt: str = "fr", **kwargs
             lines = getattr(corpus, f"{split}_{lang}")
             (directory / f"{split}.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return directory
+
+
+def gold_lexicon() -> dict[str, set[str]]:
+    """The generator's own English -> French word pairs (nouns in both numbers, verbs, adjectives in every
+    agreement form): the reference for scoring lexicons induced from the toy corpus."""
+    gold = {n[0]: {n[2]} for n in NOUNS} | {n[1]: {n[3]} for n in NOUNS}
+    gold |= {v[0]: {v[2]} for v in VERBS} | {v[1]: {v[3]} for v in VERBS}
+    gold |= {a[0]: set(a[1:5]) for a in ADJECTIVES}
+    return gold

@@ -33,6 +33,7 @@ class GanModelConfig:
     latent_dim: int = 2
     hidden: int = 128  # mlp width
     layers: int = 3  # mlp hidden layers
+    pack: int = 1  # mlp: PacGAN (Lin et al. 2018) -- D judges `pack` samples at once, which exposes mode collapse
     channels: int = 32  # base number of conv filters
     g_batch_norm: bool = True
     d_batch_norm: bool = True
@@ -62,6 +63,7 @@ class GanTrainConfig:
     d_lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    lr_decay: str = "none"  # none | linear: both learning rates fall linearly to 0 at train.steps, to settle samples
     log_every: int = 50
     eval_every: int = 500  # metrics, sample grid and checkpoint
     eval_samples: int = 2500  # generated samples per evaluation (2,500 is the VEEGAN/PacGAN protocol)
@@ -100,6 +102,8 @@ def _checks(config: GanConfig) -> list[tuple[bool, str]]:
         (m.arch != "dcgan" or d.name in IMAGES, f"model.arch=dcgan needs data.name digits8, mnist or usps, not {d.name}"),
         (m.arch != "cyclegan" or d.name in PAIRED_DOMAINS, f"model.arch=cyclegan needs data.name=mnist_usps, not {d.name}"),
         (m.latent_dim >= 1 and m.hidden >= 1 and m.layers >= 1, "model.latent_dim, model.hidden, model.layers must be >= 1"),
+        (m.pack >= 1 and (m.pack == 1 or m.arch == "mlp"), "model.pack must be >= 1 and packing is only for model.arch=mlp"),
+        (m.pack < 1 or t.batch_size % m.pack == 0, f"train.batch_size ({t.batch_size}) must be a multiple of model.pack ({m.pack})"),
         (m.channels >= 1 and m.residual_blocks >= 0, "model.channels must be >= 1 and model.residual_blocks >= 0"),
         (l.type in LOSSES, f"loss.type must be one of {', '.join(LOSSES)}, got {l.type!r}"),
         (0 < l.real_label <= 1, f"loss.real_label must be in (0, 1], got {l.real_label}"),
@@ -110,6 +114,7 @@ def _checks(config: GanConfig) -> list[tuple[bool, str]]:
         (l.type != "wgan_gp" or not m.d_batch_norm or m.arch == "mlp", "loss.type=wgan_gp needs model.d_batch_norm=false: the penalty is per sample and batch norm mixes samples"),
         (l.cycle_weight >= 0 and l.identity_weight >= 0 and l.pool_size >= 0, "loss.cycle_weight, loss.identity_weight, loss.pool_size must be >= 0"),
         (t.steps > 0 and t.batch_size > 1 and t.n_critic >= 1, "train.steps and train.n_critic must be >= 1 and train.batch_size >= 2"),
+        (t.lr_decay in ("none", "linear"), f"train.lr_decay must be none or linear, got {t.lr_decay!r}"),
         (t.optimizer in ("adam", "rmsprop"), f"train.optimizer must be adam or rmsprop, got {t.optimizer!r}"),
         (t.g_lr > 0 and t.d_lr > 0, "train.g_lr and train.d_lr must be positive"),
         (0 <= t.beta1 < 1 and 0 <= t.beta2 < 1, "train.beta1 and train.beta2 must be in [0, 1)"),

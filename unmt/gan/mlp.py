@@ -28,11 +28,14 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """Returns one raw logit (or critic score) per sample, shape (N,)."""
+    """Returns one raw logit (or critic score) per sample, shape (N,), or with pack > 1 one per group of `pack`
+    consecutive samples, shape (N / pack,): PacGAN's packing. Seeing several samples jointly lets D notice that
+    fakes are too alike (a collapsed generator), which a per-sample D cannot."""
 
-    def __init__(self, hidden: int, layers: int, batch_norm: bool = False, in_dim: int = 2):
+    def __init__(self, hidden: int, layers: int, batch_norm: bool = False, in_dim: int = 2, pack: int = 1):
         super().__init__()
-        self.net = _stack([in_dim] + [hidden] * layers + [1], lambda: nn.LeakyReLU(0.2), batch_norm)
+        self.packed_dim = in_dim * pack
+        self.net = _stack([self.packed_dim] + [hidden] * layers + [1], lambda: nn.LeakyReLU(0.2), batch_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(-1)
+        return self.net(x.reshape(-1, self.packed_dim)).squeeze(-1)

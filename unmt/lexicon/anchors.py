@@ -15,8 +15,22 @@ import numpy as np
 from unmt.lexicon.embeddings import normalize, words_of
 
 
-def shared_anchors(source_counts: Counter, target_counts: Counter, min_count: int = 20, max_anchors: int = 500) -> list[str]:
-    shared = [w for w in source_counts if w in target_counts and min(source_counts[w], target_counts[w]) >= min_count]
+def shared_anchors(
+    source_counts: Counter, target_counts: Counter, min_count: int = 20, max_anchors: int = 500, max_ratio: float = 4.0
+) -> list[str]:
+    """Strings frequent in both corpora with similar relative frequency. The ratio test drops false friends that
+    a shared spelling would otherwise pin to themselves: English 'a' (in almost every caption) is not French
+    'a' ('has', rare there)."""
+    source_total, target_total = sum(source_counts.values()), sum(target_counts.values())
+
+    def similar_frequency(word: str) -> bool:
+        ratio = (source_counts[word] / source_total) / (target_counts[word] / target_total)
+        return 1 / max_ratio <= ratio <= max_ratio
+
+    shared = [
+        w for w in source_counts
+        if w in target_counts and min(source_counts[w], target_counts[w]) >= min_count and similar_frequency(w)
+    ]
     shared.sort(key=lambda w: -min(source_counts[w], target_counts[w]))
     return shared[:max_anchors]
 

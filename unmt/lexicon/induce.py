@@ -75,8 +75,20 @@ def _log_frequency(embeddings) -> np.ndarray:
 
 
 def translate_word_by_word(line: str, lexicon: dict[str, str]) -> str:
-    """Each word replaced by its lexicon translation (unknown words kept); word order is left as it is."""
-    return " ".join(lexicon.get(w, w) for w in words_of(line))
+    """Each word replaced by its lexicon translation (unknown words kept); word order is left as it is. A word
+    missing from the lexicon is looked up in lower case (lexicons learned on lower-cased text), and the
+    translation of a capitalised word is capitalised."""
+    return " ".join(_translate_word(w, lexicon) for w in words_of(line))
+
+
+def _translate_word(word: str, lexicon: dict[str, str]) -> str:
+    if word in lexicon:
+        return lexicon[word]
+    lower = word.lower()
+    if lower in lexicon:
+        translation = lexicon[lower]
+        return translation[:1].upper() + translation[1:] if word[:1].isupper() else translation
+    return word
 
 
 def precision_at_1(lexicon: dict[str, str], gold: dict[str, set[str]]) -> float:

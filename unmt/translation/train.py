@@ -20,6 +20,8 @@ from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_tex
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import EOS, Vocabulary
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
+from unmt.lexicon.pipeline import lexicon_from_monolingual
+from unmt.lexicon.subword_init import aligned_subword_embeddings, initialise_embeddings_
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
@@ -116,6 +118,8 @@ class TrainingRun:
         (run_dir / "run.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         if resume:
             self._restore()
+        if self.trainer.step_count == 0 and train.init_embeddings != "random":
+            self._initialise_embeddings(train.init_embeddings)
 
     def _output_masks(self) -> dict[str, torch.Tensor]:
         """Per language, the subwords its training corpus uses (plus EOS); saved for `unmt translate`."""
@@ -133,14 +137,25 @@ class TrainingRun:
         if path.is_file():
             lexicon = json.loads(path.read_text(encoding="utf-8"))
         else:
-            log.info("inducing a bilingual lexicon from the monolingual corpora")
+            method = self.config.train.lexicon_method
+            log.info("inducing a bilingual lexicon from the monolingual corpora (%s)", method)
             limit = 100_000
-            induced = induce_lexicon(
-                read_lines(self.files.path("train", self.src), limit), read_lines(self.files.path("train", self.tgt), limit)
-            )
+            lines = [read_lines(self.files.path("train", lang), limit) for lang in self.languages]
+            if method == "anchors":
+                induced = induce_lexicon(*lines)
+            else:
+                induced = lexicon_from_monolingual(*lines, method, seed=self.config.train.seed)
             lexicon = {self.tgt: induced.forward, self.src: induced.backward}  # keyed by the language translated into
             path.write_text(json.dumps(lexicon, ensure_ascii=False, indent=0), encoding="utf-8")
         return {lang: partial(translate_word_by_word, lexicon=lexicon[lang]) for lang in self.languages}
+
+    def _initialise_embeddings(self, method: str) -> None:
+        limit = 100_000
+        lines = {lang: read_lines(self.files.path("train", lang), limit) for lang in self.languages}
+        vectors, found = aligned_subword_embeddings(
+            self.vocab, lines, self.languages, self.config.model.d_model, method, self.config.train.seed
+        )
+        initialise_embeddings_(self.model.embed, vectors, found)
 
     def _valid_sentences(self) -> dict[str, list[str]]:
         n = self.config.train.eval_sentences

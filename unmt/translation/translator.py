@@ -50,18 +50,30 @@ class Translator:
     def translate(self, lines: list[str], tgt_lang: str, beam_size: int = 1, batch_size: int = 64) -> list[str]:
         """One output per input line; empty or whitespace-only lines come back empty, untranslated.
 
-        Lines longer than the model can take are truncated to their first `max_input_len` subwords, with a warning."""
+        A line longer than the model can take is cut at word boundaries into pieces of at most `max_input_len`
+        subwords; the pieces are translated separately and joined, with a warning, so no input is dropped."""
         outputs = [""] * len(lines)
-        todo, rows = [], []
+        owners, rows = [], []  # owners[k] = the line that piece k belongs to
         for i, line in enumerate(lines):
             if not line.strip():
                 continue
-            ids = self.vocab.encode(line.strip())
-            if len(ids) > self.max_input_len:
-                log.warning("line %d has %d subwords; translating only its first %d", i + 1, len(ids), self.max_input_len)
-                ids = ids[: self.max_input_len]
-            todo.append(i)
-            rows.append(ids)
-        for i, ids in zip(todo, self.translate_ids(rows, tgt_lang, beam_size, batch_size)):
-            outputs[i] = self.vocab.decode(ids)
+            pieces = self.split_long(self.vocab.encode(line.strip()))
+            if len(pieces) > 1:
+                log.warning("line %d is longer than %d subwords: translated in %d pieces", i + 1, self.max_input_len, len(pieces))
+            owners.extend([i] * len(pieces))
+            rows.extend(pieces)
+        translated: dict[int, list[str]] = {}
+        for i, ids in zip(owners, self.translate_ids(rows, tgt_lang, beam_size, batch_size)):
+            translated.setdefault(i, []).append(self.vocab.decode(ids))
+        for i, pieces in translated.items():
+            outputs[i] = " ".join(piece for piece in pieces if piece)
         return outputs
+
+    def split_long(self, ids: list[int]) -> list[list[int]]:
+        """Consecutive pieces of at most max_input_len ids, each cut before a word start where there is one."""
+        pieces = []
+        while len(ids) > self.max_input_len:
+            cut = next((j for j in range(self.max_input_len, 0, -1) if self.vocab.starts_word[ids[j]]), self.max_input_len)
+            pieces.append(ids[:cut])
+            ids = ids[cut:]
+        return [*pieces, ids]

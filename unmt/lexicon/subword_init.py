@@ -1,0 +1,49 @@
+"""Initial subword embeddings for the shared encoder-decoder, from the two monolingual corpora alone: skip-gram
+on each language's subword text, the source space mapped onto the target space (identical strings or
+adversarial, then Procrustes refinement), and each vocabulary row set to the average of its aligned vectors in
+the languages that use it. Translations then start near each other, which is the first principle of Lample et
+al. 2018 (initialisation)."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+from unmt.data.vocab import Vocabulary
+from unmt.lexicon.pipeline import align_embeddings
+from unmt.lexicon.skipgram import train_skipgram
+
+log = logging.getLogger("unmt")
+
+
+def aligned_subword_embeddings(
+    vocab: Vocabulary, lines: dict[str, list[str]], languages: tuple[str, str], dim: int, method: str, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Returns (V, dim) vectors of unit length and a (V,) mask of the rows that got one."""
+    src, tgt = languages
+    spaces = {
+        lang: train_skipgram([vocab.sp.encode(line, out_type=str) for line in lines[lang]], dim=dim, epochs=5, min_count=2, seed=seed)
+        for lang in languages
+    }
+    alignment = align_embeddings(spaces[src], spaces[tgt], method, refinements=5, seed=seed)
+    total, count = np.zeros((len(vocab), dim)), np.zeros(len(vocab))
+    for lang, vectors in ((src, spaces[src].vectors @ alignment.W.T), (tgt, spaces[tgt].vectors)):
+        for piece, vector in zip(spaces[lang].words, vectors):
+            index = vocab.sp.piece_to_id(piece)
+            total[index] += vector
+            count[index] += 1
+    found = count > 0
+    table = np.zeros_like(total)
+    table[found] = total[found] / count[found, None]
+    table[found] /= np.maximum(np.linalg.norm(table[found], axis=1, keepdims=True), 1e-8)
+    log.info("initialised %d of %d subword embeddings from the %s-aligned skip-gram space (criterion %.3f)",
+             found.sum(), len(vocab), method, alignment.report["stages"][-1]["criterion"])
+    return torch.from_numpy(table).float(), torch.from_numpy(found)
+
+
+def initialise_embeddings_(embedding: torch.nn.Embedding, vectors: torch.Tensor, found: torch.Tensor) -> None:
+    """Copies the aligned rows in as they are: a unit vector of dimension d has a root-mean-square component of
+    d^-1/2, the standard deviation of the random init, so the embedding scale the model expects is kept."""
+    with torch.no_grad():
+        embedding.weight[found] = vectors[found].to(embedding.weight)
