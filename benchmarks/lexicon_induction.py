@@ -25,7 +25,7 @@ from machine_info import machine  # noqa: E402
 from unmt.data.corpus import read_lines  # noqa: E402
 from unmt.data.toy import generate_toy_corpus, gold_lexicon  # noqa: E402
 from unmt.lexicon.embeddings import train_embeddings, words_of  # noqa: E402
-from unmt.lexicon.evaluation import precision_at_k, read_dictionary  # noqa: E402
+from unmt.lexicon.evaluation import read_dictionary  # noqa: E402
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word  # noqa: E402
 from unmt.lexicon.pipeline import align_embeddings  # noqa: E402
 from unmt.lexicon.skipgram import train_skipgram  # noqa: E402
