@@ -4,11 +4,13 @@ is given) after each stage."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from unmt.lexicon.adversarial_map import AdversarialMapConfig, adversarial_map
+from unmt.lexicon.anchors import shared_anchors
 from unmt.lexicon.align import csls_scores, identical_pairs, identical_strings_map, mean_csls_cosine, refine
 from unmt.lexicon.embeddings import WordEmbeddings
 from unmt.lexicon.evaluation import precision_at_k
@@ -61,7 +63,13 @@ def align_embeddings(
     scores = csls_scores(source.vectors @ W.T, target.vectors)
     forward = {w: target.words[j] for w, j in zip(source.words, scores.argmax(1))}
     backward = {w: source.words[i] for w, i in zip(target.words, scores.argmax(0))}
-    return Alignment(W, forward, backward, {"method": method, "stages": stages, **details})
+    # Strings shared with a similar frequency (names, numbers, punctuation) translate to themselves in the
+    # lexicon, as in induce.py; precision@k above scores the map alone.
+    pinned = shared_anchors(Counter(dict(zip(source.words, source.counts))), Counter(dict(zip(target.words, target.counts))),
+                            min_count=5, max_anchors=len(source.words))
+    for word in pinned:
+        forward[word] = backward[word] = word
+    return Alignment(W, forward, backward, {"method": method, "stages": stages, "pinned_identical": len(pinned), **details})
 
 
 def _stage(name: str, source, target, W, gold) -> dict:

@@ -1,0 +1,63 @@
+"""Multi30k English-French without parallel data (Lample et al. 2018's split): trains for a wall-clock budget,
+records test BLEU and chrF in both directions at every evaluation (sacreBLEU on detokenized text; the test set
+is only scored, never used to choose anything), scores the round-trip-selected best checkpoint at the end with
+`unmt evaluate`, and writes JSON and a PNG of BLEU over training time, with the machine.
+
+    python benchmarks/multi30k.py --minutes 60
+    python benchmarks/multi30k.py --minutes 20 --name aligned_init --set train.init_embeddings=identical
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine_info import machine  # noqa: E402
+from unmt_curves import plot_curves, train_run  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+# Lample et al. (ICLR 2018), Multi30k test_2016_flickr: greedy unsupervised NMT and its word-by-word baseline.
+PUBLISHED = {"lample2018_unsupervised": {"en-fr": 32.76, "fr-en": 32.07}, "lample2018_word_by_word": {"en-fr": 8.54, "fr-en": 16.77}}
+
+
+def prepare(raw: Path, data: Path) -> None:
+    if not (data / "train.en").is_file():
+        subprocess.run([sys.executable, str(ROOT / "data_scripts" / "prepare_multi30k.py"), str(raw), str(data)], check=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, required=True, help="training budget, evaluation included")
+    parser.add_argument("--raw", type=Path, default=ROOT.parent / "shared" / "data" / "multi30k", help="raw Multi30k files")
+    parser.add_argument("--data", type=Path, default=Path("benchmarks/results/runs/multi30k-data"), help="prepared split")
+    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "multi30k_en_fr.yaml")
+    parser.add_argument("--set", action="append", default=[], help="config override, e.g. train.threads=1")
+    parser.add_argument("--name", default="recipe", help="label of this run in the JSON and plot")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args()
+    prepare(args.raw, args.data)
+    checkpoints = args.out / "runs"
+    run = f"multi30k-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    train_args = ["--src", "en", "--tgt", "fr", "--data", str(args.data), "--config", str(args.config), "--max-minutes", str(args.minutes)]
+    curve = train_run(checkpoints, run, train_args, args.set)
+    scores = checkpoints / run / "test_scores.json"
+    subprocess.run([sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "evaluate",
+                    "--checkpoint", run, "--json", str(scores)], check=True, stdout=subprocess.DEVNULL)
+    best = json.loads(scores.read_text())
+    result = {
+        "name": args.name, "minutes": args.minutes, "config": str(args.config), "overrides": args.set, "machine": machine(),
+        "command": " ".join(sys.argv), "curve": curve, "best_checkpoint_test": best, "published": PUBLISHED,
+    }
+    stem = args.out / f"multi30k-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
+    plot_curves({args.name: curve}, stem.with_suffix(".png"), "Multi30k test BLEU (test_2016_flickr)")
+    print(f"{args.name}: best checkpoint (round-trip criterion) en-fr BLEU {best['en-fr']['bleu']:.2f}, fr-en {best['fr-en']['bleu']:.2f}; wrote {stem}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Shared by the UNMT benchmarks: train one `unmt train` run for a wall-clock budget, read its BLEU-over-time
+curve from metrics.jsonl, and plot curves of several runs."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def train_run(checkpoints: Path, run: str, train_args: list[str], overrides: list[str]) -> list[dict]:
+    """Runs `unmt train` with `train_args` and `--set` overrides; returns the evaluation records."""
+    args = [sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--run", run, *train_args]
+    for assignment in overrides:
+        args += ["--set", assignment]
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    records = [json.loads(line) for line in (checkpoints / run / "metrics.jsonl").read_text().splitlines()]
+    return [r for r in records if r.get("eval")]
+
+
+def plot_curves(curves: dict[str, list[dict]], path: Path, ylabel: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, curve in curves.items():
+        minutes = [r["seconds"] / 60 for r in curve]
+        for direction, style in (("en-fr", "-"), ("fr-en", "--")):
+            ax.plot(minutes, [r[f"test_bleu_{direction}"] for r in curve], style, marker=".", label=f"{name} {direction}")
+    ax.set_xlabel("training minutes (evaluation included)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
