@@ -43,14 +43,14 @@ def main() -> int:
     checkpoints = args.out / "runs"
     run = f"multi30k-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     train_args = ["--src", "en", "--tgt", "fr", "--data", str(args.data), "--config", str(args.config), "--max-minutes", str(args.minutes)]
-    curve = train_run(checkpoints, run, train_args, args.set)
+    curve, setup_seconds = train_run(checkpoints, run, train_args, args.set)
     scores = checkpoints / run / "test_scores.json"
     subprocess.run([sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "evaluate",
                     "--checkpoint", run, "--json", str(scores)], check=True, stdout=subprocess.DEVNULL)
     best = json.loads(scores.read_text())
     result = {
         "name": args.name, "minutes": args.minutes, "config": str(args.config), "overrides": args.set, "machine": machine(),
-        "command": " ".join(sys.argv), "curve": curve, "best_checkpoint_test": best, "published": PUBLISHED,
+        "command": " ".join(sys.argv), "setup_seconds": setup_seconds, "curve": curve, "best_checkpoint_test": best, "published": PUBLISHED,
     }
     stem = args.out / f"multi30k-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))

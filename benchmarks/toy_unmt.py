@@ -27,7 +27,7 @@ VARIANTS = {
     "no_noise": ["noise.word_dropout=0", "noise.word_shuffle=0", "noise.word_blank=0"],
     "no_word_by_word": ["train.word_by_word_steps=0"],
     "no_output_restriction": ["train.restrict_output=false"],
-    "aligned_init": ["train.init_embeddings=identical"],  # subword embeddings from the aligned skip-gram space
+    "random_init": ["train.init_embeddings=random"],  # no aligned skip-gram start for the subword embeddings
 }
 
 
@@ -41,8 +41,9 @@ def run_variant(name: str, minutes: float, out: Path, extra: list[str]) -> dict:
     checkpoints = out / "runs"
     run = f"{name}-{time.strftime('%H%M%S')}"
     overrides = VARIANTS[name] + extra
-    curve = train_run(checkpoints, run, ["--src", "en", "--tgt", "fr", "--max-minutes", str(minutes)], overrides)
-    return {"run": str(checkpoints / run), "overrides": overrides, "curve": curve, "final": curve[-1], "copy_baseline": copy_baseline(checkpoints / run / "data")}
+    curve, setup = train_run(checkpoints, run, ["--src", "en", "--tgt", "fr", "--max-minutes", str(minutes)], overrides)
+    return {"run": str(checkpoints / run), "overrides": overrides, "setup_seconds": setup, "curve": curve, "final": curve[-1],
+            "copy_baseline": copy_baseline(checkpoints / run / "data")}
 
 
 def main() -> None:

@@ -8,14 +8,16 @@ import sys
 from pathlib import Path
 
 
-def train_run(checkpoints: Path, run: str, train_args: list[str], overrides: list[str]) -> list[dict]:
-    """Runs `unmt train` with `train_args` and `--set` overrides; returns the evaluation records."""
+def train_run(checkpoints: Path, run: str, train_args: list[str], overrides: list[str]) -> tuple[list[dict], float]:
+    """Runs `unmt train` with `train_args` and `--set` overrides; returns the evaluation records and the seconds
+    spent before the first step (vocabulary, lexicon, embedding initialisation), which the budget does not count."""
     args = [sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--run", run, *train_args]
     for assignment in overrides:
         args += ["--set", assignment]
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
     records = [json.loads(line) for line in (checkpoints / run / "metrics.jsonl").read_text().splitlines()]
-    return [r for r in records if r.get("eval")]
+    setup = sum(r["setup_seconds"] for r in records if "setup_seconds" in r)
+    return [r for r in records if r.get("eval")], setup
 
 
 def plot_curves(curves: dict[str, list[dict]], path: Path, ylabel: str) -> None:

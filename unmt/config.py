@@ -73,7 +73,7 @@ class TrainConfig:
     restrict_output: bool = True  # a decoder writing language L may only emit subwords seen in L's corpus
     word_by_word_steps: int = 300  # back-translate with an induced word-by-word lexicon for this many first steps
     lexicon_method: str = "anchors"  # anchors | identical | adversarial: how that lexicon is induced
-    init_embeddings: str = "random"  # random | identical | adversarial: subword embeddings from an aligned space
+    init_embeddings: str = "identical"  # random | identical | adversarial: subword embeddings from an aligned space
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     device: str = "auto"  # auto | cpu | cuda

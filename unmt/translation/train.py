@@ -105,6 +105,7 @@ class TrainingRun:
             AlternatingConfig(n_critic=1, g_grad_clip=train.grad_clip, d_grad_clip=train.grad_clip),
             inverse_sqrt_schedule(g_optimizer, train.warmup_steps),
         )
+        setup_started = time.monotonic()
         if train.word_by_word_steps > 0:
             self.task.word_by_word = self._word_by_word()
         output_masks = self._output_masks() if train.restrict_output else {}
@@ -120,6 +121,8 @@ class TrainingRun:
             self._restore()
         if self.trainer.step_count == 0 and train.init_embeddings != "random":
             self._initialise_embeddings(train.init_embeddings)
+        if self.trainer.step_count == 0:  # preparation outside the training clock, logged so it can be reported
+            self._log({"step": 0, "setup_seconds": round(time.monotonic() - setup_started, 1)})
 
     def _output_masks(self) -> dict[str, torch.Tensor]:
         """Per language, the subwords its training corpus uses (plus EOS); saved for `unmt translate`."""
