@@ -35,4 +35,5 @@ def train_once(config_file: str, overrides: list[str], name: str) -> dict:
     config = load_gan_config(config_file, overrides + ["train.threads=1"])
     started = time.monotonic()
     result = GanRun(config, out).run()
-    return {"name": name, "overrides": overrides, "seconds": round(time.monotonic() - started, 1), **result["final"]}
+    seconds = round(time.monotonic() - started, 1)
+    return {"name": name, "overrides": overrides, "steps": result["steps"], "seconds": seconds, **result["final"]}

@@ -54,11 +54,15 @@ def main() -> None:
     parser.add_argument("--data", choices=sorted(CONFIGS), default="ring")
     parser.add_argument("--losses", nargs="+", choices=sorted(LOSSES), default=DEFAULT_LOSSES)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra override for every row")
+    parser.add_argument("--merge", action="store_true", help="keep the rows of an existing --out that are not rerun")
     parser.add_argument("--out", type=Path, help="JSON to write (default benchmarks/results/gan_<data>.json)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     args = parser.parse_args()
     single_thread()
+    out = args.out or RESULTS / f"gan_{args.data}.json"
     results = {"machine": machine(), "data": args.data, "config": CONFIGS[args.data], "anchors": ANCHORS[args.data], "losses": {}}
+    if args.merge and out.exists():  # rerun some rows, keep the others
+        results["losses"] = json.loads(out.read_text())["losses"]
     for loss in args.losses:
         runs = []
         for seed in args.seeds:
@@ -67,7 +71,6 @@ def main() -> None:
             print(json.dumps({k: run[k] for k in ("name", *KEYS)}), flush=True)
             runs.append(run)
         results["losses"][loss] = {"overrides": LOSSES[loss] + args.set, "runs": runs, "summary": summarise(runs)}
-    out = args.out or RESULTS / f"gan_{args.data}.json"
     out.write_text(json.dumps(results, indent=1))
     print(f"wrote {out}")
 

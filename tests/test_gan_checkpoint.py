@@ -42,4 +42,5 @@ def test_nets_and_optimiser_state_round_trip_through_safetensors_and_json(tmp_pa
     assert original.keys() == restored.keys()
     for key in original:
         assert torch.equal(original[key]["exp_avg"], restored[key]["exp_avg"])
-    assert fresh_trainer.g_optimizer.state_dict()["param_groups"][0]["lr"] == config.train.g_lr
+    # the ring config decays its rates, so the restored rate is the trained one, not the configured one
+    assert fresh_trainer.g_optimizer.param_groups[0]["lr"] == trainer.g_optimizer.param_groups[0]["lr"] < config.train.g_lr

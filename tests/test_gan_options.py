@@ -75,7 +75,7 @@ def test_linear_decay_lowers_both_rates_on_the_generator_clock_and_resumes(tmp_p
 
 
 def test_without_decay_the_rates_stay_put():
-    _, _, trainer = _trainer([])
+    _, _, trainer = _trainer(["train.lr_decay=none"])
     batch = torch.randn(16, 2)
     for _ in range(4):
         trainer.step(lambda: batch)
