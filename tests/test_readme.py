@@ -1,0 +1,39 @@
+"""Every `unmt` command line in the README parses, and the configuration it names loads with its overrides
+(the long-running ones are exercised for real elsewhere: tests/test_cli.py, test_lexicon_cli.py, .ci/run)."""
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from unmt.cli import build_parser
+from unmt.config import load_config
+from unmt.gan.config import load_gan_config
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_commands() -> list[list[str]]:
+    text = README.read_text(encoding="utf-8").replace("\\\n", " ")
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            for part in line.split("#")[0].split("&&"):
+                words = shlex.split(part.split("<")[0].split(">")[0].split("|")[-1])
+                if words and words[0] == "unmt":
+                    commands.append(words[1:])
+    return commands
+
+
+@pytest.mark.parametrize("argv", readme_commands(), ids=lambda argv: " ".join(argv[:3]))
+def test_readme_command_parses_and_its_config_loads(argv):
+    args = build_parser().parse_args(argv)
+    if args.command == "train" and args.config:
+        load_config(Path(README.parent, args.config), args.set)
+    if args.command == "gan" and args.gan_command == "train":
+        folder = [f"data.folder={args.data}"] if args.data else []  # what `--data` sets
+        load_gan_config(Path(README.parent, args.config), args.set + folder)
+
+
+def test_the_readme_has_commands():
+    assert len(readme_commands()) >= 15
