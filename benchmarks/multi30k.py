@@ -4,7 +4,8 @@ is only scored, never used to choose anything), scores the round-trip-selected b
 `unmt evaluate`, and writes JSON and a PNG of BLEU over training time, with the machine.
 
     python benchmarks/multi30k.py --minutes 60
-    python benchmarks/multi30k.py --minutes 20 --name aligned_init --set train.init_embeddings=identical
+    python benchmarks/multi30k.py --minutes 20 --name random_init --set train.init_embeddings=random
+    python benchmarks/multi30k.py --minutes 60 --resume RUN      # carry an earlier run on to 60 minutes in total
 """
 from __future__ import annotations
 
@@ -38,11 +39,14 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], help="config override, e.g. train.threads=1")
     parser.add_argument("--name", default="recipe", help="label of this run in the JSON and plot")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--resume", metavar="RUN", help="continue this earlier run (under OUT/runs) until --minutes in total")
     args = parser.parse_args()
     prepare(args.raw, args.data)
     checkpoints = args.out / "runs"
-    run = f"multi30k-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run = args.resume or f"multi30k-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     train_args = ["--src", "en", "--tgt", "fr", "--data", str(args.data), "--config", str(args.config), "--max-minutes", str(args.minutes)]
+    if args.resume:
+        train_args.append("--resume")
     curve, setup_seconds = train_run(checkpoints, run, train_args, args.set)
     scores = checkpoints / run / "test_scores.json"
     subprocess.run([sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "evaluate",
