@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import time
 from pathlib import Path
 
 import torch
 
+from machine_info import machine  # noqa: F401  (re-exported for the GAN benchmark scripts)
 from unmt.gan.config import load_gan_config
 from unmt.gan.train import GanRun
 
@@ -21,11 +21,6 @@ def single_thread() -> None:
     """The benchmark machine is shared: one thread per run, one run at a time."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     torch.set_num_threads(1)
-
-
-def machine() -> dict:
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__, "python": platform.python_version()}
 
 
 def train_once(config_file: str, overrides: list[str], name: str) -> dict:

@@ -1,17 +1,12 @@
 """`unmt embed`, `unmt align` and `unmt translate --word-by-word` as the README shows them, on toy text."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from tests.test_cli import unmt
 from unmt.data.toy import generate_toy_corpus, gold_lexicon
 from unmt.lexicon.evaluation import write_dictionary
-
-
-def unmt(*args, stdin=b"", cwd=None):
-    return subprocess.run([sys.executable, "-m", "unmt.cli", *args], input=stdin, capture_output=True, cwd=cwd, timeout=600)
 
 
 @pytest.fixture(scope="module")
