@@ -44,7 +44,7 @@ def first_map(
     return best, {"adversarial_runs": runs}
 
 
-def align_embeddings(
+def map_embeddings(
     source: WordEmbeddings,
     target: WordEmbeddings,
     method: str = "adversarial",
@@ -53,13 +53,20 @@ def align_embeddings(
     seed: int = 0,
     gold: dict[str, set[str]] | None = None,
     max_rank: int = 10000,
-) -> Alignment:
+) -> tuple[np.ndarray, dict]:
+    """The map W alone (first map, then refinement) and its report; no lexicon is built."""
     W, details = first_map(source, target, method, restarts, seed)
     stages = [_stage(method, source, target, W, gold)]
     if refinements > 0:
         keep = identical_pairs(source, target) if method == "identical" else []
         W = refine(source, target, W, refinements, max_rank, keep_pairs=keep)
         stages.append(_stage(f"{method}+refinement", source, target, W, gold))
+    return W, {"method": method, "stages": stages, **details}
+
+
+def align_embeddings(source: WordEmbeddings, target: WordEmbeddings, *args, **kwargs) -> Alignment:
+    """map_embeddings, plus the CSLS lexicon in both directions."""
+    W, report = map_embeddings(source, target, *args, **kwargs)
     scores = csls_scores(source.vectors @ W.T, target.vectors)
     forward = {w: target.words[j] for w, j in zip(source.words, scores.argmax(1))}
     backward = {w: source.words[i] for w, i in zip(target.words, scores.argmax(0))}
@@ -69,7 +76,7 @@ def align_embeddings(
                             min_count=5, max_anchors=len(source.words))
     for word in pinned:
         forward[word] = backward[word] = word
-    return Alignment(W, forward, backward, {"method": method, "stages": stages, "pinned_identical": len(pinned), **details})
+    return Alignment(W, forward, backward, {**report, "pinned_identical": len(pinned)})
 
 
 def _stage(name: str, source, target, W, gold) -> dict:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from unmt.data.vocab import Vocabulary
-from unmt.lexicon.pipeline import align_embeddings
+from unmt.lexicon.pipeline import map_embeddings
 from unmt.lexicon.skipgram import train_skipgram
 
 log = logging.getLogger("unmt")
@@ -26,9 +26,10 @@ def aligned_subword_embeddings(
         lang: train_skipgram([vocab.sp.encode(line, out_type=str) for line in lines[lang]], dim=dim, epochs=5, min_count=2, seed=seed)
         for lang in languages
     }
-    alignment = align_embeddings(spaces[src], spaces[tgt], method, refinements=5, seed=seed)
+    # Only the map is needed here: building a subword lexicon would cost a V x V CSLS pass at start-up.
+    W, report = map_embeddings(spaces[src], spaces[tgt], method, refinements=5, seed=seed)
     total, count = np.zeros((len(vocab), dim)), np.zeros(len(vocab))
-    for lang, vectors in ((src, spaces[src].vectors @ alignment.W.T), (tgt, spaces[tgt].vectors)):
+    for lang, vectors in ((src, spaces[src].vectors @ W.T), (tgt, spaces[tgt].vectors)):
         for piece, vector in zip(spaces[lang].words, vectors):
             index = vocab.sp.piece_to_id(piece)
             total[index] += vector
@@ -38,7 +39,7 @@ def aligned_subword_embeddings(
     table[found] = total[found] / count[found, None]
     table[found] /= np.maximum(np.linalg.norm(table[found], axis=1, keepdims=True), 1e-8)
     log.info("initialised %d of %d subword embeddings from the %s-aligned skip-gram space (criterion %.3f)",
-             found.sum(), len(vocab), method, alignment.report["stages"][-1]["criterion"])
+             found.sum(), len(vocab), method, report["stages"][-1]["criterion"])
     return torch.from_numpy(table).float(), torch.from_numpy(found)
 
 
