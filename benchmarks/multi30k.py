@@ -32,7 +32,7 @@ def prepare(raw: Path, data: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, required=True, help="training budget, evaluation included")
+    parser.add_argument("--minutes", type=float, required=True, help="training budget in minutes: checkpoint selection counts, test scoring does not")
     parser.add_argument("--raw", type=Path, default=ROOT.parent / "shared" / "data" / "multi30k", help="raw Multi30k files")
     parser.add_argument("--data", type=Path, default=Path("benchmarks/results/runs/multi30k-data"), help="prepared split")
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "multi30k_en_fr.yaml")

@@ -1,4 +1,6 @@
 """Resuming restores everything that decides the next update: weights, optimisers, schedules, data position, RNGs."""
+import logging
+
 import torch
 
 from tests.conftest import TINY
@@ -19,3 +21,17 @@ def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path):
     assert straight.keys() == split.keys()
     for name in straight:
         assert torch.equal(straight[name], split[name]), name
+
+
+def test_a_learning_rate_given_on_resume_takes_effect(tmp_path, caplog):
+    """The checkpoint's optimiser state used to carry the old rate silently; the configuration now wins."""
+    common = ["--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "train.threads=1",
+              "--run", "r", "--set", "train.warmup_steps=1"]
+    assert main([*common, "--max-steps", "10", "--set", "train.lr=0.001"]) == 0
+    same = final_weights(tmp_path, "r")
+    with caplog.at_level(logging.WARNING, logger="unmt"):
+        assert main([*common, "--max-steps", "20", "--resume", "--set", "train.lr=0"]) == 0
+    assert "learning rate 0 instead of the checkpoint's 0.001" in caplog.text
+    frozen = final_weights(tmp_path, "r")  # a rate of 0 must leave every weight where step 10 left it
+    for name in same:
+        assert torch.equal(same[name], frozen[name]), name

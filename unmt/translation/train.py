@@ -111,7 +111,8 @@ class TrainingRun:
         output_masks = self._output_masks() if train.restrict_output else {}
         self.task.output_masks = {lang: m.to(self.device) for lang, m in output_masks.items()}
         self.translator = Translator(self.model, self.vocab, self.device, output_masks=output_masks)
-        self.elapsed = 0.0  # training seconds over all sessions of this run, evaluation included
+        self.elapsed = 0.0  # training seconds over all sessions of this run, checkpoint selection included
+        self.test_seconds = 0.0  # time the last evaluation spent scoring the test set, kept off that clock
         self.best_score = float("-inf")
 
         (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
@@ -194,6 +195,7 @@ class TrainingRun:
         self.discriminator.load_state_dict(load_weights(checkpoint / "discriminator.safetensors"))
         trainer_state = load_trainer_state(checkpoint / "trainer.pt")
         self.trainer.load_state_dict(trainer_state)
+        self._apply_configured_rates()
         torch.set_rng_state(trainer_state["torch_rng"])
         self.task.sample_generator.set_state(trainer_state["sample_rng"])
         state = load_json(checkpoint / "state.json")
@@ -203,6 +205,24 @@ class TrainingRun:
             self.streams[lang].load_state_dict(stream_state)
         self.task.rng.bit_generator.state = state["noise_rng"]
         log.info("resumed %s at step %d (%.0f s trained)", checkpoint.name, state["step"], self.elapsed)
+
+    def _apply_configured_rates(self) -> None:
+        """A checkpoint's optimiser state carries the learning rates it was trained with; the configuration given
+        to --resume wins, so `--set train.lr=...` on a resumed run takes effect instead of being silently ignored."""
+        rates = {"generator": (self.trainer.g_optimizer, self.config.train.lr),
+                 "discriminator": (self.trainer.d_optimizer, self.config.discriminator.lr)}
+        for side, (optimizer, rate) in rates.items():
+            group = optimizer.param_groups[0]
+            if group.get("initial_lr", group["lr"]) != rate:
+                log.warning("resuming with the %s learning rate %g instead of the checkpoint's %g",
+                            side, rate, group.get("initial_lr", group["lr"]))
+        scheduler = self.trainer.g_scheduler
+        scheduler.base_lrs = [self.config.train.lr for _ in scheduler.base_lrs]
+        factor = scheduler.lr_lambdas[0](scheduler.last_epoch)
+        for group in self.trainer.g_optimizer.param_groups:
+            group["initial_lr"], group["lr"] = self.config.train.lr, self.config.train.lr * factor
+        for group in self.trainer.d_optimizer.param_groups:
+            group["lr"] = self.config.discriminator.lr
 
     # --- evaluation ---------------------------------------------------------------------------------------
     def evaluate(self) -> dict:
@@ -216,11 +236,15 @@ class TrainingRun:
             valid = {lang: read_lines(self.files.path("valid", lang)) for lang in self.languages}
             pair = evaluate_pair(self.translator, valid[src], valid[tgt], src, tgt)
             scores["valid_bleu"] = (pair[f"{src}-{tgt}"]["bleu"] + pair[f"{tgt}-{src}"]["bleu"]) / 2
+        self.test_seconds = 0.0
         if self.test is not None:  # reported for the curves only; never used to choose anything
+            started = time.monotonic()
             pair = evaluate_pair(self.translator, self.test[src], self.test[tgt], src, tgt)
             for direction, result in pair.items():
                 scores[f"test_bleu_{direction}"] = result["bleu"]
                 scores[f"test_chrf_{direction}"] = result["chrf"]
+            # Scoring the test set is a measurement, not training: it stays off the training clock.
+            self.test_seconds = time.monotonic() - started
         return scores
 
     def _log(self, record: dict) -> None:
@@ -253,6 +277,7 @@ class TrainingRun:
                     running = {}
                 if step % train.eval_every == 0:
                     scores = self._checkpoint(step)
+                    started += self.test_seconds
                     self.elapsed = time.monotonic() - started
         except KeyboardInterrupt:
             log.warning("interrupted: saving a checkpoint at step %d before exiting", self.trainer.step_count)
@@ -277,6 +302,8 @@ class TrainingRun:
             set_pointer(self.run_dir, "best", path)
         prune(self.run_dir)
         record = {"step": step, "seconds": round(self.elapsed, 1), **{k: round(v, 2) for k, v in scores.items()}}
+        if self.test_seconds:
+            record["test_scoring_seconds"] = round(self.test_seconds, 1)
         self._log({"eval": True, **record})
         log.info("eval %s", " ".join(f"{k}={v}" for k, v in record.items()))
         return scores
