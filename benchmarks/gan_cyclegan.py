@@ -2,6 +2,7 @@
 source-only baseline (the target-domain classifier applied to untranslated images).
 
     OMP_NUM_THREADS=1 python benchmarks/gan_cyclegan.py --data ../shared/data/digits --seeds 1 2
+    OMP_NUM_THREADS=1 python benchmarks/gan_cyclegan.py --seeds 3 --merge    # add a seed to the existing runs
 Writes benchmarks/results/gan_cyclegan.json.
 """
 from __future__ import annotations
@@ -23,10 +24,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DIGITS, help="folder with the MNIST/USPS files")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--merge", action="store_true", help="keep the existing JSON's runs of other seeds")
     args = parser.parse_args()
     if not args.data.is_dir():
         sys.exit(f"gan_cyclegan: digits folder {args.data} does not exist; run data_scripts/download_digits.sh")
     single_thread()
+    out = RESULTS / "gan_cyclegan.json"
+    names = {f"cyclegan-mnist-usps-seed{seed}" for seed in args.seeds}
+    kept = [r for r in json.loads(out.read_text())["runs"] if r["name"] not in names] if args.merge and out.is_file() else []
     runs = []
     for seed in args.seeds:
         overrides = [f"data.folder={args.data.resolve()}", f"train.seed={seed}", *args.set]
@@ -35,9 +40,9 @@ def main() -> None:
             run[f"{direction}_gain"] = 100 * (run[f"{direction}_accuracy"] - run[f"{direction}_source_only"])
         print(json.dumps(run, indent=1), flush=True)
         runs.append(run)
+    runs = sorted(kept + runs, key=lambda r: r["name"])
     summary = {key: statistics.mean(r[key] for r in runs) for key in ("x_to_y_accuracy", "x_to_y_source_only", "x_to_y_gain",
                                                                       "y_to_x_accuracy", "y_to_x_source_only", "y_to_x_gain")}
-    out = RESULTS / "gan_cyclegan.json"
     out.write_text(json.dumps({"machine": machine(), "config": CONFIG, "x": "MNIST", "y": "USPS", "runs": runs, "mean": summary}, indent=1))
     print(f"wrote {out}")
 

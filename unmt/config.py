@@ -74,6 +74,8 @@ class TrainConfig:
     word_by_word_steps: int = 300  # back-translate with an induced word-by-word lexicon for this many first steps
     lexicon_method: str = "anchors"  # anchors | identical | adversarial: how that lexicon is induced
     init_embeddings: str = "identical"  # random | identical | adversarial: subword embeddings from an aligned space
+    mlm_steps: int = 0  # masked-LM pretraining steps of the shared encoder before UNMT (XLM); 0 = none
+    mlm_probability: float = 0.15  # share of subwords masked per sentence during that pretraining
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     device: str = "auto"  # auto | cpu | cuda
@@ -179,6 +181,8 @@ def validate(config: Config) -> None:
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
         (config.discriminator.fooling_target in ("flip", "uniform"), "discriminator.fooling_target: flip | uniform"),
         (t.eval_every > 0 and t.max_steps > 0, "train.eval_every and train.max_steps must be positive"),
+        (t.mlm_steps >= 0, "train.mlm_steps must be >= 0"),
+        (0 < t.mlm_probability < 1, "train.mlm_probability must be in (0, 1)"),
     ]
     for noise_name in ("noise", "bt_noise"):
         noise = getattr(config, noise_name)

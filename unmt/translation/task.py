@@ -1,7 +1,8 @@
 """One UNMT training step as an adversarial task: the paper's recipe, read top to bottom.
 
 discriminator_loss: encode a noisy batch of each language without gradients; D predicts the language.
-generator_loss:     for each language, denoise C(x) -> x;
+generator_loss:     during the first `train.mlm_steps` (0 by default), masked-LM pretraining of the encoder only
+                    (unmt.translation.mlm); then, for each language, denoise C(x) -> x;
                     for each direction, back-translate x -> y with the current model (eval mode, no gradient;
                     during the first steps optionally word by word with an induced lexicon),
                     then learn to recover x from C(y);
@@ -19,11 +20,12 @@ import torch.nn.functional as F
 from unmt.adversarial.losses import classifier_discriminator_loss, classifier_fooling_loss
 from unmt.config import Config
 from unmt.data.noise import NoiseConfig, corrupt, split_words
-from unmt.data.vocab import PAD, Vocabulary
+from unmt.data.vocab import EOS, PAD, UNK, Vocabulary
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer
 from unmt.schedules import PiecewiseLinear
-from unmt.translation.batching import source_batch, target_batch
+from unmt.translation.batching import pad, source_batch, target_batch
+from unmt.translation.mlm import copy_encoder_into_decoder_, mask_tokens
 from unmt.translation.search import greedy_search
 
 Batch = dict[str, list[list[int]]]  # language -> sentences as subword ids
@@ -48,10 +50,17 @@ class UNMTTask:
         self.lambda_ae = PiecewiseLinear.parse(train.lambda_ae)
         self.lambda_bt = PiecewiseLinear.parse(train.lambda_bt)
         self.lambda_adv = PiecewiseLinear.parse(train.lambda_adv)
-        self.step = 0  # generator steps taken; drives the schedules
+        self.step = 0  # generator steps taken, pretraining included
+        self.mlm_steps = train.mlm_steps
         # language -> word-by-word translator into that language, used for the first back-translations
         self.word_by_word: dict[str, Callable[[str], str]] | None = None
         self.output_masks: dict[str, torch.Tensor] = {}  # language -> (V,) bool of subwords it may emit
+        self._pools: dict[str, np.ndarray] = {}  # language -> ids a masked-LM replacement may take
+
+    @property
+    def unmt_step(self) -> int:
+        """Steps since UNMT proper began: the loss schedules and the word-by-word phase count from here."""
+        return self.step - self.mlm_steps
 
     # --- helpers ----------------------------------------------------------------------------------------
     def noisy(self, rows: list[list[int]], noise: NoiseConfig) -> list[list[int]]:
@@ -93,7 +102,7 @@ class UNMTTask:
         """Translates each row into its language in `to_langs`, with the current model in eval mode and without
         gradients, as the paper prescribes; during the first `word_by_word_steps`, with the induced lexicon
         instead (Lample et al.'s first iteration), which gives the model a translation signal to start from."""
-        if self.word_by_word is not None and self.step < self.config.train.word_by_word_steps:
+        if self.word_by_word is not None and self.unmt_step < self.config.train.word_by_word_steps:
             return [
                 self.vocab.encode(self.word_by_word[lang](self.vocab.decode(row))) or [self.vocab.blank]
                 for row, lang in zip(rows, to_langs)
@@ -132,7 +141,12 @@ class UNMTTask:
         return loss, {"d_loss": loss.item(), "d_accuracy": accuracy}
 
     def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
-        weights = {"ae": self.lambda_ae(self.step), "bt": self.lambda_bt(self.step), "adv": self.lambda_adv(self.step)}
+        if self.step < self.mlm_steps:
+            return self.masked_lm_loss(batch)
+        if self.mlm_steps and self.step == self.mlm_steps:  # pretraining just ended
+            copy_encoder_into_decoder_(self.model)
+        step = self.unmt_step
+        weights = {"ae": self.lambda_ae(step), "bt": self.lambda_bt(step), "adv": self.lambda_adv(step)}
         groups, names, group_weights = [], [], []
         for lang in self.languages:  # denoising auto-encoding: C(x) -> x
             x = batch[lang]
@@ -165,3 +179,29 @@ class UNMTTask:
         self.step += 1
         metrics["loss"] = total.item()
         return total, metrics
+
+    def masked_lm_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        """Both languages' sentences, masked, through the encoder; the chosen subwords are predicted through the
+        tied embeddings. No decoder, no back-translation: a pretraining step costs a fraction of a UNMT step."""
+        rows = [r for lang in self.languages for r in batch[lang]]
+        pools = [self._replacement_pool(lang) for lang in self.languages for _ in batch[lang]]
+        inputs, targets = mask_tokens(rows, pools, self.config.train.mlm_probability, self.vocab.blank, self.rng)
+        src, src_mask = source_batch(inputs, self.device)
+        wanted = pad([t + [PAD] for t in targets], self.device)  # one more column: source_batch appended EOS
+        chosen = wanted != PAD
+        logits = self.model.encode(src, src_mask)[chosen] @ self.model.embed.weight.T
+        loss = F.cross_entropy(logits.float(), wanted[chosen])
+        accuracy = (logits.argmax(-1) == wanted[chosen]).float().mean().item()
+        self.step += 1
+        return loss, {"mlm": loss.item(), "mlm_accuracy": accuracy, "loss": loss.item()}
+
+    def _replacement_pool(self, lang: str) -> np.ndarray:
+        """Subwords a random replacement in `lang` may take: those its corpus uses (all ordinary ones without masks)."""
+        if lang not in self._pools:
+            if lang in self.output_masks:
+                allowed = self.output_masks[lang].cpu().numpy().copy()
+            else:
+                allowed = np.ones(len(self.vocab), dtype=bool)
+            allowed[[PAD, UNK, EOS, self.vocab.blank, *self.vocab.lang_ids.values()]] = False
+            self._pools[lang] = np.flatnonzero(allowed)
+        return self._pools[lang]
