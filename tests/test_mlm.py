@@ -9,6 +9,7 @@ from unmt.cli import main
 from unmt.data.vocab import PAD
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.translation.mlm import copy_encoder_into_decoder_, mask_tokens
+from unmt.translation.train import inverse_sqrt_schedule
 
 MASK = 3
 
@@ -52,7 +53,7 @@ def test_the_decoder_starts_from_the_encoders_self_attention_and_feed_forward_we
 def test_pretraining_lowers_the_masked_lm_loss_then_hands_over_to_unmt(tmp_path):
     args = ["--quiet", "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "mlm", *TINY]
     assert main([*args, "--max-steps", "60", "--set", "train.mlm_steps=40", "--set", "train.threads=1",
-                 "--set", "train.init_embeddings=random", "--set", "train.eval_every=60", "--set", "train.warmup_steps=5", "--set", "train.lr=0.005",
+                 "--set", "train.init_embeddings=random", "--set", "train.eval_every=20", "--set", "train.warmup_steps=5", "--set", "train.lr=0.005",
                  "--set", "train.lambda_bt=0:0,15:0,16:1"]) == 0
     records = [json.loads(line) for line in (tmp_path / "mlm" / "metrics.jsonl").read_text().splitlines()]
     by_step = {r["step"]: r for r in records if "loss" in r}
@@ -63,3 +64,22 @@ def test_pretraining_lowers_the_masked_lm_loss_then_hands_over_to_unmt(tmp_path)
     # back-translation (weight 0 until UNMT step 16) first shows in the steps 51-60.
     assert "ae_en" in by_step[50] and "mlm" not in by_step[50] and "bt_en_fr" not in by_step[50]
     assert "bt_en_fr" in by_step[60]
+    # Checkpoints during pretraining (steps 20, 40) are saved but not evaluated: there is no decoder to judge yet.
+    assert [r["step"] for r in records if r.get("eval")] == [60]
+
+
+def test_the_learning_rate_warms_up_again_when_unmt_starts_after_pretraining():
+    def rates(restart_at):
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        schedule = inverse_sqrt_schedule(optimizer, warmup=10, restart_at=restart_at)
+        seen = []
+        for _ in range(150):
+            seen.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            schedule.step()
+        return seen
+
+    plain, restarted = rates(0), rates(100)
+    assert restarted[:100] == plain[:100]  # pretraining follows the usual warm-up and decay
+    assert restarted[99] < 0.35 and restarted[100] == plain[0] == 0.1  # decayed, then back to the first warm-up rate
+    assert restarted[100:] == plain[:50] and max(restarted[100:]) == 1.0

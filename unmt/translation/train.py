@@ -32,10 +32,20 @@ from unmt.translation.translator import Translator
 log = logging.getLogger("unmt")
 
 
-def inverse_sqrt_schedule(optimizer: torch.optim.Optimizer, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up to the base rate, then decay with 1/sqrt(step) (Vaswani et al. 2017)."""
+def inverse_sqrt_schedule(
+    optimizer: torch.optim.Optimizer, warmup: int, restart_at: int = 0
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up to the base rate, then decay with 1/sqrt(step) (Vaswani et al. 2017).
+
+    The schedule starts over at step `restart_at` (the end of masked-LM pretraining): the decoder and the
+    cross-attention only begin to learn there, and would otherwise start on a rate already decayed for them."""
     warmup = max(1, warmup)
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warmup, (warmup / (step + 1)) ** 0.5))
+
+    def factor(step: int) -> float:
+        step = step - restart_at if step >= restart_at else step
+        return min((step + 1) / warmup, (warmup / (step + 1)) ** 0.5)
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def pick_device(name: str) -> torch.device:
@@ -103,7 +113,7 @@ class TrainingRun:
             d_optimizer,
             g_optimizer,
             AlternatingConfig(n_critic=1, g_grad_clip=train.grad_clip, d_grad_clip=train.grad_clip),
-            inverse_sqrt_schedule(g_optimizer, train.warmup_steps),
+            inverse_sqrt_schedule(g_optimizer, train.warmup_steps, restart_at=train.mlm_steps),
         )
         setup_started = time.monotonic()
         if train.word_by_word_steps > 0:
@@ -275,7 +285,13 @@ class TrainingRun:
                     progress.set_postfix(loss=means.get("loss"), d_acc=means.get("d_accuracy"))
                     self._log({"step": step, "seconds": round(self.elapsed, 1), **means})
                     running = {}
-                if step % train.eval_every == 0:
+                if step % train.eval_every == 0 and self.task.unmt_step <= 0:
+                    # Masked-LM pretraining: the decoder is untrained, so there is nothing to translate yet;
+                    # a round trip would only burn training time on max-length garbage. Save for resumption.
+                    self._save(scores)
+                    prune(self.run_dir)
+                    log.info("pretraining step %d: checkpoint saved, evaluation starts with UNMT", step)
+                elif step % train.eval_every == 0:
                     scores = self._checkpoint(step)
                     started += self.test_seconds
                     self.elapsed = time.monotonic() - started
