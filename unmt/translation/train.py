@@ -219,20 +219,18 @@ class TrainingRun:
     def _apply_configured_rates(self) -> None:
         """A checkpoint's optimiser state carries the learning rates it was trained with; the configuration given
         to --resume wins, so `--set train.lr=...` on a resumed run takes effect instead of being silently ignored."""
-        rates = {"generator": (self.trainer.g_optimizer, self.config.train.lr),
-                 "discriminator": (self.trainer.d_optimizer, self.config.discriminator.lr)}
-        for side, (optimizer, rate) in rates.items():
-            group = optimizer.param_groups[0]
-            if group.get("initial_lr", group["lr"]) != rate:
-                log.warning("resuming with the %s learning rate %g instead of the checkpoint's %g",
-                            side, rate, group.get("initial_lr", group["lr"]))
         scheduler = self.trainer.g_scheduler
         scheduler.base_lrs = [self.config.train.lr for _ in scheduler.base_lrs]
-        factor = scheduler.lr_lambdas[0](scheduler.last_epoch)
-        for group in self.trainer.g_optimizer.param_groups:
-            group["initial_lr"], group["lr"] = self.config.train.lr, self.config.train.lr * factor
-        for group in self.trainer.d_optimizer.param_groups:
-            group["lr"] = self.config.discriminator.lr
+        factor = scheduler.lr_lambdas[0](scheduler.last_epoch)  # the generator's rate follows its schedule
+        sides = (("generator", self.trainer.g_optimizer, self.config.train.lr, factor),
+                 ("discriminator", self.trainer.d_optimizer, self.config.discriminator.lr, 1.0))
+        for side, optimizer, rate, scale in sides:
+            first = optimizer.param_groups[0]
+            previous = first.get("initial_lr", first["lr"])  # the base rate, before any schedule
+            if previous != rate:
+                log.warning("resuming with the %s learning rate %g instead of the checkpoint's %g", side, rate, previous)
+            for group in optimizer.param_groups:
+                group.update(lr=rate * scale, initial_lr=rate)
 
     # --- evaluation ---------------------------------------------------------------------------------------
     def evaluate(self) -> dict:
