@@ -3,7 +3,8 @@ source-only baseline (the target-domain classifier applied to untranslated image
 
     OMP_NUM_THREADS=1 python benchmarks/gan_cyclegan.py --data ../shared/data/digits --seeds 1 2
     OMP_NUM_THREADS=1 python benchmarks/gan_cyclegan.py --seeds 3 --merge    # add a seed to the existing runs
-Writes benchmarks/results/gan_cyclegan.json.
+    OMP_NUM_THREADS=1 python benchmarks/gan_cyclegan.py --name cycle3 --set loss.cycle_weight=3   # a variant
+Writes benchmarks/results/gan_cyclegan.json (a named variant: gan_cyclegan-NAME.json).
 """
 from __future__ import annotations
 
@@ -25,17 +26,22 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1])
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--merge", action="store_true", help="keep the existing JSON's runs of other seeds")
+    parser.add_argument("--name", help="label of a variant (with --set): its own JSON and run folders")
     args = parser.parse_args()
     if not args.data.is_dir():
         sys.exit(f"gan_cyclegan: digits folder {args.data} does not exist; run data_scripts/download_digits.sh")
     single_thread()
-    out = RESULTS / "gan_cyclegan.json"
-    names = {f"cyclegan-mnist-usps-seed{seed}" for seed in args.seeds}
+    out = RESULTS / (f"gan_cyclegan-{args.name}.json" if args.name else "gan_cyclegan.json")
+
+    def run_name(seed: int) -> str:
+        return f"cyclegan-{args.name}-mnist-usps-seed{seed}" if args.name else f"cyclegan-mnist-usps-seed{seed}"
+
+    names = {run_name(seed) for seed in args.seeds}
     kept = [r for r in json.loads(out.read_text())["runs"] if r["name"] not in names] if args.merge and out.is_file() else []
     runs = []
     for seed in args.seeds:
         overrides = [f"data.folder={args.data.resolve()}", f"train.seed={seed}", *args.set]
-        run = train_once(CONFIG, overrides, f"cyclegan-mnist-usps-seed{seed}")
+        run = train_once(CONFIG, overrides, run_name(seed))
         for direction in ("x_to_y", "y_to_x"):  # percentage points gained over the untranslated images
             run[f"{direction}_gain"] = 100 * (run[f"{direction}_accuracy"] - run[f"{direction}_source_only"])
         print(json.dumps(run, indent=1), flush=True)
@@ -43,7 +49,8 @@ def main() -> None:
     runs = sorted(kept + runs, key=lambda r: r["name"])
     summary = {key: statistics.mean(r[key] for r in runs) for key in ("x_to_y_accuracy", "x_to_y_source_only", "x_to_y_gain",
                                                                       "y_to_x_accuracy", "y_to_x_source_only", "y_to_x_gain")}
-    out.write_text(json.dumps({"machine": machine(), "config": CONFIG, "x": "MNIST", "y": "USPS", "runs": runs, "mean": summary}, indent=1))
+    report = {"machine": machine(), "config": CONFIG, "overrides": args.set, "x": "MNIST", "y": "USPS", "runs": runs, "mean": summary}
+    out.write_text(json.dumps(report, indent=1))
     print(f"wrote {out}")
 
 

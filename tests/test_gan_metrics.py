@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from unmt.data.mixtures import grid_modes, ring_modes, sample_mixture
-from unmt.gan.metrics_digits import classes_covered, classifier_score, frechet_distance
+from unmt.gan.metrics_digits import classes_covered, classifier_score, frechet_distance, mcnemar_exact_p, paired_change
 from unmt.gan.metrics_mixture import earth_mover_distance, mode_metrics
 
 
@@ -72,3 +72,18 @@ def test_frechet_distance_is_zero_on_itself_and_the_squared_shift_of_means():
     assert frechet_distance(features, features) == pytest.approx(0.0, abs=1e-6)
     shifted = features + torch.tensor([2.0, 0.0, 0.0, 0.0])
     assert frechet_distance(shifted, features) == pytest.approx(4.0, rel=1e-4)
+
+
+def test_mcnemar_exact_p_matches_binomial_tails_computed_by_hand():
+    assert mcnemar_exact_p(0, 5) == 2 / 32  # all five changes one way: 2 * (1/2)^5
+    assert mcnemar_exact_p(9, 1) == 2 * (1 + 10) / 1024  # P(X <= 1) for X ~ Bin(10, 1/2), both tails
+    assert mcnemar_exact_p(4, 4) == 1.0 and mcnemar_exact_p(0, 0) == 1.0  # no evidence either way
+    assert mcnemar_exact_p(60, 20) < 1e-4 and mcnemar_exact_p(45, 35) > 0.3  # 3:1 of 80 is no accident; 9:7 may be
+
+
+def test_paired_change_counts_only_images_whose_verdict_changed():
+    before = torch.tensor([True, True, False, False, True, False])
+    after = torch.tensor([True, False, True, True, True, False])
+    change = paired_change(before, after)
+    assert (change["fixed"], change["broken"]) == (2, 1)
+    assert change["p_value"] == 1.0  # 2 vs 1: P(X <= 1 | Bin(3, 1/2)) = 4/8, doubled

@@ -10,7 +10,7 @@ from torch import nn
 
 from unmt.gan.classifier import cached_classifier
 from unmt.gan.datasets import DomainPairData, ImageData, MixtureData
-from unmt.gan.metrics_digits import digit_metrics
+from unmt.gan.metrics_digits import digit_metrics, paired_change
 from unmt.gan.metrics_mixture import earth_mover_distance, mode_metrics
 
 
@@ -36,9 +36,9 @@ def translate(net: nn.Module, images: torch.Tensor, batch: int = 500) -> torch.T
     return torch.cat([net(chunk) for chunk in images.split(batch)])
 
 
-def label_accuracy(classifier, images: torch.Tensor, labels: torch.Tensor) -> float:
+def correct_labels(classifier, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     probs, _ = classifier.predict(images)
-    return float((probs.argmax(-1) == labels).float().mean())
+    return probs.argmax(-1) == labels
 
 
 def evaluate_run(nets: dict[str, nn.Module], data, n_samples: int, classifier_dir: Path, seed: int) -> dict:
@@ -63,11 +63,16 @@ def _label_preservation(nets: dict[str, nn.Module], data: DomainPairData, classi
     classifier_x, accuracy_x = cached_classifier(classifier_dir / "domain_x", *data.x_labelled)
     classifier_y, accuracy_y = cached_classifier(classifier_dir / "domain_y", *data.y_labelled)
     (x, x_labels), (y, y_labels) = data.x_eval, data.y_eval
+    result = {}
+    for direction, net, classifier, images, labels in (("x_to_y", nets["g"], classifier_y, x, x_labels),
+                                                       ("y_to_x", nets["f"], classifier_x, y, y_labels)):
+        after = correct_labels(classifier, translate(net, images), labels)
+        before = correct_labels(classifier, images, labels)
+        result[f"{direction}_accuracy"] = float(after.float().mean())
+        result[f"{direction}_source_only"] = float(before.float().mean())
+        result.update({f"{direction}_{key}": value for key, value in paired_change(before, after).items()})
     return {
-        "x_to_y_accuracy": label_accuracy(classifier_y, translate(nets["g"], x), x_labels),
-        "x_to_y_source_only": label_accuracy(classifier_y, x, x_labels),
-        "y_to_x_accuracy": label_accuracy(classifier_x, translate(nets["f"], y), y_labels),
-        "y_to_x_source_only": label_accuracy(classifier_x, y, y_labels),
+        **result,
         "cycle_l1_x": float((translate(nets["f"], translate(nets["g"], x)) - x).abs().mean()),
         "cycle_l1_y": float((translate(nets["g"], translate(nets["f"], y)) - y).abs().mean()),
         "classifier_x_accuracy": accuracy_x,

@@ -6,8 +6,13 @@ Frechet distance    between Gaussians fitted to classifier features of two image
                     classifier's features instead of Inception's); it depends on the sample size, so a run
                     also reports the floor: the distance between two disjoint real sets of the same sizes
 classifier score    exp(E_x KL(p(y|x) || p(y))), the Inception-score analogue: 10 at best, 1 at worst
+paired change       for label preservation: images the translation fixed (wrong before, right after) and broke
+                    (right before, wrong after), with McNemar's exact test on them; the images both or neither
+                    get right carry no information about the change, however many they are
 """
 from __future__ import annotations
+
+from math import comb
 
 import numpy as np
 import torch
@@ -58,3 +63,20 @@ def digit_metrics(classifier, generated: torch.Tensor, reference: torch.Tensor, 
         "classifier_score": classifier_score(probs),
         "classifier_score_real": classifier_score(floor_probs),
     }
+
+
+def mcnemar_exact_p(fixed: int, broken: int) -> float:
+    """Two-sided exact McNemar p-value: the chance, if fixing and breaking were equally likely, of a split of the
+    fixed + broken changed images at least this lopsided (a binomial tail with p = 1/2, in exact integers)."""
+    changed, fewer = fixed + broken, min(fixed, broken)
+    if changed == 0:
+        return 1.0
+    tail = sum(comb(changed, k) for k in range(fewer + 1))
+    return min(1.0, 2 * tail / 2**changed)
+
+
+def paired_change(correct_before: torch.Tensor, correct_after: torch.Tensor) -> dict:
+    """Fixed/broken counts and McNemar's p for two bool vectors over the same images."""
+    fixed = int((~correct_before & correct_after).sum())
+    broken = int((correct_before & ~correct_after).sum())
+    return {"fixed": fixed, "broken": broken, "p_value": mcnemar_exact_p(fixed, broken)}
