@@ -1,6 +1,6 @@
 import pytest
 
-from unmt.config import Config, ConfigError, load_config
+from unmt.config import Config, ConfigError, changed_settings, load_config, to_dict
 
 
 def test_defaults_and_overrides(tmp_path):
@@ -55,3 +55,14 @@ def test_toy_config_spells_out_the_defaults():
     from unmt.config import Config
 
     assert load_config(Path(__file__).parents[1] / "configs" / "toy.yaml") == Config()
+
+
+def test_changed_settings_names_every_changed_leaf_and_nothing_else():
+    saved = to_dict(load_config(None, []))
+    assert changed_settings(saved, saved) == []
+    given = to_dict(load_config(None, ["train.mlm_steps=1500", "model.d_model=64"]))
+    assert changed_settings(saved, given) == [
+        f"model.d_model: {saved['model']['d_model']!r} -> 64",
+        f"train.mlm_steps: {saved['train']['mlm_steps']!r} -> 1500",
+    ]
+    assert changed_settings({"train": {"lr": 0.1}}, {"train": {"lr": 0.1, "seed": 3}}) == ["train.seed: None -> 3"]

@@ -95,6 +95,18 @@ def to_dict(config) -> dict:
     return dataclasses.asdict(config)
 
 
+def changed_settings(before: dict, after: dict, where: str = "") -> list[str]:
+    """'section.key: old -> new' for every leaf that differs between two nested config dicts."""
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        name, old, new = f"{where}{key}", before.get(key), after.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changes += changed_settings(old, new, f"{name}.")
+        elif old != new:
+            changes.append(f"{name}: {old!r} -> {new!r}")
+    return changes
+
+
 def from_dict(cls, values: dict, where: str = ""):
     """Builds dataclass `cls` from a nested dict, rejecting unknown keys and values of the wrong type."""
     if not isinstance(values, dict):

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonFiniteLossError
 from unmt.checkpoint import load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
-from unmt.config import Config, ConfigError, to_dict
+from unmt.config import Config, ConfigError, changed_settings, to_dict
 from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import EOS, Vocabulary
@@ -125,7 +125,11 @@ class TrainingRun:
         self.test_seconds = 0.0  # time the last evaluation spent scoring the test set, kept off that clock
         self.best_score = float("-inf")
 
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
+        saved_config = run_dir / "config.yaml"
+        if resume and saved_config.is_file():  # the configuration given now wins; say what it changes
+            for change in changed_settings(yaml.safe_load(saved_config.read_text(encoding="utf-8")) or {}, to_dict(config)):
+                log.warning("resuming with a changed setting: %s", change)
+        saved_config.write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
         info = run_info(self.model_config, src, tgt, str(data_dir))
         (run_dir / "run.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         if resume:
