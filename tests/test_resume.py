@@ -31,8 +31,7 @@ def test_a_learning_rate_given_on_resume_takes_effect(tmp_path, caplog):
     same = final_weights(tmp_path, "r")
     with caplog.at_level(logging.WARNING, logger="unmt"):
         assert main([*common, "--max-steps", "20", "--resume", "--set", "train.lr=0"]) == 0
-    assert "learning rate 0 instead of the checkpoint's 0.001" in caplog.text
-    assert "resuming with a changed setting: train.lr: 0.001 -> 0.0" in caplog.text
+    assert caplog.text.count("train.lr: 0.001 -> 0.0") == 1  # said once, with the other changed settings
     frozen = final_weights(tmp_path, "r")  # a rate of 0 must leave every weight where step 10 left it
     for name in same:
         assert torch.equal(same[name], frozen[name]), name

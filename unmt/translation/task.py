@@ -2,11 +2,13 @@
 
 discriminator_loss: encode a noisy batch of each language without gradients; D predicts the language.
 generator_loss:     during the first `train.mlm_steps` (0 by default), masked-LM pretraining of the encoder only
-                    (unmt.translation.mlm); then, for each language, denoise C(x) -> x;
+                    (unmt.translation.mlm); then, for each language, denoise C(x) -> x (skipped while its
+                    scheduled weight is 0 and back-translation runs);
                     for each direction, back-translate x -> y with the current model (eval mode, no gradient;
                     during the first steps optionally word by word with an induced lexicon),
                     then learn to recover x from C(y);
-                    plus the adversarial term: the encoder states of the denoising inputs must fool D.
+                    plus the adversarial term: the encoder states of the denoising inputs (without
+                    denoising, of the back-translated inputs) must fool D.
 The AlternatingTrainer of unmt.adversarial calls the two in turn.
 """
 from __future__ import annotations
@@ -123,10 +125,10 @@ class UNMTTask:
         self.model.train(was_training)
         return [r if r else [self.vocab.blank] for r in out]  # an empty output still needs one source token
 
-    def _state_labels(self, mask: torch.Tensor, rows_per_language: list[int]) -> torch.Tensor:
-        """Language index of every real encoder state, for rows stacked language after language."""
-        row_language = torch.repeat_interleave(torch.arange(len(rows_per_language)), torch.tensor(rows_per_language))
-        return row_language.to(self.device)[:, None].expand_as(mask)[mask]
+    def _state_labels(self, mask: torch.Tensor, row_languages: list[str]) -> torch.Tensor:
+        """Language index of every real encoder state, given the language of each (stacked) row."""
+        row_language = torch.tensor([self.languages.index(lang) for lang in row_languages], device=self.device)
+        return row_language[:, None].expand_as(mask)[mask]
 
     # --- the two halves of the adversarial step ---------------------------------------------------------
     def discriminator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
@@ -135,7 +137,7 @@ class UNMTTask:
             src, mask = source_batch(rows, self.device)
             states = self.model.encode(src, mask)[mask]
         logits = self.discriminator(states)
-        labels = self._state_labels(mask, [len(batch[lang]) for lang in self.languages])
+        labels = self._state_labels(mask, [lang for lang in self.languages for _ in batch[lang]])
         loss = classifier_discriminator_loss(logits, labels, self.config.discriminator.smoothing)
         accuracy = (logits.argmax(-1) == labels).float().mean().item()
         return loss, {"d_loss": loss.item(), "d_accuracy": accuracy}
@@ -147,12 +149,17 @@ class UNMTTask:
             copy_encoder_into_decoder_(self.model)
         step = self.unmt_step
         weights = {"ae": self.lambda_ae(step), "bt": self.lambda_bt(step), "adv": self.lambda_adv(step)}
-        groups, names, group_weights = [], [], []
-        for lang in self.languages:  # denoising auto-encoding: C(x) -> x
-            x = batch[lang]
-            groups.append((self.noisy(x, self.config.noise), x, lang))
-            names.append(f"ae_{lang}")
-            group_weights.append(weights["ae"])
+        groups, names, group_weights, source_langs = [], [], [], []
+        # A group whose weight is 0 is skipped, not computed and multiplied by 0: once back-translation runs, a
+        # denoising weight scheduled down to 0 makes every step cheaper. Some group must always be trained.
+        denoise = weights["ae"] > 0 or weights["bt"] <= 0
+        if denoise:
+            for lang in self.languages:  # denoising auto-encoding: C(x) -> x
+                x = batch[lang]
+                groups.append((self.noisy(x, self.config.noise), x, lang))
+                names.append(f"ae_{lang}")
+                group_weights.append(weights["ae"])
+                source_langs.append(lang)
         if weights["bt"] > 0:  # on-the-fly back-translation, both directions at once: x -> y, then C(y) -> x
             first, second = self.languages
             rows = batch[first] + batch[second]
@@ -162,16 +169,19 @@ class UNMTTask:
                 groups.append((self.noisy(y, self.config.bt_noise), batch[lang], lang))
                 names.append(f"bt_{other}_{lang}")
                 group_weights.append(weights["bt"])
+                source_langs.append(other)
 
         losses, memory, mask = self.sequence_losses(groups)
         total = sum(w * loss for w, loss in zip(group_weights, losses))
         metrics = {name: loss.item() for name, loss in zip(names, losses)}
 
         if self.discriminator is not None and weights["adv"] > 0:  # fool the (frozen) discriminator
-            sizes = [len(batch[lang]) for lang in self.languages]
-            n_ae = sum(sizes)  # the denoising rows come first in the stacked batch
-            logits = self.discriminator(memory[:n_ae][mask[:n_ae]])
-            labels = self._state_labels(mask[:n_ae], sizes)
+            # The encoder states of the denoising inputs (the first two groups), or of every input without them.
+            fooled = range(len(self.languages)) if denoise else range(len(groups))
+            row_languages = [source_langs[i] for i in fooled for _ in groups[i][0]]
+            n = len(row_languages)
+            logits = self.discriminator(memory[:n][mask[:n]])
+            labels = self._state_labels(mask[:n], row_languages)
             loss = classifier_fooling_loss(logits, labels, self.config.discriminator.fooling_target)
             total = total + weights["adv"] * loss
             metrics["adv"] = loss.item()

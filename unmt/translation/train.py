@@ -222,17 +222,13 @@ class TrainingRun:
 
     def _apply_configured_rates(self) -> None:
         """A checkpoint's optimiser state carries the learning rates it was trained with; the configuration given
-        to --resume wins, so `--set train.lr=...` on a resumed run takes effect instead of being silently ignored."""
+        to --resume wins, so `--set train.lr=...` on a resumed run takes effect instead of being silently ignored.
+        (The change itself is reported once, with every other changed setting, against the run's config.yaml.)"""
         scheduler = self.trainer.g_scheduler
         scheduler.base_lrs = [self.config.train.lr for _ in scheduler.base_lrs]
         factor = scheduler.lr_lambdas[0](scheduler.last_epoch)  # the generator's rate follows its schedule
-        sides = (("generator", self.trainer.g_optimizer, self.config.train.lr, factor),
-                 ("discriminator", self.trainer.d_optimizer, self.config.discriminator.lr, 1.0))
-        for side, optimizer, rate, scale in sides:
-            first = optimizer.param_groups[0]
-            previous = first.get("initial_lr", first["lr"])  # the base rate, before any schedule
-            if previous != rate:
-                log.warning("resuming with the %s learning rate %g instead of the checkpoint's %g", side, rate, previous)
+        sides = ((self.trainer.g_optimizer, self.config.train.lr, factor), (self.trainer.d_optimizer, self.config.discriminator.lr, 1.0))
+        for optimizer, rate, scale in sides:
             for group in optimizer.param_groups:
                 group.update(lr=rate * scale, initial_lr=rate)
 
@@ -287,16 +283,17 @@ class TrainingRun:
                     progress.set_postfix(loss=means.get("loss"), d_acc=means.get("d_accuracy"))
                     self._log({"step": step, "seconds": round(self.elapsed, 1), **means})
                     running = {}
-                if step % train.eval_every == 0 and self.task.unmt_step <= 0:
-                    # Masked-LM pretraining: the decoder is untrained, so there is nothing to translate yet;
-                    # a round trip would only burn training time on max-length garbage. Save for resumption.
-                    self._save(scores)
-                    prune(self.run_dir)
-                    log.info("pretraining step %d: checkpoint saved, evaluation starts with UNMT", step)
-                elif step % train.eval_every == 0:
-                    scores = self._checkpoint(step)
-                    started += self.test_seconds
-                    self.elapsed = time.monotonic() - started
+                if step % train.eval_every == 0:
+                    if self.task.unmt_step <= 0:
+                        # Masked-LM pretraining: the decoder is untrained, so there is nothing to translate yet;
+                        # a round trip would only burn training time on max-length garbage. Save for resumption.
+                        self._save(scores)
+                        prune(self.run_dir)
+                        log.info("pretraining step %d: checkpoint saved, evaluation starts with UNMT", step)
+                    else:
+                        scores = self._checkpoint(step)
+                        started += self.test_seconds
+                        self.elapsed = time.monotonic() - started
         except KeyboardInterrupt:
             log.warning("interrupted: saving a checkpoint at step %d before exiting", self.trainer.step_count)
             self._save(scores)
