@@ -30,6 +30,14 @@ def prepare(raw: Path, data: Path) -> None:
         subprocess.run([sys.executable, str(ROOT / "data_scripts" / "prepare_multi30k.py"), str(raw), str(data)], check=True)
 
 
+def score_best(checkpoints: Path, run: str, beam: int) -> dict:
+    """Test BLEU and chrF of the run's round-trip-selected checkpoint, via `unmt evaluate`."""
+    scores = checkpoints / run / f"test_scores_beam{beam}.json"
+    subprocess.run([sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "evaluate",
+                    "--checkpoint", run, "--beam", str(beam), "--json", str(scores)], check=True, stdout=subprocess.DEVNULL)
+    return json.loads(scores.read_text())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, required=True, help="training budget in minutes: checkpoint selection counts, test scoring does not")
@@ -40,6 +48,7 @@ def main() -> int:
     parser.add_argument("--name", default="recipe", help="label of this run in the JSON and plot")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--resume", metavar="RUN", help="continue this earlier run (under OUT/runs) until --minutes in total")
+    parser.add_argument("--beam", type=int, default=1, help="also score the best checkpoint with this beam size (curves stay greedy)")
     args = parser.parse_args()
     prepare(args.raw, args.data)
     checkpoints = args.out / "runs"
@@ -48,14 +57,13 @@ def main() -> int:
     if args.resume:
         train_args.append("--resume")
     curve, setup_seconds = train_run(checkpoints, run, train_args, args.set)
-    scores = checkpoints / run / "test_scores.json"
-    subprocess.run([sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "evaluate",
-                    "--checkpoint", run, "--json", str(scores)], check=True, stdout=subprocess.DEVNULL)
-    best = json.loads(scores.read_text())
+    best = score_best(checkpoints, run, beam=1)
     result = {
         "name": args.name, "minutes": args.minutes, "config": str(args.config), "overrides": args.set, "machine": machine(),
         "command": " ".join(sys.argv), "setup_seconds": setup_seconds, "curve": curve, "best_checkpoint_test": best, "published": PUBLISHED,
     }
+    if args.beam > 1:
+        result[f"best_checkpoint_test_beam{args.beam}"] = score_best(checkpoints, run, args.beam)
     stem = args.out / f"multi30k-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
     plot_curves({args.name: curve}, stem.with_suffix(".png"), "Multi30k test BLEU (test_2016_flickr)")

@@ -26,9 +26,10 @@ def test_prepare_split_has_no_sentence_on_both_sides(tmp_path):
 
 def test_multi30k_benchmark_writes_curve_and_scores(tmp_path):
     overrides = [arg for item in TINY_MODEL for arg in ("--set", item)]
-    command = [sys.executable, "benchmarks/multi30k.py", "--minutes", "0.3", "--data", str(tmp_path / "data"), "--out", str(tmp_path), "--name", "smoke", *overrides]
+    command = [sys.executable, "benchmarks/multi30k.py", "--minutes", "0.3", "--data", str(tmp_path / "data"), "--out", str(tmp_path), "--name", "smoke", "--beam", "2", *overrides]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     result = json.loads(next(tmp_path.glob("multi30k-smoke-*.json")).read_text())
     assert result["curve"] and all("test_bleu_en-fr" in r and "test_chrf_fr-en" in r for r in result["curve"])
     assert set(result["best_checkpoint_test"]) >= {"en-fr", "fr-en"} and result["machine"]["cores"] >= 1
+    assert set(result["best_checkpoint_test_beam2"]) >= {"en-fr", "fr-en"}  # --beam adds a beam-search score
     assert next(tmp_path.glob("multi30k-smoke-*.png")).stat().st_size > 1000

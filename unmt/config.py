@@ -76,6 +76,9 @@ class TrainConfig:
     init_embeddings: str = "identical"  # random | identical | adversarial: subword embeddings from an aligned space
     mlm_steps: int = 0  # masked-LM pretraining steps of the shared encoder before UNMT (XLM); 0 = none
     mlm_probability: float = 0.15  # share of subwords masked per sentence during that pretraining
+    # > 0: an exponential moving average of the weights with this decay is evaluated, selected and shipped
+    # (training keeps the live weights); 0.995 averages over roughly the last 200 steps.
+    weight_average: float = 0.0
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     device: str = "auto"  # auto | cpu | cuda
@@ -195,6 +198,7 @@ def validate(config: Config) -> None:
         (t.eval_every > 0 and t.max_steps > 0, "train.eval_every and train.max_steps must be positive"),
         (t.mlm_steps >= 0, "train.mlm_steps must be >= 0"),
         (0 < t.mlm_probability < 1, "train.mlm_probability must be in (0, 1)"),
+        (0 <= t.weight_average < 1, "train.weight_average must be in [0, 1): the decay of the average, 0 = off"),
     ]
     for noise_name in ("noise", "bt_noise"):
         noise = getattr(config, noise_name)

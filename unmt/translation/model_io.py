@@ -10,6 +10,7 @@ import torch
 from unmt.checkpoint import CheckpointError, load_json, load_weights, read_pointer
 from unmt.data.vocab import Vocabulary
 from unmt.models.transformer import Transformer, TransformerConfig
+from unmt.translation.averaging import AVERAGE_WEIGHTS
 from unmt.translation.translator import Translator
 
 
@@ -41,11 +42,14 @@ def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> 
         raise CheckpointError(f"run {run_dir} has no checkpoint yet (no '{which}' or 'latest' file)")
     vocab = Vocabulary.load(run_dir / "spm.model", info["languages"])
     model = Transformer(TransformerConfig(**info["model"]))
-    weights = load_weights(checkpoint / "model.safetensors")
+    # A run trained with train.weight_average ships the averaged weights; its model.safetensors are the live ones.
+    path = checkpoint / f"{AVERAGE_WEIGHTS}.safetensors"
+    if not path.is_file():
+        path = checkpoint / "model.safetensors"
     try:
-        model.load_state_dict(weights)
+        model.load_state_dict(load_weights(path))
     except RuntimeError:
-        raise CheckpointError(f"{checkpoint / 'model.safetensors'} does not match the model described in run.json") from None
+        raise CheckpointError(f"{path} does not match the model described in run.json") from None
     if model.embed.num_embeddings != len(vocab):
         raise CheckpointError(f"{run_dir / 'spm.model'} has {len(vocab)} pieces but the model expects {model.embed.num_embeddings}")
     model.to(device).eval()

@@ -24,6 +24,7 @@ from unmt.lexicon.pipeline import lexicon_from_monolingual
 from unmt.lexicon.subword_init import aligned_subword_embeddings, initialise_embeddings_
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
+from unmt.translation.averaging import AVERAGE_WEIGHTS, WeightAverage
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
 from unmt.translation.model_io import run_info, save_output_masks
 from unmt.translation.task import UNMTTask
@@ -103,6 +104,7 @@ class TrainingRun:
 
         self.model_config = TransformerConfig(vocab_size=len(self.vocab), **asdict(config.model))
         self.model = Transformer(self.model_config).to(self.device)
+        self.average = WeightAverage(self.model, train.weight_average) if train.weight_average > 0 else None
         d = config.discriminator
         self.discriminator = LatentDiscriminator(config.model.d_model, d.hidden, d.layers, 2, d.dropout).to(self.device)
         g_optimizer = torch.optim.Adam(self.model.parameters(), lr=train.lr, betas=(0.9, 0.98))
@@ -120,7 +122,11 @@ class TrainingRun:
             self.task.word_by_word = self._word_by_word()
         output_masks = self._output_masks() if train.restrict_output else {}
         self.task.output_masks = {lang: m.to(self.device) for lang, m in output_masks.items()}
-        self.translator = Translator(self.model, self.vocab, self.device, output_masks=output_masks)
+        # The translator evaluates (and the run ships) the averaged weights when there are any; the live weights
+        # are then still scored on the test set, so every run measures what the average is worth.
+        shipped = self.average.model if self.average else self.model
+        self.translator = Translator(shipped, self.vocab, self.device, output_masks=output_masks)
+        self.live_translator = Translator(self.model, self.vocab, self.device, output_masks=output_masks) if self.average else None
         self.elapsed = 0.0  # training seconds over all sessions of this run, checkpoint selection included
         self.test_seconds = 0.0  # time the last evaluation spent scoring the test set, kept off that clock
         self.best_score = float("-inf")
@@ -196,6 +202,8 @@ class TrainingRun:
             "noise_rng": self.task.rng.bit_generator.state,
         }
         weights = {"model": self.model.state_dict(), "discriminator": self.discriminator.state_dict()}
+        if self.average:
+            weights[AVERAGE_WEIGHTS] = self.average.state_dict()
         path = save_checkpoint(self.run_dir, self.trainer.step_count, weights, trainer_state, state)
         set_pointer(self.run_dir, "latest", path)
         return path
@@ -207,6 +215,9 @@ class TrainingRun:
             return
         self.model.load_state_dict(load_weights(checkpoint / "model.safetensors"))
         self.discriminator.load_state_dict(load_weights(checkpoint / "discriminator.safetensors"))
+        average = checkpoint / f"{AVERAGE_WEIGHTS}.safetensors"
+        if self.average and average.is_file():  # otherwise the average starts at the restored weights
+            self.average.load_state_dict(load_weights(average))
         trainer_state = load_trainer_state(checkpoint / "trainer.pt")
         self.trainer.load_state_dict(trainer_state)
         self._apply_configured_rates()
@@ -251,6 +262,10 @@ class TrainingRun:
             for direction, result in pair.items():
                 scores[f"test_bleu_{direction}"] = result["bleu"]
                 scores[f"test_chrf_{direction}"] = result["chrf"]
+            if self.live_translator:
+                pair = evaluate_pair(self.live_translator, self.test[src], self.test[tgt], src, tgt)
+                for direction, result in pair.items():
+                    scores[f"test_bleu_live_{direction}"] = result["bleu"]
             # Scoring the test set is a measurement, not training: it stays off the training clock.
             self.test_seconds = time.monotonic() - started
         return scores
@@ -273,6 +288,8 @@ class TrainingRun:
         try:
             while self.trainer.step_count < max_steps and not (budget and self.elapsed >= budget):
                 metrics = self.trainer.step(lambda: {lang: next(s) for lang, s in self.streams.items()})
+                if self.average:
+                    self.average.update(self.model)
                 self.elapsed = time.monotonic() - started
                 for key, value in metrics.items():
                     running.setdefault(key, []).append(value)
