@@ -31,6 +31,9 @@ def plot_curves(curves: dict[str, list[dict]], path: Path, ylabel: str) -> None:
         minutes = [r["seconds"] / 60 for r in curve]
         for direction, style in (("en-fr", "-"), ("fr-en", "--")):
             ax.plot(minutes, [r[f"test_bleu_{direction}"] for r in curve], style, marker=".", label=f"{name} {direction}")
+            if curve and f"test_bleu_live_{direction}" in curve[0]:  # a weight-averaged run: its live weights, thin
+                live = [r[f"test_bleu_live_{direction}"] for r in curve]
+                ax.plot(minutes, live, style, linewidth=0.8, alpha=0.6, label=f"{name} {direction} (live weights)")
     ax.set_xlabel("training minutes (evaluation included)")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)

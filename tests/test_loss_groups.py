@@ -1,5 +1,6 @@
 """Which losses a UNMT step computes: a group weighted 0 is skipped (not computed and multiplied by 0), and the
 adversarial term then falls on the inputs that are left, each labelled with the language it is written in."""
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,16 @@ def data(tmp_path_factory) -> Path:
     return write_toy_corpus(tmp_path_factory.mktemp("data"), n_train=300, n_valid=10, n_test=10, seed=0)
 
 
-def step_record(tmp_path: Path, data: Path, *overrides: str) -> tuple[list[int], list[list[str]], dict]:
-    """One generator step: the number of groups in the teacher-forced pass, the language of every row the
-    adversarial term labels (one list per call), and the step's metrics."""
+@dataclass
+class StepRecord:
+    group_counts: list[int]  # groups in each teacher-forced pass
+    labelled: list[list[str]]  # per labelling call of the adversarial term, the language of every row
+    metrics: dict[str, float]
+    sentences: dict[str, int]  # batch size per language
+
+
+def step_record(tmp_path: Path, data: Path, *overrides: str) -> StepRecord:
+    """Runs one generator step and records what it computed."""
     run = TrainingRun(load_config(None, [*SMALL, *overrides]), "en", "fr", tmp_path / "run", data)
     task = run.task
     group_counts, labelled = [], []
@@ -39,25 +47,24 @@ def step_record(tmp_path: Path, data: Path, *overrides: str) -> tuple[list[int],
     task.sequence_losses, task._state_labels = counting_sequence_losses, recording_state_labels
     batch = {lang: next(stream) for lang, stream in run.streams.items()}
     _, metrics = task.generator_loss(batch)
-    return group_counts, labelled, {"batch": batch, **metrics}
+    return StepRecord(group_counts, labelled, metrics, {lang: len(rows) for lang, rows in batch.items()})
 
 
 def test_denoising_weighted_zero_is_not_computed_and_the_adversary_sees_the_back_translated_inputs(tmp_path, data):
-    counts, labelled, metrics = step_record(tmp_path, data, "train.lambda_ae=0", "train.lambda_bt=1", "train.lambda_adv=0.1")
-    assert counts == [2]  # the two back-translation groups only
+    record = step_record(tmp_path, data, "train.lambda_ae=0", "train.lambda_bt=1", "train.lambda_adv=0.1")
+    assert record.group_counts == [2]  # the two back-translation groups only
+    metrics = record.metrics
     assert "ae_en" not in metrics and "ae_fr" not in metrics and "bt_fr_en" in metrics and "adv" in metrics
-    n_en, n_fr = len(metrics["batch"]["en"]), len(metrics["batch"]["fr"])
     # English sentences were translated into French first: those inputs are French, and the reverse
-    assert labelled == [["fr"] * n_en + ["en"] * n_fr]
+    assert record.labelled == [["fr"] * record.sentences["en"] + ["en"] * record.sentences["fr"]]
 
 
 def test_with_denoising_on_the_adversary_sees_only_the_denoising_inputs(tmp_path, data):
-    counts, labelled, metrics = step_record(tmp_path, data, "train.lambda_ae=1", "train.lambda_bt=1", "train.lambda_adv=0.1")
-    assert counts == [4]
-    n_en, n_fr = len(metrics["batch"]["en"]), len(metrics["batch"]["fr"])
-    assert labelled == [["en"] * n_en + ["fr"] * n_fr]
+    record = step_record(tmp_path, data, "train.lambda_ae=1", "train.lambda_bt=1", "train.lambda_adv=0.1")
+    assert record.group_counts == [4]
+    assert record.labelled == [["en"] * record.sentences["en"] + ["fr"] * record.sentences["fr"]]
 
 
 def test_a_step_always_trains_something_even_when_both_translation_weights_are_zero(tmp_path, data):
-    counts, _, metrics = step_record(tmp_path, data, "train.lambda_ae=0", "train.lambda_bt=0", "train.lambda_adv=0")
-    assert counts == [2] and "ae_en" in metrics and "bt_fr_en" not in metrics
+    record = step_record(tmp_path, data, "train.lambda_ae=0", "train.lambda_bt=0", "train.lambda_adv=0")
+    assert record.group_counts == [2] and "ae_en" in record.metrics and "bt_fr_en" not in record.metrics

@@ -11,31 +11,38 @@ from unmt.translation.averaging import WeightAverage
 from unmt.translation.model_io import load_translator
 
 
-def test_the_average_follows_the_exponential_recurrence():
-    torch.manual_seed(0)
-    live = torch.nn.Linear(3, 2)
-    average = WeightAverage(live, decay=0.9)
-    expected = None
-    for _ in range(5):
-        with torch.no_grad():
-            live.weight.add_(torch.randn_like(live.weight))
-        average.update(live)
-        current = live.weight.detach().clone()
-        expected = current if expected is None else 0.9 * expected + 0.1 * current  # the first update copies
-    assert torch.allclose(average.model.weight, expected, atol=1e-6)
-    assert not torch.allclose(average.model.weight, live.weight)  # it lags the live weights
-
-
-def test_a_restored_average_continues_instead_of_restarting():
-    live = torch.nn.Linear(2, 2)
-    saved = WeightAverage(live, decay=0.5)
-    saved.update(live)
-    restored = WeightAverage(torch.nn.Linear(2, 2), decay=0.5)
-    restored.load_state_dict(saved.state_dict())
+def shifted(model: torch.nn.Linear, by: float) -> torch.nn.Linear:
     with torch.no_grad():
-        live.weight.add_(2.0)
-    restored.update(live)  # must average with the saved state, not copy the live weights
-    assert torch.allclose(restored.model.weight, live.weight - 1.0)
+        model.weight.add_(by)
+    return model
+
+
+def test_the_first_update_copies_and_a_late_one_moves_by_one_minus_the_decay():
+    live = torch.nn.Linear(3, 2)
+    average = WeightAverage(shifted(torch.nn.Linear(3, 2), 5.0), decay=0.9)
+    average.update(live, step=1)
+    assert torch.equal(average.model.weight, live.weight)  # whatever the average held before
+    before = average.model.weight.clone()
+    shifted(live, 1.0)
+    average.update(live, step=10_000)  # long past the warm-up: the configured decay
+    assert torch.allclose(average.model.weight, before + 0.1, atol=1e-6)
+
+
+def test_the_decay_warms_up_to_the_configured_value():
+    average = WeightAverage(torch.nn.Linear(2, 2), decay=0.995)
+    decays = [average.decay_at(step) for step in (1, 10, 100, 1000, 10_000)]
+    assert decays[0] == 0.0 and decays == sorted(decays) and decays[-1] == 0.995
+    assert decays[2] < 0.95  # step 100 must not still hold half of step 1
+
+
+def test_a_tied_weight_is_averaged_once():
+    live = torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False), torch.nn.Linear(2, 2, bias=False))
+    live[1].weight = live[0].weight
+    average = WeightAverage(live, decay=0.5)
+    before = average.model[0].weight.clone()
+    shifted(live[0], 1.0)
+    average.update(live, step=10_000)
+    assert torch.allclose(average.model[0].weight, before + 0.5)  # twice would give before + 0.75
 
 
 @pytest.mark.parametrize("decay", [0.0, 1.0, -0.1])

@@ -6,8 +6,10 @@ nearer its middle. The average is what gets evaluated, selected by the round-tri
 """
 from __future__ import annotations
 
+import copy
+import itertools
+
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 AVERAGE_WEIGHTS = "average"  # a checkpoint's average.safetensors, beside model.safetensors (the live weights, for resuming)
 
@@ -16,25 +18,29 @@ class WeightAverage:
     def __init__(self, model: torch.nn.Module, decay: float):
         if not 0.0 < decay < 1.0:
             raise ValueError(f"weight-average decay must lie strictly between 0 and 1, got {decay}")
-        # use_buffers: buffers are copied along with the weights, so the average is a complete model by itself.
-        self._averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
-        self._averaged.requires_grad_(False)
-        self.model.eval()
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
 
-    @property
-    def model(self) -> torch.nn.Module:
-        """The averaged model, a separate module with the live model's architecture."""
-        return self._averaged.module
+    def decay_at(self, step: int) -> float:
+        """The decay warms up as (step - 1) / (step + 8): step 1 copies the live weights, and until the configured
+        decay takes over the average spans about the last ninth of training. A constant 0.995 from step 1 still
+        gave half its weight to the untrained model at step 150 (test BLEU 0.01 against the live weights' 2.9)."""
+        return min(self.decay, max(0.0, (step - 1) / (step + 8)))
 
     @torch.no_grad()
-    def update(self, live: torch.nn.Module) -> None:
-        """One step of the average towards `live`; the first call copies it."""
-        self._averaged.update_parameters(live)
+    def update(self, live: torch.nn.Module, step: int) -> None:
+        """Moves the average towards `live` after training step `step` (counted from 1)."""
+        keep = self.decay_at(step)
+        # parameters() lists a tied tensor once, so no weight is averaged twice
+        for averaged, current in zip(_tensors(self.model), _tensors(live), strict=True):
+            averaged.lerp_(current, 1.0 - keep)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return self.model.state_dict()
 
     def load_state_dict(self, weights: dict[str, torch.Tensor]) -> None:
-        """Restores a saved average, so that the next update continues it instead of starting over."""
         self.model.load_state_dict(weights)
-        self._averaged.n_averaged.fill_(1)
+
+
+def _tensors(model: torch.nn.Module):
+    return itertools.chain(model.parameters(), model.buffers())

@@ -289,7 +289,7 @@ class TrainingRun:
             while self.trainer.step_count < max_steps and not (budget and self.elapsed >= budget):
                 metrics = self.trainer.step(lambda: {lang: next(s) for lang, s in self.streams.items()})
                 if self.average:
-                    self.average.update(self.model)
+                    self.average.update(self.model, self.trainer.step_count)
                 self.elapsed = time.monotonic() - started
                 for key, value in metrics.items():
                     running.setdefault(key, []).append(value)
