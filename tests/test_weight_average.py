@@ -77,3 +77,16 @@ def test_an_interrupted_averaged_run_resumes_to_the_same_average(tmp_path):
     a, b = load_weights(straight / "average.safetensors"), load_weights(split / "average.safetensors")
     for name in a:
         assert torch.equal(a[name], b[name]), name
+
+
+def test_averaging_switched_on_when_resuming_starts_from_the_restored_weights(tmp_path):
+    args = ["--quiet", "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "r", *TINY,
+            "--set", "train.threads=1"]
+    assert main([*args, "--max-steps", "10"]) == 0
+    restored = load_weights(read_pointer(tmp_path / "r", "latest") / "model.safetensors")
+    assert main([*args, "--max-steps", "11", "--resume", "--set", "train.weight_average=0.9"]) == 0
+    checkpoint = read_pointer(tmp_path / "r", "latest")
+    average, live = load_weights(checkpoint / "average.safetensors"), load_weights(checkpoint / "model.safetensors")
+    keep = WeightAverage(torch.nn.Linear(1, 1), 0.9).decay_at(11)
+    for name in live:  # one update from the step-10 weights, not from a freshly initialised model
+        assert torch.allclose(average[name], keep * restored[name] + (1 - keep) * live[name], atol=1e-5), name

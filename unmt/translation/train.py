@@ -215,9 +215,9 @@ class TrainingRun:
             return
         self.model.load_state_dict(load_weights(checkpoint / "model.safetensors"))
         self.discriminator.load_state_dict(load_weights(checkpoint / "discriminator.safetensors"))
-        average = checkpoint / f"{AVERAGE_WEIGHTS}.safetensors"
-        if self.average and average.is_file():  # otherwise the average starts at the restored weights
-            self.average.load_state_dict(load_weights(average))
+        if self.average:  # a run trained without averaging starts its average at the restored weights
+            average = checkpoint / f"{AVERAGE_WEIGHTS}.safetensors"
+            self.average.load_state_dict(load_weights(average) if average.is_file() else self.model.state_dict())
         trainer_state = load_trainer_state(checkpoint / "trainer.pt")
         self.trainer.load_state_dict(trainer_state)
         self._apply_configured_rates()
