@@ -20,7 +20,10 @@ TRAIN = ["train", "--src", "en", "--tgt", "fr", *TINY, "--set", "train.threads=1
 
 def start_training(checkpoints, run, steps):
     command = [sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), *TRAIN, "--run", run, "--max-steps", str(steps)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # A shell starts background jobs with SIGINT ignored, and the child would inherit that: restore the default so
+    # the SIGINT test means the same however pytest itself was started.
+    restore_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=restore_sigint)
 
 
 def wait_for_first_checkpoint(process, run_dir, timeout=120):
