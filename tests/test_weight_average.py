@@ -90,3 +90,11 @@ def test_averaging_switched_on_when_resuming_starts_from_the_restored_weights(tm
     keep = WeightAverage(torch.nn.Linear(1, 1), 0.9).decay_at(11)
     for name in live:  # one update from the step-10 weights, not from a freshly initialised model
         assert torch.allclose(average[name], keep * restored[name] + (1 - keep) * live[name], atol=1e-5), name
+
+
+def test_the_average_starts_over_when_masked_lm_pretraining_ends(tmp_path):
+    """The first UNMT step rebuilds the decoder from the encoder; averaging in the pretraining decoder would undo it."""
+    checkpoint = train(tmp_path, "mlm", 11, "--set", "train.mlm_steps=10")
+    average, live = load_weights(checkpoint / "average.safetensors"), load_weights(checkpoint / "model.safetensors")
+    for name in live:
+        assert torch.equal(average[name], live[name]), name

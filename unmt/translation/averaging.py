@@ -25,11 +25,11 @@ class WeightAverage:
         """The decay warms up as (step - 1) / (step + 8): step 1 copies the live weights, and until the configured
         decay takes over the average spans about the last ninth of training. A constant 0.995 from step 1 still
         gave half its weight to the untrained model at step 150 (test BLEU 0.01 against the live weights' 2.9)."""
-        return min(self.decay, max(0.0, (step - 1) / (step + 8)))
+        return 0.0 if step <= 1 else min(self.decay, (step - 1) / (step + 8))
 
     @torch.no_grad()
     def update(self, live: torch.nn.Module, step: int) -> None:
-        """Moves the average towards `live` after training step `step` (counted from 1)."""
+        """Moves the average towards `live` after training step `step` (counted from 1; at 0 or below it copies)."""
         keep = self.decay_at(step)
         # parameters() lists a tied tensor once, so no weight is averaged twice
         for averaged, current in zip(_tensors(self.model), _tensors(live), strict=True):

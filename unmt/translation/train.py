@@ -289,7 +289,9 @@ class TrainingRun:
             while self.trainer.step_count < max_steps and not (budget and self.elapsed >= budget):
                 metrics = self.trainer.step(lambda: {lang: next(s) for lang, s in self.streams.items()})
                 if self.average:
-                    self.average.update(self.model, self.trainer.step_count)
+                    # counted like the loss schedules: the warm-up starts over where masked-LM pretraining
+                    # ends and the decoder is rebuilt from the encoder, so no pre-copy decoder lingers in it
+                    self.average.update(self.model, self.task.unmt_step)
                 self.elapsed = time.monotonic() - started
                 for key, value in metrics.items():
                     running.setdefault(key, []).append(value)
