@@ -1,6 +1,6 @@
 import pytest
 
-from unmt.config import Config, ConfigError, changed_settings, load_config, to_dict
+from unmt.config import Config, ConfigError, changed_settings, changes_since, load_config, to_dict
 
 
 def test_defaults_and_overrides(tmp_path):
@@ -24,6 +24,7 @@ def test_defaults_and_overrides(tmp_path):
         (["train.lambda_bt=0:1,0:2"], "train.lambda_bt"),
         (["model.dropout=true"], "'model.dropout' must be of type float"),
         (["lr"], "--set expects key=value"),
+        (["train.bt_from_average=true"], "bt_from_average needs train.weight_average > 0"),
     ],
 )
 def test_bad_configuration_is_one_clear_error(overrides, phrase):
@@ -65,4 +66,14 @@ def test_changed_settings_names_every_changed_leaf_and_nothing_else():
         f"model.d_model: {saved['model']['d_model']!r} -> 64",
         f"train.mlm_steps: {saved['train']['mlm_steps']!r} -> 1500",
     ]
-    assert changed_settings({"train": {"lr": 0.1}}, {"train": {"lr": 0.1, "seed": 3}}) == ["train.seed: None -> 3"]
+    assert changed_settings({"train": {"lr": 0.1}}, {"train": {"lr": 0.1, "seed": 3}}) == ["train.seed: (absent) -> 3"]  # a run saved before the key existed
+
+
+def test_a_run_saved_before_an_option_existed_counts_it_at_its_default():
+    saved = to_dict(load_config(None, []))
+    del saved["train"]["bt_from_average"]  # as in a config.yaml written before the option existed
+    assert changes_since(saved, load_config(None, [])) == []
+    changed = load_config(None, ["train.weight_average=0.9", "train.bt_from_average=true"])
+    assert changes_since(saved, changed) == ["train.bt_from_average: False -> True", "train.weight_average: 0.0 -> 0.9"]
+    saved["train"]["retired_option"] = 1  # a key since removed: the file is compared as it stands
+    assert "train.retired_option: 1 -> (absent)" in changes_since(saved, load_config(None, []))

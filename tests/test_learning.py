@@ -59,3 +59,11 @@ def test_full_step_lowers_every_loss_and_trains_the_discriminator(tmp_path):
     bt = [r["bt_fr_en"] for r in steps if "bt_fr_en" in r]
     assert len(bt) >= 5 and bt[-1] < bt[0]  # back-translation loss falls once it starts
     assert np.mean([r["d_accuracy"] for r in steps[-3:]]) > 0.5  # the discriminator beats chance
+
+
+def test_back_translating_with_the_averaged_weights_learns(tmp_path):
+    run = tiny_run(tmp_path, "train.lambda_bt=0:0,40:1", "train.weight_average=0.9", "train.bt_from_average=true")
+    run.run(max_steps=120)
+    records = [json.loads(line) for line in (run.run_dir / "metrics.jsonl").read_text().splitlines()]
+    bt = [r["bt_fr_en"] for r in records if "bt_fr_en" in r]
+    assert len(bt) >= 5 and bt[-1] < 0.8 * bt[0], bt

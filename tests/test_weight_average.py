@@ -98,3 +98,31 @@ def test_the_average_starts_over_when_masked_lm_pretraining_ends(tmp_path):
     average, live = load_weights(checkpoint / "average.safetensors"), load_weights(checkpoint / "model.safetensors")
     for name in live:
         assert torch.equal(average[name], live[name]), name
+
+
+def test_back_translation_comes_from_the_average_when_asked(tmp_path):
+    from tests.test_loss_groups import SMALL
+    from unmt.config import load_config
+    from unmt.data.toy import write_toy_corpus
+    from unmt.translation.train import TrainingRun
+
+    data = write_toy_corpus(tmp_path / "data", n_train=200, n_valid=10, n_test=10, seed=0)
+    config = load_config(None, [*SMALL, "train.weight_average=0.9", "train.bt_from_average=true"])
+    run = TrainingRun(config, "en", "fr", tmp_path / "run", data)
+    task, live = run.task, run.model
+    average = {name: tensor.clone() for name, tensor in run.average.state_dict().items()}
+    with torch.no_grad():  # the live weights move away from the average, as they do between updates
+        for parameter in live.parameters():
+            parameter.add_(torch.randn_like(parameter))
+    rows = [run.vocab.encode(line) for line in run.valid["en"]]
+    langs = ["fr"] * len(rows)
+    live.train()
+    from_teacher = task.back_translate(rows, langs)
+    assert live.training  # the model being trained stays in training mode
+
+    task.teacher = None
+    from_live = task.back_translate(rows, langs)
+    live.load_state_dict(average)
+    from_live_holding_the_average = task.back_translate(rows, langs)
+    assert from_teacher != from_live
+    assert from_teacher == from_live_holding_the_average

@@ -79,6 +79,9 @@ class TrainConfig:
     # > 0: an exponential moving average of the weights with this decay is evaluated, selected and shipped
     # (training keeps the live weights); 0.995 averages over roughly the last 200 steps.
     weight_average: float = 0.0
+    # Back-translate with that average instead of the live weights (a "mean teacher"): the averaged model
+    # translates better, so the synthetic sources it writes are better. Needs weight_average > 0.
+    bt_from_average: bool = False
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     device: str = "auto"  # auto | cpu | cuda
@@ -98,16 +101,35 @@ def to_dict(config) -> dict:
     return dataclasses.asdict(config)
 
 
+class _Absent:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()
+
+
 def changed_settings(before: dict, after: dict, where: str = "") -> list[str]:
-    """'section.key: old -> new' for every leaf that differs between two nested config dicts."""
+    """'section.key: old -> new' for every leaf that differs between two nested config dicts; a key only one side
+    has (a run saved before the option existed) shows as (absent) on the other."""
     changes = []
     for key in sorted(set(before) | set(after)):
-        name, old, new = f"{where}{key}", before.get(key), after.get(key)
+        name, old, new = f"{where}{key}", before.get(key, _ABSENT), after.get(key, _ABSENT)
         if isinstance(old, dict) and isinstance(new, dict):
             changes += changed_settings(old, new, f"{name}.")
         elif old != new:
             changes.append(f"{name}: {old!r} -> {new!r}")
     return changes
+
+
+def changes_since(saved: dict, config: "Config") -> list[str]:
+    """What `config` changes against a run's saved config.yaml. A key the saved file lacks (the run predates the
+    option) counts as its default, which is what that run trained with."""
+    try:
+        saved = to_dict(from_dict(Config, saved))
+    except ConfigError:  # a key since removed or renamed: compare the file as it stands
+        pass
+    return changed_settings(saved, to_dict(config))
 
 
 def from_dict(cls, values: dict, where: str = ""):
@@ -199,6 +221,7 @@ def validate(config: Config) -> None:
         (t.mlm_steps >= 0, "train.mlm_steps must be >= 0"),
         (0 < t.mlm_probability < 1, "train.mlm_probability must be in (0, 1)"),
         (0 <= t.weight_average < 1, "train.weight_average must be in [0, 1): the decay of the average, 0 = off"),
+        (not t.bt_from_average or t.weight_average > 0, "train.bt_from_average needs train.weight_average > 0: an average to translate with"),
     ]
     for noise_name in ("noise", "bt_noise"):
         noise = getattr(config, noise_name)

@@ -57,6 +57,7 @@ class UNMTTask:
         # language -> word-by-word translator into that language, used for the first back-translations
         self.word_by_word: dict[str, Callable[[str], str]] | None = None
         self.output_masks: dict[str, torch.Tensor] = {}  # language -> (V,) bool of subwords it may emit
+        self.teacher: Transformer | None = None  # the model that back-translates, when not the one being trained
         self._pools: dict[str, np.ndarray] = {}  # language -> ids a masked-LM replacement may take
 
     @property
@@ -101,20 +102,22 @@ class UNMTTask:
         return losses, memory, src_mask
 
     def back_translate(self, rows: list[list[int]], to_langs: list[str]) -> list[list[int]]:
-        """Translates each row into its language in `to_langs`, with the current model in eval mode and without
-        gradients, as the paper prescribes; during the first `word_by_word_steps`, with the induced lexicon
-        instead (Lample et al.'s first iteration), which gives the model a translation signal to start from."""
+        """Translates each row into its language in `to_langs`, in eval mode and without gradients, as the paper
+        prescribes, with the teacher when there is one and the current model otherwise; during the first
+        `word_by_word_steps`, with the induced lexicon instead (Lample et al.'s first iteration), which gives the
+        model a translation signal to start from."""
         if self.word_by_word is not None and self.unmt_step < self.config.train.word_by_word_steps:
             return [
                 self.vocab.encode(self.word_by_word[lang](self.vocab.decode(row))) or [self.vocab.blank]
                 for row, lang in zip(rows, to_langs)
             ]
-        was_training = self.model.training
-        self.model.eval()
+        translator = self.teacher if self.teacher is not None else self.model
+        was_training = translator.training
+        translator.eval()
         src, src_mask = source_batch(rows, self.device)
         allowed = torch.stack([self.output_masks[lang] for lang in to_langs]) if self.output_masks else None
         out = greedy_search(
-            self.model,
+            translator,
             src,
             src_mask,
             torch.tensor([self.vocab.lang_ids[lang] for lang in to_langs], device=self.device),
@@ -122,7 +125,7 @@ class UNMTTask:
             generator=self.sample_generator,
             allowed=allowed,
         )
-        self.model.train(was_training)
+        translator.train(was_training)
         return [r if r else [self.vocab.blank] for r in out]  # an empty output still needs one source token
 
     def _state_labels(self, mask: torch.Tensor, row_languages: list[str]) -> torch.Tensor:

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonFiniteLossError
 from unmt.checkpoint import load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
-from unmt.config import Config, ConfigError, changed_settings, to_dict
+from unmt.config import Config, ConfigError, changes_since, to_dict
 from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import EOS, Vocabulary
@@ -110,6 +110,8 @@ class TrainingRun:
         g_optimizer = torch.optim.Adam(self.model.parameters(), lr=train.lr, betas=(0.9, 0.98))
         d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=d.lr, betas=(0.5, 0.999))
         self.task = UNMTTask(self.model, self.discriminator, self.vocab, config, self.languages, self.device, train.seed)
+        if train.bt_from_average:
+            self.task.teacher = self.average.model
         self.trainer = AlternatingTrainer(
             self.task,
             d_optimizer,
@@ -133,7 +135,7 @@ class TrainingRun:
 
         saved_config = run_dir / "config.yaml"
         if resume and saved_config.is_file():  # the configuration given now wins; say what it changes
-            for change in changed_settings(yaml.safe_load(saved_config.read_text(encoding="utf-8")) or {}, to_dict(config)):
+            for change in changes_since(yaml.safe_load(saved_config.read_text(encoding="utf-8")) or {}, config):
                 log.warning("resuming with a changed setting: %s", change)
         saved_config.write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
         info = run_info(self.model_config, src, tgt, str(data_dir))
