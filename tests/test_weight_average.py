@@ -1,14 +1,19 @@
-"""The exponential moving average of the weights: its arithmetic, its place in checkpoints, and resumption."""
+"""The exponential moving average of the weights: its arithmetic, its place in checkpoints, resumption, and
+back-translating with it."""
 import json
 
 import pytest
 import torch
 
 from tests.conftest import TINY
+from tests.test_loss_groups import SMALL
 from unmt.checkpoint import load_weights, read_pointer
 from unmt.cli import main
+from unmt.config import load_config
+from unmt.data.toy import write_toy_corpus
 from unmt.translation.averaging import WeightAverage
 from unmt.translation.model_io import load_translator
+from unmt.translation.train import TrainingRun
 
 
 def shifted(model: torch.nn.Linear, by: float) -> torch.nn.Linear:
@@ -101,11 +106,6 @@ def test_the_average_starts_over_when_masked_lm_pretraining_ends(tmp_path):
 
 
 def test_back_translation_comes_from_the_average_when_asked(tmp_path):
-    from tests.test_loss_groups import SMALL
-    from unmt.config import load_config
-    from unmt.data.toy import write_toy_corpus
-    from unmt.translation.train import TrainingRun
-
     data = write_toy_corpus(tmp_path / "data", n_train=200, n_valid=10, n_test=10, seed=0)
     config = load_config(None, [*SMALL, "train.weight_average=0.9", "train.bt_from_average=true"])
     run = TrainingRun(config, "en", "fr", tmp_path / "run", data)
