@@ -41,7 +41,9 @@ class ModelConfig:
     encoder_layers: int = 2
     decoder_layers: int = 2
     ffn_dim: int = 512
-    dropout: float = 0.0
+    # A rate, or a schedule `step:value,...` over UNMT steps like the loss weights: on a step-starved run dropout
+    # pays only once the model has seen its data a few times.
+    dropout: str = "0.0"
     activation: str = "relu"
 
 
@@ -208,7 +210,6 @@ def validate(config: Config) -> None:
     checks = [
         (m.d_model % m.n_heads == 0, f"model.d_model ({m.d_model}) must be a multiple of model.n_heads ({m.n_heads})"),
         (m.activation in ("relu", "gelu"), f"model.activation must be relu or gelu, got {m.activation!r}"),
-        (0 <= m.dropout < 1, "model.dropout must be in [0, 1)"),
         (d.vocab_type in ("bpe", "unigram"), f"data.vocab_type must be bpe or unigram, got {d.vocab_type!r}"),
         (d.vocab_size >= 16, "data.vocab_size must be at least 16"),
         (d.max_tokens >= d.max_len, f"data.max_tokens ({d.max_tokens}) must be at least data.max_len ({d.max_len})"),
@@ -231,8 +232,11 @@ def validate(config: Config) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
-    for name in ("lambda_ae", "lambda_bt", "lambda_adv"):
+    for name in ("train.lambda_ae", "train.lambda_bt", "train.lambda_adv", "model.dropout"):
+        section, key = name.split(".")
         try:
-            PiecewiseLinear.parse(getattr(t, name))
+            schedule = PiecewiseLinear.parse(getattr(getattr(config, section), key))
         except ValueError as error:
-            raise ConfigError(f"train.{name}: {error}") from None
+            raise ConfigError(f"{name}: {error}") from None
+        if name == "model.dropout" and not all(0 <= value < 1 for _, value in schedule.points):
+            raise ConfigError("model.dropout must be in [0, 1) at every step")

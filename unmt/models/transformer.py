@@ -144,6 +144,14 @@ class Transformer(nn.Module):
         x = self.embed(tokens) * math.sqrt(self.config.d_model) + self.positions[start : start + T]
         return self.embed_dropout(x)
 
+    def set_dropout(self, rate: float) -> None:
+        """Sets every dropout rate of the model in place, for a rate that follows a schedule during training."""
+        for module in self.modules():
+            if isinstance(module, nn.Dropout):
+                module.p = rate
+            elif isinstance(module, Attention):
+                module.dropout = rate
+
     @staticmethod
     def attention_mask(pad_mask: torch.Tensor) -> torch.Tensor:
         """(B, S) True at real tokens -> (B, 1, 1, S), broadcast over heads and queries."""

@@ -52,6 +52,7 @@ class UNMTTask:
         self.lambda_ae = PiecewiseLinear.parse(train.lambda_ae)
         self.lambda_bt = PiecewiseLinear.parse(train.lambda_bt)
         self.lambda_adv = PiecewiseLinear.parse(train.lambda_adv)
+        self.dropout = PiecewiseLinear.parse(config.model.dropout)
         self.step = 0  # generator steps taken, pretraining included
         self.mlm_steps = train.mlm_steps
         # language -> word-by-word translator into that language, used for the first back-translations
@@ -146,6 +147,7 @@ class UNMTTask:
         return loss, {"d_loss": loss.item(), "d_accuracy": accuracy}
 
     def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        self.model.set_dropout(self.dropout(self.unmt_step))
         if self.step < self.mlm_steps:
             return self.masked_lm_loss(batch)
         if self.mlm_steps and self.step == self.mlm_steps:  # pretraining just ended

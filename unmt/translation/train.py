@@ -24,6 +24,7 @@ from unmt.lexicon.pipeline import lexicon_from_monolingual
 from unmt.lexicon.subword_init import aligned_subword_embeddings, initialise_embeddings_
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
+from unmt.schedules import PiecewiseLinear
 from unmt.translation.averaging import AVERAGE_WEIGHTS, WeightAverage
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
 from unmt.translation.model_io import run_info, save_output_masks
@@ -102,7 +103,9 @@ class TrainingRun:
             {lang: read_lines(self.files.path("test", lang)) for lang in self.languages} if self.files.has("test") else None
         )
 
-        self.model_config = TransformerConfig(vocab_size=len(self.vocab), **asdict(config.model))
+        # The model starts at the dropout schedule's first rate; the task sets the scheduled rate every step.
+        model_options = {**asdict(config.model), "dropout": PiecewiseLinear.parse(config.model.dropout)(0)}
+        self.model_config = TransformerConfig(vocab_size=len(self.vocab), **model_options)
         self.model = Transformer(self.model_config).to(self.device)
         self.average = WeightAverage(self.model, train.weight_average) if train.weight_average > 0 else None
         d = config.discriminator
