@@ -1,0 +1,105 @@
+"""Seconds per UNMT training step of config variants, measured side by side: every variant trains on the same
+batches, in turns (variant A's steps, then B's, then A's again...), so the machine's drift lands on all of them
+alike. Reports each variant's median seconds per step and its ratio to the first variant; writes JSON.
+
+    python benchmarks/step_cost.py --data DATA --variant none=model.dropout=0 --variant d01=model.dropout=0.1
+    python benchmarks/step_cost.py --data DATA --from-run RUNS/multi30k-recipe --variant ...
+
+An untrained model back-translates max-length garbage, so its steps cost more than a trained one's: `--from-run`
+starts every variant from a trained run's latest checkpoint (weights, optimiser, step) instead. The lexicon and
+embedding initialisation are switched off: they cost setup time, not step time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine_info import machine  # noqa: E402
+
+from unmt.checkpoint import read_pointer  # noqa: E402
+from unmt.config import load_config  # noqa: E402
+from unmt.translation.train import TrainingRun  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+# The loss weights of each training phase of the Multi30k recipe, held constant while timing.
+PHASES = {
+    "bt": ["train.lambda_ae=0", "train.lambda_bt=1"],  # after step 1200: back-translation only
+    "denoise+bt": ["train.lambda_ae=1", "train.lambda_bt=1"],  # steps 200-1200
+}
+
+
+def variant(spec: str) -> tuple[str, list[str]]:
+    name, _, overrides = spec.partition("=")
+    return name, [o for o in overrides.split(";") if o]
+
+
+def copy_latest_checkpoint(run: Path, into: Path) -> None:
+    """The trained run's vocabulary and latest checkpoint, laid out so that resuming in `into` restores them."""
+    checkpoint = read_pointer(run, "latest")
+    if checkpoint is None:
+        raise SystemExit(f"{run} holds no checkpoint to start from")
+    into.mkdir(parents=True)
+    shutil.copy(run / "spm.model", into / "spm.model")
+    shutil.copytree(checkpoint, into / checkpoint.name)
+    (into / "latest").write_text(checkpoint.name + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="prepared data directory (train.<lang>, valid.<lang>)")
+    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "multi30k_en_fr.yaml")
+    parser.add_argument("--set", action="append", default=[], help="override for every variant, e.g. train.threads=2")
+    parser.add_argument("--variant", action="append", type=variant, required=True,
+                        help="NAME=key=value;key=value (the first variant is the reference)")
+    parser.add_argument("--phase", choices=sorted(PHASES), default="bt")
+    parser.add_argument("--from-run", type=Path, help="start every variant from this trained run's latest checkpoint")
+    parser.add_argument("--steps", type=int, default=10, help="steps per turn")
+    parser.add_argument("--turns", type=int, default=5, help="turns per variant; the median turn is reported")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/step_cost.json"))
+    args = parser.parse_args()
+
+    common = [*args.set, *PHASES[args.phase], "train.word_by_word_steps=0", "train.init_embeddings=random"]
+    runs = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, overrides in args.variant:
+            config = load_config(args.config, [*common, *overrides])
+            if args.from_run:
+                copy_latest_checkpoint(args.from_run, Path(scratch) / name)
+            run = TrainingRun(config, "en", "fr", Path(scratch) / name, args.data, resume=bool(args.from_run))
+            run.model.train()
+            run.discriminator.train()
+            runs[name] = run
+        seconds: dict[str, list[float]] = {name: [] for name in runs}
+        for _ in range(args.turns):
+            for name, run in runs.items():
+                # Every variant's streams start from the same seed, so turn t of each sees the same batches.
+                started = time.perf_counter()
+                for _ in range(args.steps):
+                    run.trainer.step(lambda: {lang: next(s) for lang, s in run.streams.items()})
+                seconds[name].append((time.perf_counter() - started) / args.steps)
+
+    reference = statistics.median(seconds[args.variant[0][0]])
+    results = {
+        name: {"overrides": overrides, "seconds_per_step_median": round(statistics.median(seconds[name]), 4),
+               "ratio_to_first": round(statistics.median(seconds[name]) / reference, 3),
+               "seconds_per_step_per_turn": [round(s, 4) for s in seconds[name]]}
+        for name, overrides in args.variant
+    }
+    report = {"config": str(args.config), "from_run": str(args.from_run) if args.from_run else None, "common_overrides": common, "phase": args.phase, "steps_per_turn": args.steps,
+              "turns": args.turns, "machine": machine(), "variants": results}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    for name, result in results.items():
+        print(f"{name:>16}: {result['seconds_per_step_median']:.3f} s/step, x{result['ratio_to_first']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
