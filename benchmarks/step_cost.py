@@ -79,7 +79,7 @@ def main() -> int:
         seconds: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(args.turns):
             for name, run in runs.items():
-                # Every variant's streams start from the same seed, so turn t of each sees the same batches.
+                # Every variant starts from the same seed or checkpoint: turn t of each sees the same batches.
                 started = time.perf_counter()
                 for _ in range(args.steps):
                     run.trainer.step(lambda: {lang: next(s) for lang, s in run.streams.items()})
@@ -92,8 +92,9 @@ def main() -> int:
                "seconds_per_step_per_turn": [round(s, 4) for s in seconds[name]]}
         for name, overrides in args.variant
     }
-    report = {"config": str(args.config), "from_run": str(args.from_run) if args.from_run else None, "common_overrides": common, "phase": args.phase, "steps_per_turn": args.steps,
-              "turns": args.turns, "machine": machine(), "variants": results}
+    report = {"config": str(args.config), "from_run": str(args.from_run) if args.from_run else None,
+              "common_overrides": common, "phase": args.phase, "steps_per_turn": args.steps, "turns": args.turns,
+              "machine": machine(), "variants": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     for name, result in results.items():
