@@ -232,11 +232,13 @@ def validate(config: Config) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
-    for name in ("train.lambda_ae", "train.lambda_bt", "train.lambda_adv", "model.dropout"):
-        section, key = name.split(".")
+    specs = {"train.lambda_ae": t.lambda_ae, "train.lambda_bt": t.lambda_bt, "train.lambda_adv": t.lambda_adv,
+             "model.dropout": m.dropout}
+    schedules = {}
+    for name, spec in specs.items():
         try:
-            schedule = PiecewiseLinear.parse(getattr(getattr(config, section), key))
+            schedules[name] = PiecewiseLinear.parse(spec)
         except ValueError as error:
             raise ConfigError(f"{name}: {error}") from None
-        if name == "model.dropout" and not all(0 <= value < 1 for _, value in schedule.points):
-            raise ConfigError("model.dropout must be in [0, 1) at every step")
+    if not all(0 <= value < 1 for _, value in schedules["model.dropout"].points):
+        raise ConfigError("model.dropout must be in [0, 1) at every step")
