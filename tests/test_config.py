@@ -28,6 +28,7 @@ def test_defaults_and_overrides(tmp_path):
         (["model.dropout=high"], "model.dropout: cannot read schedule"),
         (["lr"], "--set expects key=value"),
         (["train.bt_from_average=true"], "bt_from_average needs train.weight_average > 0"),
+        (["train.precision=fp16"], "train.precision must be fp32 or bf16, got 'fp16'"),
     ],
 )
 def test_bad_configuration_is_one_clear_error(overrides, phrase):

@@ -60,3 +60,40 @@ def test_state_round_trip():
     other.load_state_dict(trainer.state_dict())
     assert other.step_count == 1
     assert other.g_optimizer.state_dict()["state"][0]["step"] == 1
+
+
+class LinearRegressionTask:
+    """Fits y = 3x with a linear layer; records the dtype its forward pass computed in."""
+
+    def __init__(self):
+        self.layer = torch.nn.Linear(1, 1)
+        self.forward_dtypes = []
+
+    def discriminator_loss(self, batch):
+        raise AssertionError("no discriminator in this task")
+
+    def generator_loss(self, batch):
+        prediction = self.layer(batch)
+        self.forward_dtypes.append(prediction.dtype)
+        loss = (prediction.float() - 3 * batch).pow(2).mean()
+        return loss, {"g": loss.item()}
+
+
+def test_autocast_runs_the_losses_in_bf16_and_keeps_the_weights_in_fp32():
+    task = LinearRegressionTask()
+    optimizer = torch.optim.SGD(task.layer.parameters(), lr=0.1)
+    trainer = AlternatingTrainer(task, None, optimizer, AlternatingConfig(autocast_dtype=torch.bfloat16))
+    batch = torch.linspace(-1, 1, 16)[:, None]
+    first = trainer.step(lambda: batch)["g"]
+    for _ in range(30):
+        last = trainer.step(lambda: batch)["g"]
+    assert set(task.forward_dtypes) == {torch.bfloat16}
+    assert task.layer.weight.dtype == torch.float32 and task.layer.weight.grad.dtype == torch.float32
+    assert last < 0.1 * first  # it still learns
+
+
+def test_without_autocast_the_losses_stay_fp32():
+    task = LinearRegressionTask()
+    trainer = AlternatingTrainer(task, None, torch.optim.SGD(task.layer.parameters(), lr=0.1))
+    trainer.step(lambda: torch.ones(4, 1))
+    assert task.forward_dtypes == [torch.float32]

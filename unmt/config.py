@@ -86,6 +86,9 @@ class TrainConfig:
     bt_from_average: bool = False
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
+    # fp32 | bf16: training's forward passes (back-translation included) under bfloat16 autocast; the weights and
+    # the optimiser stay float32, evaluation runs in float32. Pays where the hardware has bf16 arithmetic.
+    precision: str = "fp32"
     device: str = "auto"  # auto | cpu | cuda
 
 
@@ -217,6 +220,7 @@ def validate(config: Config) -> None:
         (t.lexicon_method in ("anchors", "identical", "adversarial"), "train.lexicon_method: anchors | identical | adversarial"),
         (t.init_embeddings in ("random", "identical", "adversarial"), "train.init_embeddings: random | identical | adversarial"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
+        (t.precision in ("fp32", "bf16"), f"train.precision must be fp32 or bf16, got {t.precision!r}"),
         (config.discriminator.fooling_target in ("flip", "uniform"), "discriminator.fooling_target: flip | uniform"),
         (t.eval_every > 0 and t.max_steps > 0, "train.eval_every and train.max_steps must be positive"),
         (t.mlm_steps >= 0, "train.mlm_steps must be >= 0"),

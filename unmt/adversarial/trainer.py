@@ -31,6 +31,10 @@ class AlternatingConfig:
     d_grad_clip: float = 0.0  # max gradient norm for the discriminator; 0 = no clipping
     g_grad_clip: float = 0.0  # max gradient norm for the generator side; 0 = no clipping
     d_weight_clip: float = 0.0  # WGAN weight clipping of the critic after each update; 0 = off
+    # Compute both losses under torch.autocast in this dtype (e.g. torch.bfloat16) on `device_type`; weights,
+    # gradients and optimiser state stay float32. None = full precision.
+    autocast_dtype: torch.dtype | None = None
+    device_type: str = "cpu"
 
 
 class AlternatingTrainer:
@@ -61,20 +65,26 @@ class AlternatingTrainer:
         if self.d_optimizer is not None:
             for _ in range(self.config.n_critic):
                 batch = draw()
-                loss, d_metrics = self.task.discriminator_loss(batch)
+                with self._autocast():
+                    loss, d_metrics = self.task.discriminator_loss(batch)
                 self._update(loss, self.d_optimizer, self.config.d_grad_clip, "discriminator")
                 if self.config.d_weight_clip > 0:
                     clip_weights_(_parameters(self.d_optimizer), self.config.d_weight_clip)
                 metrics.update(d_metrics)
         if batch is None:
             batch = draw()
-        loss, g_metrics = self.task.generator_loss(batch)
+        with self._autocast():
+            loss, g_metrics = self.task.generator_loss(batch)
         self._update(loss, self.g_optimizer, self.config.g_grad_clip, "generator")
         if self.g_scheduler is not None:
             self.g_scheduler.step()
         metrics.update(g_metrics)
         self.step_count += 1
         return metrics
+
+    def _autocast(self) -> torch.autocast:
+        dtype = self.config.autocast_dtype
+        return torch.autocast(self.config.device_type, dtype=dtype, enabled=dtype is not None)
 
     def _update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, clip: float, side: str) -> None:
         value = loss.item()

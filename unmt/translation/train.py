@@ -119,7 +119,13 @@ class TrainingRun:
             self.task,
             d_optimizer,
             g_optimizer,
-            AlternatingConfig(n_critic=1, g_grad_clip=train.grad_clip, d_grad_clip=train.grad_clip),
+            AlternatingConfig(
+                n_critic=1,
+                g_grad_clip=train.grad_clip,
+                d_grad_clip=train.grad_clip,
+                autocast_dtype=torch.bfloat16 if train.precision == "bf16" else None,
+                device_type=self.device.type,
+            ),
             inverse_sqrt_schedule(g_optimizer, train.warmup_steps, restart_at=train.mlm_steps),
         )
         setup_started = time.monotonic()

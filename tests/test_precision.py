@@ -1,0 +1,29 @@
+"""train.precision=bf16: a UNMT run computes its losses under bfloat16 autocast, keeps float32 weights, and learns
+as a float32 run does."""
+import torch
+
+from tests.test_dropout_schedule import NOISELESS_DENOISING
+from tests.test_loss_groups import SMALL, data  # noqa: F401  (the module-scoped toy corpus fixture)
+from unmt.config import load_config
+from unmt.translation.train import TrainingRun
+
+
+def denoising_losses(run_dir, data_dir, precision, steps=20):  # noqa: F811
+    options = [*SMALL, *NOISELESS_DENOISING, f"train.precision={precision}", "train.lr=0.005", "train.warmup_steps=1"]
+    run = TrainingRun(load_config(None, options), "en", "fr", run_dir, data_dir)
+    linear_outputs = set()
+    for module in run.model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.register_forward_hook(lambda module, inputs, output: linear_outputs.add(output.dtype))
+    batch = {lang: next(stream) for lang, stream in run.streams.items()}
+    losses = [run.trainer.step(lambda: batch)["ae_en"] for _ in range(steps)]
+    return losses, linear_outputs, run.model
+
+
+def test_a_bf16_run_learns_like_a_float32_run_and_keeps_float32_weights(tmp_path, data):  # noqa: F811
+    fp32_losses, fp32_outputs, _ = denoising_losses(tmp_path / "fp32", data, "fp32")
+    bf16_losses, bf16_outputs, bf16_model = denoising_losses(tmp_path / "bf16", data, "bf16")
+    assert fp32_outputs == {torch.float32} and bf16_outputs == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in bf16_model.parameters())
+    assert bf16_losses[-1] < 0.85 * bf16_losses[0]
+    assert abs(bf16_losses[-1] - fp32_losses[-1]) < 0.1 * fp32_losses[-1]
