@@ -8,7 +8,7 @@ from unmt.config import load_config
 from unmt.translation.train import TrainingRun
 
 
-def denoising_losses(run_dir, data_dir, precision, steps=20):  # noqa: F811
+def denoising_losses(run_dir, data_dir, precision, steps=20):
     options = [*SMALL, *NOISELESS_DENOISING, f"train.precision={precision}", "train.lr=0.005", "train.warmup_steps=1"]
     run = TrainingRun(load_config(None, options), "en", "fr", run_dir, data_dir)
     linear_outputs = set()
