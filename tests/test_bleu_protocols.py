@@ -1,0 +1,37 @@
+"""benchmarks/bleu_protocols.py: the same hypotheses scored under detokenized and multi-bleu-style protocols."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bleu_protocols import bleu_under_protocols  # noqa: E402
+
+REFERENCES = ["l'homme regarde l'enfant qui joue dans le parc avec un grand chien noir ."] * 4
+
+
+def test_lowercasing_forgives_case_and_only_case():
+    shouted = [line.upper() for line in REFERENCES]
+    scores = bleu_under_protocols(shouted, REFERENCES, "fr")
+    assert round(scores["sacrebleu_13a_lowercased"], 6) == round(scores["moses_tokenized_lowercased"], 6) == 100
+    assert scores["sacrebleu_13a_cased"] < 10 and scores["moses_tokenized_cased"] < 10
+
+
+def test_splitting_elisions_makes_a_wrong_word_cost_less():
+    # One wrong elided word: one of 14 tokens under sacreBLEU's 13a, one of 16 once "l'" is a token of its own.
+    hypotheses = [line.replace("l'enfant", "l'arbre") for line in REFERENCES]
+    scores = bleu_under_protocols(hypotheses, REFERENCES, "fr")
+    assert 0 < scores["sacrebleu_13a_cased"] < scores["moses_tokenized_cased"] < 100
+
+
+def test_script_scores_a_trained_run(tmp_path, tiny_run):
+    checkpoints, run = tiny_run
+    out = tmp_path / "protocols.json"
+    command = [sys.executable, "benchmarks/bleu_protocols.py", "--run", str(checkpoints / run),
+               "--data", str(checkpoints / run / "data"), "--out", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    result = json.loads(out.read_text())
+    assert set(result["scores"]) == {"en-fr", "fr-en"}
+    for by_protocol in result["scores"].values():
+        assert len(by_protocol) == 4 and all(0 <= value <= 100 for value in by_protocol.values())
+        assert by_protocol["sacrebleu_13a_lowercased"] >= by_protocol["sacrebleu_13a_cased"]
