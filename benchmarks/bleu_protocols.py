@@ -53,6 +53,12 @@ def main() -> int:
     parser.add_argument("--beam", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True, help="JSON to write")
     args = parser.parse_args()
+    try:
+        import sacremoses  # noqa: F401
+    except ImportError:
+        parser.error("needs sacremoses: pip install sacremoses")
+    if not (args.run / "best").is_file():
+        parser.error(f"{args.run} has no round-trip-selected checkpoint (no 'best' file): is it a training run folder?")
     from unmt.translation.model_io import load_translator
 
     translator, _ = load_translator(args.run, "best")

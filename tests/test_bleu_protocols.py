@@ -35,3 +35,9 @@ def test_script_scores_a_trained_run(tmp_path, tiny_run):
     for by_protocol in result["scores"].values():
         assert len(by_protocol) == 4 and all(0 <= value <= 100 for value in by_protocol.values())
         assert by_protocol["sacrebleu_13a_lowercased"] >= by_protocol["sacrebleu_13a_cased"]
+
+
+def test_a_folder_without_a_run_is_one_clear_error(tmp_path):
+    command = [sys.executable, "benchmarks/bleu_protocols.py", "--run", str(tmp_path), "--data", str(tmp_path), "--out", str(tmp_path / "x.json")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0 and "no round-trip-selected checkpoint" in result.stderr and "Traceback" not in result.stderr
