@@ -57,17 +57,21 @@ def main() -> int:
         import sacremoses  # noqa: F401
     except ImportError:
         parser.error("needs sacremoses: pip install sacremoses")
-    if not (args.run / "best").is_file():
-        parser.error(f"{args.run} has no round-trip-selected checkpoint (no 'best' file): is it a training run folder?")
+    from unmt.checkpoint import read_pointer
+    from unmt.errors import USER_ERRORS
     from unmt.translation.model_io import load_translator
 
-    translator, _ = load_translator(args.run, "best")
-    lines = {lang: (args.data / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in (args.src, args.tgt)}
+    try:  # the run's own loader names what is missing or damaged; say it in one line
+        translator, _ = load_translator(args.run, "best")
+        lines = {lang: (args.data / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in (args.src, args.tgt)}
+    except USER_ERRORS as error:
+        parser.error(str(error))
     scores = {}
     for src, tgt in ((args.src, args.tgt), (args.tgt, args.src)):
         hypotheses = translator.translate(lines[src], tgt, args.beam)
         scores[f"{src}-{tgt}"] = {k: round(v, 2) for k, v in bleu_under_protocols(hypotheses, lines[tgt], tgt).items()}
-    result = {"run": str(args.run), "checkpoint": (args.run / "best").read_text().strip(), "beam": args.beam,
+    checkpoint = read_pointer(args.run, "best") or read_pointer(args.run, "latest")  # the one load_translator used
+    result = {"run": str(args.run), "checkpoint": checkpoint.name, "beam": args.beam,
               "machine": machine(), "command": " ".join(sys.argv), "scores": scores}
     args.out.write_text(json.dumps(result, indent=1))
     for direction, by_protocol in scores.items():

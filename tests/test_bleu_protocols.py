@@ -40,4 +40,11 @@ def test_script_scores_a_trained_run(tmp_path, tiny_run):
 def test_a_folder_without_a_run_is_one_clear_error(tmp_path):
     command = [sys.executable, "benchmarks/bleu_protocols.py", "--run", str(tmp_path), "--data", str(tmp_path), "--out", str(tmp_path / "x.json")]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert result.returncode != 0 and "no round-trip-selected checkpoint" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode != 0 and "is this a unmt run folder?" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_test_files_are_one_clear_error(tmp_path, tiny_run):
+    checkpoints, run = tiny_run
+    command = [sys.executable, "benchmarks/bleu_protocols.py", "--run", str(checkpoints / run), "--data", str(tmp_path), "--out", str(tmp_path / "x.json")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0 and "test.en" in result.stderr and "Traceback" not in result.stderr
