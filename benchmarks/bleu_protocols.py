@@ -20,6 +20,7 @@ import sacrebleu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine_info import machine  # noqa: E402
+from scored_run import load_scored_run  # noqa: E402
 
 # Moses-tokenized text ends in a separate period on purpose; sacreBLEU would warn about it on every call.
 logging.getLogger("sacrebleu").setLevel(logging.ERROR)
@@ -57,21 +58,13 @@ def main() -> int:
         import sacremoses  # noqa: F401
     except ImportError:
         parser.error("needs sacremoses: pip install sacremoses")
-    from unmt.checkpoint import read_pointer
-    from unmt.errors import USER_ERRORS
-    from unmt.translation.model_io import load_translator
-
-    try:  # the run's own loader names what is missing or damaged; say it in one line
-        translator, _ = load_translator(args.run, "best")
-        lines = {lang: (args.data / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in (args.src, args.tgt)}
-    except USER_ERRORS as error:
-        parser.error(str(error))
+    translator, texts, checkpoint = load_scored_run(parser, args.run, args.data, [f"test.{args.src}", f"test.{args.tgt}"])
+    lines = {lang: texts[f"test.{lang}"] for lang in (args.src, args.tgt)}
     scores = {}
     for src, tgt in ((args.src, args.tgt), (args.tgt, args.src)):
         hypotheses = translator.translate(lines[src], tgt, args.beam)
         scores[f"{src}-{tgt}"] = {k: round(v, 2) for k, v in bleu_under_protocols(hypotheses, lines[tgt], tgt).items()}
-    checkpoint = read_pointer(args.run, "best") or read_pointer(args.run, "latest")  # the one load_translator used
-    result = {"run": str(args.run), "checkpoint": checkpoint.name, "beam": args.beam,
+    result = {"run": str(args.run), "checkpoint": checkpoint, "beam": args.beam,
               "machine": machine(), "command": " ".join(sys.argv), "scores": scores}
     args.out.write_text(json.dumps(result, indent=1))
     for direction, by_protocol in scores.items():

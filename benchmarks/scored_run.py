@@ -1,0 +1,22 @@
+"""What the checkpoint-scoring benchmarks share: a run's round-trip-selected checkpoint and the text files to score it
+on, loaded with one clear error (through the parser) for a folder that is not a run or a missing file."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def load_scored_run(parser: argparse.ArgumentParser, run: Path, data: Path, files: list[str]):
+    """(translator, {file name: lines}, checkpoint name) for the run's 'best' checkpoint, falling back to 'latest' as
+    the project's loader does; `files` are names under `data`, e.g. ["test.en", "test.fr"]."""
+    from unmt.checkpoint import read_pointer
+    from unmt.errors import USER_ERRORS
+    from unmt.translation.model_io import load_translator
+
+    try:  # the run's own loader names what is missing or damaged; say it in one line
+        translator, _ = load_translator(run, "best")
+        lines = {name: (data / name).read_text(encoding="utf-8").splitlines() for name in files}
+    except USER_ERRORS as error:
+        parser.error(str(error))
+    checkpoint = read_pointer(run, "best") or read_pointer(run, "latest")  # the one load_translator used
+    return translator, lines, checkpoint.name
