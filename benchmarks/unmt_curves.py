@@ -14,7 +14,9 @@ def train_run(checkpoints: Path, run: str, train_args: list[str], overrides: lis
     args = [sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--run", run, *train_args]
     for assignment in overrides:
         args += ["--set", assignment]
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    code = subprocess.run(args, stdout=subprocess.DEVNULL).returncode
+    if code != 0:  # `unmt train` has already said why on stderr, in one line; a traceback here would bury it
+        raise SystemExit(f"unmt train stopped with exit status {code}: see its message above")
     records = [json.loads(line) for line in (checkpoints / run / "metrics.jsonl").read_text().splitlines()]
     setup = sum(r["setup_seconds"] for r in records if "setup_seconds" in r)
     return [r for r in records if r.get("eval")], setup
