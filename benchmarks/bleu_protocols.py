@@ -10,7 +10,6 @@ translates the test set once and scores the same hypotheses four ways (needs `pi
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -20,7 +19,7 @@ import sacrebleu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine_info import machine  # noqa: E402
-from scored_run import load_scored_run  # noqa: E402
+from scored_run import load_scored_run, run_parser  # noqa: E402
 
 # Moses-tokenized text ends in a separate period on purpose; sacreBLEU would warn about it on every call.
 logging.getLogger("sacrebleu").setLevel(logging.ERROR)
@@ -46,13 +45,8 @@ def bleu_under_protocols(hypotheses: list[str], references: list[str], lang: str
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, required=True, help="run folder; its round-trip-selected ('best') checkpoint is scored")
-    parser.add_argument("--data", type=Path, required=True, help="folder with test.<src> and test.<tgt>")
-    parser.add_argument("--src", default="en")
-    parser.add_argument("--tgt", default="fr")
+    parser = run_parser(__doc__.splitlines()[0], "folder with test.<src> and test.<tgt>")
     parser.add_argument("--beam", type=int, default=1)
-    parser.add_argument("--out", type=Path, required=True, help="JSON to write")
     args = parser.parse_args()
     try:
         import sacremoses  # noqa: F401

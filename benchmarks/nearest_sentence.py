@@ -13,7 +13,6 @@ miner would keep. Nothing here trains or selects anything. Needs scikit-learn (`
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ import sacrebleu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine_info import machine  # noqa: E402
-from scored_run import load_scored_run  # noqa: E402
+from scored_run import load_scored_run, run_parser  # noqa: E402
 
 FRACTIONS = (0.05, 0.1, 0.2, 0.5, 1.0)
 
@@ -63,12 +62,7 @@ def score_by_similarity(hypotheses: list[str], retrieved: list[str], references:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, required=True, help="run folder; its round-trip-selected ('best') checkpoint translates")
-    parser.add_argument("--data", type=Path, required=True, help="folder with train.<lang> (the monolingual halves) and test.<lang>")
-    parser.add_argument("--src", default="en")
-    parser.add_argument("--tgt", default="fr")
-    parser.add_argument("--out", type=Path, required=True, help="JSON to write")
+    parser = run_parser(__doc__.splitlines()[0], "folder with train.<lang> (the monolingual halves) and test.<lang>")
     args = parser.parse_args()
     try:
         import sklearn  # noqa: F401

@@ -1,9 +1,20 @@
 """What the checkpoint-scoring benchmarks share: a run's round-trip-selected checkpoint and the text files to score it
-on, loaded with one clear error (through the parser) for a folder that is not a run or a missing file."""
+on, and the arguments that name them, loaded with one clear error (through the parser) for a folder that is not a run or a missing file."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+
+def run_parser(description: str, data_help: str) -> argparse.ArgumentParser:
+    """The arguments every checkpoint-scoring benchmark takes: the run, its data folder, the pair, the JSON to write."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--run", type=Path, required=True, help="run folder; its round-trip-selected ('best') checkpoint translates")
+    parser.add_argument("--data", type=Path, required=True, help=data_help)
+    parser.add_argument("--src", default="en")
+    parser.add_argument("--tgt", default="fr")
+    parser.add_argument("--out", type=Path, required=True, help="JSON to write")
+    return parser
 
 
 def load_scored_run(parser: argparse.ArgumentParser, run: Path, data: Path, files: list[str]):
