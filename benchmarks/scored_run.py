@@ -1,5 +1,6 @@
-"""What the checkpoint-scoring benchmarks share: a run's round-trip-selected checkpoint and the text files to score it
-on, and the arguments that name them, loaded with one clear error (through the parser) for a folder that is not a run or a missing file."""
+"""What the checkpoint-scoring benchmarks share: the arguments that name a run and its data, and a loader for the
+run's round-trip-selected checkpoint and the text files to score it on that answers a folder which is not a run, or a
+missing file, with one clear error through the parser."""
 from __future__ import annotations
 
 import argparse
