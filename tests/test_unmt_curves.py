@@ -1,9 +1,6 @@
 """benchmarks/unmt_curves.py: a training run that refuses its settings ends the benchmark with one clear message."""
 import subprocess
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 
 def test_a_rejected_setting_is_one_message_and_no_traceback(tmp_path):
