@@ -1,4 +1,7 @@
 """Shared fixtures: one tiny trained run, reused by the CLI tests so the suite stays fast."""
+import subprocess
+import sys
+
 import pytest
 
 from unmt.cli import main
@@ -27,3 +30,14 @@ def tiny_run(tmp_path_factory):
     code = main(["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", "tiny", "--max-steps", "20", *TINY])
     assert code == 0
     return checkpoints, "tiny"
+
+
+@pytest.fixture
+def score_with_benchmark(tmp_path):
+    """Runs a checkpoint-scoring benchmark (the arguments of benchmarks/scored_run.py) on a run folder and a data
+    folder: returns the finished process (text output) and the path of the JSON it was told to write."""
+    def score(script: str, run_dir, data_dir):
+        out = tmp_path / "scores.json"
+        command = [sys.executable, f"benchmarks/{script}", "--run", str(run_dir), "--data", str(data_dir), "--out", str(out)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=600), out
+    return score

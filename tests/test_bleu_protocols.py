@@ -1,6 +1,5 @@
 """benchmarks/bleu_protocols.py: the same hypotheses scored under detokenized and multi-bleu-style protocols."""
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,12 +23,10 @@ def test_splitting_elisions_makes_a_wrong_word_cost_less():
     assert 0 < scores["sacrebleu_13a_cased"] < scores["moses_tokenized_cased"] < 100
 
 
-def test_script_scores_a_trained_run(tmp_path, tiny_run):
+def test_script_scores_a_trained_run(tiny_run, score_with_benchmark):
     checkpoints, run = tiny_run
-    out = tmp_path / "protocols.json"
-    command = [sys.executable, "benchmarks/bleu_protocols.py", "--run", str(checkpoints / run),
-               "--data", str(checkpoints / run / "data"), "--out", str(out)]
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    finished, out = score_with_benchmark("bleu_protocols.py", checkpoints / run, checkpoints / run / "data")
+    assert finished.returncode == 0, finished.stderr
     result = json.loads(out.read_text())
     assert set(result["scores"]) == {"en-fr", "fr-en"}
     for by_protocol in result["scores"].values():
@@ -37,14 +34,12 @@ def test_script_scores_a_trained_run(tmp_path, tiny_run):
         assert by_protocol["sacrebleu_13a_lowercased"] >= by_protocol["sacrebleu_13a_cased"]
 
 
-def test_a_folder_without_a_run_is_one_clear_error(tmp_path):
-    command = [sys.executable, "benchmarks/bleu_protocols.py", "--run", str(tmp_path), "--data", str(tmp_path), "--out", str(tmp_path / "x.json")]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+def test_a_folder_without_a_run_is_one_clear_error(tmp_path, score_with_benchmark):
+    result, _ = score_with_benchmark("bleu_protocols.py", tmp_path, tmp_path)
     assert result.returncode != 0 and "is this a unmt run folder?" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_missing_test_files_are_one_clear_error(tmp_path, tiny_run):
+def test_missing_test_files_are_one_clear_error(tmp_path, tiny_run, score_with_benchmark):
     checkpoints, run = tiny_run
-    command = [sys.executable, "benchmarks/bleu_protocols.py", "--run", str(checkpoints / run), "--data", str(tmp_path), "--out", str(tmp_path / "x.json")]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result, _ = score_with_benchmark("bleu_protocols.py", checkpoints / run, tmp_path)
     assert result.returncode != 0 and "test.en" in result.stderr and "Traceback" not in result.stderr

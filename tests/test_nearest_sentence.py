@@ -1,6 +1,5 @@
 """benchmarks/nearest_sentence.py: the nearest real sentence of the other corpus, scored beside the model's output."""
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,12 +32,10 @@ def test_fractions_keep_the_most_similar_sentences():
     assert rows[1]["nearest_chrf"] > rows[0]["nearest_chrf"]  # the right mined sentence only counts once kept
 
 
-def test_script_compares_model_and_nearest_sentence_on_a_trained_run(tmp_path, tiny_run):
+def test_script_compares_model_and_nearest_sentence_on_a_trained_run(tiny_run, score_with_benchmark):
     checkpoints, run = tiny_run
-    out = tmp_path / "nearest.json"
-    command = [sys.executable, "benchmarks/nearest_sentence.py", "--run", str(checkpoints / run),
-               "--data", str(checkpoints / run / "data"), "--out", str(out)]
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    finished, out = score_with_benchmark("nearest_sentence.py", checkpoints / run, checkpoints / run / "data")
+    assert finished.returncode == 0, finished.stderr
     result = json.loads(out.read_text())
     assert set(result["directions"]) == {"en-fr", "fr-en"}
     for found in result["directions"].values():
@@ -48,12 +45,11 @@ def test_script_compares_model_and_nearest_sentence_on_a_trained_run(tmp_path, t
         assert len(found["most_similar_examples"]) == 3
 
 
-def test_missing_training_half_is_one_clear_error(tmp_path, tiny_run):
+def test_missing_training_half_is_one_clear_error(tmp_path, tiny_run, score_with_benchmark):
     checkpoints, run = tiny_run
     data = tmp_path / "data"
     data.mkdir()
     for name in ("test.en", "test.fr"):
         (data / name).write_text((checkpoints / run / "data" / name).read_text())
-    command = [sys.executable, "benchmarks/nearest_sentence.py", "--run", str(checkpoints / run), "--data", str(data), "--out", str(tmp_path / "x.json")]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    result, _ = score_with_benchmark("nearest_sentence.py", checkpoints / run, data)
     assert result.returncode != 0 and "train.en" in result.stderr and "Traceback" not in result.stderr
