@@ -10,7 +10,6 @@ translates the test set once and scores the same hypotheses four ways (needs `pi
 """
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -18,8 +17,7 @@ from pathlib import Path
 import sacrebleu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
-from scored_run import load_scored_run, run_parser  # noqa: E402
+from scored_run import load_scored_run, run_parser, write_result  # noqa: E402
 
 # Moses-tokenized text ends in a separate period on purpose; sacreBLEU would warn about it on every call.
 logging.getLogger("sacrebleu").setLevel(logging.ERROR)
@@ -58,9 +56,7 @@ def main() -> int:
     for src, tgt in ((args.src, args.tgt), (args.tgt, args.src)):
         hypotheses = translator.translate(lines[src], tgt, args.beam)
         scores[f"{src}-{tgt}"] = {k: round(v, 2) for k, v in bleu_under_protocols(hypotheses, lines[tgt], tgt).items()}
-    result = {"run": str(args.run), "checkpoint": checkpoint, "beam": args.beam,
-              "machine": machine(), "command": " ".join(sys.argv), "scores": scores}
-    args.out.write_text(json.dumps(result, indent=1))
+    write_result(args.out, args.run, checkpoint, beam=args.beam, scores=scores)
     for direction, by_protocol in scores.items():
         print(direction, "  ".join(f"{name} {value:.2f}" for name, value in by_protocol.items()))
     return 0

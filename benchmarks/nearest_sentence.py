@@ -13,7 +13,6 @@ miner would keep. Nothing here trains or selects anything. Needs scikit-learn (`
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -21,8 +20,7 @@ import numpy as np
 import sacrebleu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
-from scored_run import load_scored_run, run_parser  # noqa: E402
+from scored_run import load_scored_run, run_parser, write_result  # noqa: E402
 
 FRACTIONS = (0.05, 0.1, 0.2, 0.5, 1.0)
 
@@ -83,9 +81,7 @@ def main() -> int:
             "most_similar_examples": [{"source": texts[f"test.{src}"][i], "model": hypotheses[i], "nearest": retrieved[i],
                                        "reference": references[i]} for i in top.tolist()],
         }
-    result = {"run": str(args.run), "checkpoint": checkpoint, "machine": machine(), "command": " ".join(sys.argv),
-              "directions": directions}
-    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    write_result(args.out, args.run, checkpoint, directions=directions)
     for direction, found in directions.items():
         for row in found["by_similarity"]:
             print(f"{direction} most similar {row['fraction']:.0%}: BLEU model {row['model_bleu']:.2f}, "

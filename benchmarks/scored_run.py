@@ -1,9 +1,11 @@
 """What the checkpoint-scoring benchmarks share: the arguments that name a run and its data, and a loader for the
 run's round-trip-selected checkpoint and the text files to score it on that answers a folder which is not a run, or a
-missing file, with one clear error through the parser."""
+missing file, with one clear error through the parser; and the JSON header they all write."""
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 
@@ -32,3 +34,12 @@ def load_scored_run(parser: argparse.ArgumentParser, run: Path, data: Path, file
         parser.error(str(error))
     checkpoint = read_pointer(run, "best") or read_pointer(run, "latest")  # the one load_translator used
     return translator, lines, checkpoint.name
+
+
+def write_result(path: Path, run: Path, checkpoint: str, **fields) -> None:
+    """The JSON every checkpoint-scoring benchmark writes: which run and checkpoint, the machine and the command line
+    that made it, then the script's own fields."""
+    from machine_info import machine
+
+    result = {"run": str(run), "checkpoint": checkpoint, "machine": machine(), "command": " ".join(sys.argv), **fields}
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False))

@@ -11,13 +11,11 @@ are used for this analysis only: nothing here trains or selects anything.
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
-from scored_run import load_scored_run, run_parser  # noqa: E402
+from scored_run import load_scored_run, run_parser, write_result  # noqa: E402
 
 
 def spread_sample(count: int, wanted: int) -> list[int]:
@@ -76,9 +74,7 @@ def main() -> int:
             scores = score(translator.translate(sources, tgt), references)
             found[condition(name, forward)] = {"sentences": len(sources), "bleu": scores["bleu"], "chrf": scores["chrf"]}
         directions[f"{src}-{tgt}"] = found
-    result = {"run": str(args.run), "checkpoint": checkpoint, "machine": machine(), "command": " ".join(sys.argv),
-              "directions": directions}
-    args.out.write_text(json.dumps(result, indent=1))
+    write_result(args.out, args.run, checkpoint, directions=directions)
     for direction, found in directions.items():
         print(direction, ", ".join(f"{name}: BLEU {row['bleu']:.2f} chrF {row['chrf']:.1f}" for name, row in found.items()))
     return 0
