@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data_scripts"))
+from prepare_multi30k import halves  # noqa: E402
 from scored_run import load_scored_run, run_parser, write_result  # noqa: E402
 
 
@@ -25,14 +27,13 @@ def spread_sample(count: int, wanted: int) -> list[int]:
 
 
 def seen_pairs(src_lines: list[str], tgt_lines: list[str], sentences: int) -> dict[str, tuple[list[str], list[str]]]:
-    """The parallel training pairs split as data_scripts/prepare_multi30k.py splits them: the first half's source
+    """The parallel training pairs split by data_scripts/prepare_multi30k.py's own rule: the first half's source
     side and the second half's target side are what the model trained on. Returns (sources, targets) for each half."""
     if len(src_lines) != len(tgt_lines):
         raise ValueError(f"the parallel training files differ in length ({len(src_lines)} and {len(tgt_lines)} lines)")
-    middle = len(src_lines) // 2
-    halves = {"source_half": range(0, middle), "target_half": range(middle, len(src_lines))}
+    source_half, target_half = halves(range(len(src_lines)))
     pairs = {}
-    for name, span in halves.items():
+    for name, span in (("source_half", source_half), ("target_half", target_half)):
         picked = [span[i] for i in spread_sample(len(span), sentences)]
         pairs[name] = ([src_lines[i] for i in picked], [tgt_lines[i] for i in picked])
     return pairs

@@ -8,13 +8,18 @@ test_2016_flickr, parallel, for scoring only.
 """
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 
-def halves(path: Path) -> tuple[list[str], list[str]]:
-    lines = path.read_text(encoding="utf-8").splitlines()
+def halves(lines: Sequence) -> tuple[Sequence, Sequence]:
+    """The split's one rule: first half and second half (benchmarks/seen_sentences.py splits by it too)."""
     middle = len(lines) // 2
     return lines[:middle], lines[middle:]
+
+
+def read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
 
 
 def main() -> int:
@@ -29,8 +34,8 @@ def main() -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     for split, out_split in (("train", "train"), ("val", "valid")):
-        english, _ = halves(args.raw / f"{split}.en")
-        _, french = halves(args.raw / f"{split}.fr")
+        english, _ = halves(read_lines(args.raw / f"{split}.en"))
+        _, french = halves(read_lines(args.raw / f"{split}.fr"))
         (args.out / f"{out_split}.en").write_text("\n".join(english) + "\n", encoding="utf-8")
         (args.out / f"{out_split}.fr").write_text("\n".join(french) + "\n", encoding="utf-8")
         print(f"{out_split}: {len(english)} English lines (first half), {len(french)} French lines (second half)")
