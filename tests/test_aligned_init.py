@@ -1,6 +1,7 @@
 """Initialisation from the aligned space: subword embeddings of translations start close, and training uses
 the aligned-space lexicon and embeddings when the config asks for them."""
 import json
+import shutil
 
 import numpy as np
 import torch
@@ -35,3 +36,27 @@ def test_training_with_aligned_lexicon_and_embeddings(tmp_path):
     assert code == 0
     lexicon = json.loads((checkpoints / "r" / "lexicon.json").read_text())
     assert set(lexicon) == {"en", "fr"} and lexicon["fr"]["Marie"] == "Marie"
+
+
+def test_aligned_table_is_reused_from_the_run_folder_and_redone_for_another_width(tmp_path, monkeypatch):
+    import unmt.translation.train as train_module
+
+    calls = []
+    real = train_module.aligned_subword_embeddings
+    monkeypatch.setattr(train_module, "aligned_subword_embeddings", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    checkpoints = tmp_path / "ck"
+
+    def start(*extra):  # a fresh start in the same run folder: step 0 again, so the embeddings are initialised again
+        args = ["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", "r",
+                "--max-steps", "1", *TINY, "--set", "train.init_embeddings=identical", *extra]
+        assert main(args) == 0
+        for step in (checkpoints / "r").glob("step-*"):
+            shutil.rmtree(step)
+        (checkpoints / "r" / "latest").unlink(missing_ok=True)
+        return torch.load(checkpoints / "r" / "aligned_embeddings.pt", weights_only=True)
+
+    first = start()
+    second = start("--resume")  # nothing to resume: starts from scratch, and finds the table
+    assert len(calls) == 1 and torch.equal(first["vectors"], second["vectors"])
+    wider = start("--resume", "--set", "model.d_model=48")
+    assert calls[-1] == 48 and wider["vectors"].shape[1] == 48

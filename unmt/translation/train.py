@@ -1,6 +1,7 @@
 """The UNMT training run: data, vocabulary, model, the alternating trainer, evaluation and checkpoints."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -185,11 +186,22 @@ class TrainingRun:
         return {lang: partial(translate_word_by_word, lexicon=lexicon[lang]) for lang in self.languages}
 
     def _initialise_embeddings(self, method: str) -> None:
-        limit = 100_000
-        lines = {lang: read_lines(self.files.path("train", lang), limit) for lang in self.languages}
-        vectors, found = aligned_subword_embeddings(
-            self.vocab, lines, self.languages, self.config.model.d_model, method, self.config.train.seed
-        )
+        """Copies the aligned skip-gram table into the embeddings. The table is kept in the run folder, like the
+        lexicon, so a run restarted from step 0 (or copied to another machine) skips its minute or more of
+        skip-gram training; a table for another width, vocabulary, method or seed is recomputed."""
+        path = self.run_dir / "aligned_embeddings.pt"
+        vocabulary = hashlib.sha256((self.run_dir / "spm.model").read_bytes()).hexdigest()
+        key = {"method": method, "dim": self.config.model.d_model, "vocabulary": vocabulary, "seed": self.config.train.seed}
+        cached = torch.load(path, weights_only=True) if path.is_file() else None
+        if cached is not None and cached["key"] == key:
+            vectors, found = cached["vectors"], cached["found"]
+        else:
+            limit = 100_000
+            lines = {lang: read_lines(self.files.path("train", lang), limit) for lang in self.languages}
+            vectors, found = aligned_subword_embeddings(
+                self.vocab, lines, self.languages, self.config.model.d_model, method, self.config.train.seed
+            )
+            torch.save({"key": key, "vectors": vectors, "found": found}, path)
         initialise_embeddings_(self.model.embed, vectors, found)
 
     def _valid_sentences(self) -> dict[str, list[str]]:
