@@ -1,5 +1,5 @@
 #!/bin/bash
-# Four Multi30k variants side by side on one GPU, as in benchmarks/README.md ("bigger batches and a bigger model").
+# Four Multi30k variants side by side on one GPU, as in benchmarks/README.md ("eight times the tokens per step, and a bigger model").
 # Each resumes its own copy of a step-0 run prepared on the CPU (vocabulary, lexicon and aligned embedding table,
 # no checkpoint), so the GPU spends its minutes training. Prepare them once, with the same data:
 #   unmt --checkpoints-dir PREP train --src en --tgt fr --run prep256 --data DATA --config configs/multi30k_en_fr.yaml --max-steps 1

@@ -201,7 +201,9 @@ class TrainingRun:
             vectors, found = aligned_subword_embeddings(
                 self.vocab, lines, self.languages, self.config.model.d_model, method, self.config.train.seed
             )
-            torch.save({"key": key, "vectors": vectors, "found": found}, path)
+            partial_path = path.with_suffix(".partial")  # an interrupted save must not leave a table to trust
+            torch.save({"key": key, "vectors": vectors, "found": found}, partial_path)
+            partial_path.replace(path)
         initialise_embeddings_(self.model.embed, vectors, found)
 
     def _valid_sentences(self) -> dict[str, list[str]]:
