@@ -47,7 +47,8 @@ class UNMTTask:
         self.model, self.discriminator, self.vocab, self.config = model, discriminator, vocab, config
         self.languages, self.device = languages, device
         self.rng = np.random.default_rng(seed)
-        self.sample_generator = torch.Generator().manual_seed(seed)
+        # On the device that samples: torch.multinomial refuses a CPU generator for CUDA probabilities.
+        self.sample_generator = torch.Generator(device=device).manual_seed(seed)
         train = config.train
         self.lambda_ae = PiecewiseLinear.parse(train.lambda_ae)
         self.lambda_bt = PiecewiseLinear.parse(train.lambda_bt)

@@ -218,6 +218,8 @@ class TrainingRun:
         trainer_state = self.trainer.state_dict()
         trainer_state["torch_rng"] = torch.get_rng_state()
         trainer_state["sample_rng"] = self.task.sample_generator.get_state()
+        if self.device.type == "cuda":  # dropout on the GPU draws from the device's own generator
+            trainer_state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         state = {
             "step": self.trainer.step_count,
             "elapsed_seconds": self.elapsed,
@@ -246,8 +248,7 @@ class TrainingRun:
         trainer_state = load_trainer_state(checkpoint / "trainer.pt")
         self.trainer.load_state_dict(trainer_state)
         self._apply_configured_rates()
-        torch.set_rng_state(trainer_state["torch_rng"])
-        self.task.sample_generator.set_state(trainer_state["sample_rng"])
+        self._restore_random_states(trainer_state)
         state = load_json(checkpoint / "state.json")
         self.task.step = state["step"]
         self.elapsed, self.best_score = state["elapsed_seconds"], state["best_score"]
@@ -255,6 +256,16 @@ class TrainingRun:
             self.streams[lang].load_state_dict(stream_state)
         self.task.rng.bit_generator.state = state["noise_rng"]
         log.info("resumed %s at step %d (%.0f s trained)", checkpoint.name, state["step"], self.elapsed)
+
+    def _restore_random_states(self, trainer_state: dict) -> None:
+        torch.set_rng_state(trainer_state["torch_rng"])
+        if self.device.type == "cuda" and "cuda_rng" in trainer_state:
+            torch.cuda.set_rng_state(trainer_state["cuda_rng"], self.device)
+        try:
+            self.task.sample_generator.set_state(trainer_state["sample_rng"])
+        except RuntimeError:  # saved on another device type (CPU <-> GPU): its generator state has another layout
+            log.warning("the checkpoint was written on another device type: back-translation sampling is reseeded")
+            self.task.sample_generator.manual_seed(self.config.train.seed + self.trainer.step_count)
 
     def _apply_configured_rates(self) -> None:
         """A checkpoint's optimiser state carries the learning rates it was trained with; the configuration given
