@@ -30,9 +30,19 @@ class CheckpointError(RuntimeError):
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    atomic_save(lambda out: out.write(text.encode("utf-8")), path)
+
+
+def atomic_torch_save(obj, path: Path) -> None:
+    atomic_save(lambda out: torch.save(obj, out), path)
+
+
+def atomic_save(write, path: Path) -> None:
+    """Calls write(binary file) on a temporary file beside `path`, then renames it over `path`: a reader finds
+    the old file or the whole new one, never half of it."""
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
+    with os.fdopen(handle, "wb") as out:
+        write(out)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)

@@ -15,7 +15,7 @@ import yaml
 from tqdm import tqdm
 
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonFiniteLossError
-from unmt.checkpoint import load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
+from unmt.checkpoint import atomic_torch_save, load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
 from unmt.config import Config, ConfigError, changes_since, to_dict
 from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
 from unmt.data.toy import write_toy_corpus
@@ -201,9 +201,7 @@ class TrainingRun:
             vectors, found = aligned_subword_embeddings(
                 self.vocab, lines, self.languages, self.config.model.d_model, method, self.config.train.seed
             )
-            partial_path = path.with_suffix(".partial")  # an interrupted save must not leave a table to trust
-            torch.save({"key": key, "vectors": vectors, "found": found}, partial_path)
-            partial_path.replace(path)
+            atomic_torch_save({"key": key, "vectors": vectors, "found": found}, path)  # never half a table to trust
         initialise_embeddings_(self.model.embed, vectors, found)
 
     def _valid_sentences(self) -> dict[str, list[str]]:
