@@ -18,6 +18,12 @@ from unmt.lexicon.cli import add_lexicon_parsers, cmd_align, cmd_embed
 log = logging.getLogger("unmt")
 
 
+ENSEMBLE_HELP = (
+    "run name or folder (default: the most recent run); repeat it to decode with an ensemble of runs that share "
+    "a subword model"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unmt", description="Unsupervised neural machine translation")
     parser.add_argument("--checkpoints-dir", type=Path, default=Path("checkpoints"), help="where runs live")
@@ -36,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-minutes", type=float, help="stop once the run has trained this long (all sessions)")
 
     translate = commands.add_parser("translate", help="translate stdin to stdout, one line out per line in")
-    translate.add_argument("--checkpoint", help="run name or folder (default: the most recent run)")
+    translate.add_argument("--checkpoint", action="append", help=ENSEMBLE_HELP)
     translate.add_argument("--src", help="source language (default: the run's source)")
     translate.add_argument("--tgt", help="target language (default: the run's target)")
     translate.add_argument("--beam", type=int, default=1, help="beam size (1 = greedy)")
@@ -47,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--lexicon", type=Path, help="lexicon.json for --word-by-word (default: the run's)")
 
     evaluate = commands.add_parser("evaluate", help="BLEU and chrF of a run on a parallel set, both directions")
-    evaluate.add_argument("--checkpoint", help="run name or folder (default: the most recent run)")
+    evaluate.add_argument("--checkpoint", action="append", help=ENSEMBLE_HELP)
     evaluate.add_argument("--data", type=Path, help="folder with <split>.<lang> files (default: the run's data)")
     evaluate.add_argument("--split", default="test", help="file prefix of the parallel set (default: test)")
     evaluate.add_argument("--beam", type=int, default=1)
@@ -81,11 +87,14 @@ def cmd_train(args) -> int:
 
 
 def _load(args):
-    from unmt.translation.model_io import load_translator
+    """(the run folders, a translator over all of them, the first run's run.json)."""
+    from unmt.translation.model_io import load_ensemble_translator
 
-    run_dir = find_run(args.checkpoints_dir, args.checkpoint)
-    translator, info = load_translator(run_dir)
-    return run_dir, translator, info
+    run_dirs = [find_run(args.checkpoints_dir, name) for name in args.checkpoint or [None]]
+    translator, info = load_ensemble_translator(run_dirs)
+    if len(run_dirs) > 1:
+        log.info("ensemble of %d runs: %s", len(run_dirs), ", ".join(run.name for run in run_dirs))
+    return run_dirs, translator, info
 
 
 def cmd_translate(args) -> int:
@@ -98,7 +107,10 @@ def cmd_translate(args) -> int:
     if args.word_by_word and args.lexicon:
         translator, src, tgt = _word_by_word_translator(args)
     else:
-        run_dir, translator, info = _load(args)
+        if args.word_by_word and args.checkpoint and len(args.checkpoint) > 1:
+            raise ConfigError("--word-by-word uses one run's lexicon: give one --checkpoint")
+        run_dirs, translator, info = _load(args)
+        run_dir = run_dirs[0]
         src, tgt = _directions(args, info["languages"], info["src"], info["tgt"], f"run {run_dir.name}")
         if args.word_by_word:
             args.lexicon = run_dir / "lexicon.json"
@@ -142,7 +154,7 @@ def cmd_evaluate(args) -> int:
     from unmt.data.corpus import read_lines
     from unmt.translation.evaluate import evaluate_pair
 
-    run_dir, translator, info = _load(args)
+    run_dirs, translator, info = _load(args)
     src, tgt = info["src"], info["tgt"]
     data = args.data or Path(info["data"])
     paths = [data / f"{args.split}.{lang}" for lang in (src, tgt)]
@@ -158,7 +170,8 @@ def cmd_evaluate(args) -> int:
     first = next(iter(results.values()))
     print(f"BLEU signature: {first['bleu_signature']}\nchrF signature: {first['chrf_signature']}")
     if args.json:
-        args.json.write_text(json.dumps({"run": str(run_dir), "split": args.split, **results}, indent=1))
+        ensemble = {"ensemble": [str(run) for run in run_dirs]} if len(run_dirs) > 1 else {}
+        args.json.write_text(json.dumps({"run": str(run_dirs[0]), **ensemble, "split": args.split, **results}, indent=1))
     return 0
 
 

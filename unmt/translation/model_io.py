@@ -9,6 +9,7 @@ import torch
 
 from unmt.checkpoint import CheckpointError, load_json, load_weights, read_pointer
 from unmt.data.vocab import Vocabulary
+from unmt.models.ensemble import Ensemble
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.translation.averaging import AVERAGE_WEIGHTS
 from unmt.translation.translator import Translator
@@ -34,8 +35,8 @@ def load_output_masks(path: Path, vocab_size: int) -> dict[str, torch.Tensor]:
     return masks
 
 
-def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> tuple[Translator, dict]:
-    """Loads the `best` (or `latest`) checkpoint of a run as a ready Translator, plus the run's run.json."""
+def load_model(run_dir: Path, which: str = "best") -> tuple[Transformer, Vocabulary, dict[str, torch.Tensor], dict]:
+    """The `best` (or `latest`) checkpoint of a run: (model in eval mode, on the CPU; vocabulary; output masks; run.json)."""
     info = load_json(run_dir / "run.json")
     checkpoint = read_pointer(run_dir, which) or read_pointer(run_dir, "latest")
     if checkpoint is None:
@@ -52,6 +53,38 @@ def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> 
         raise CheckpointError(f"{path} does not match the model described in run.json") from None
     if model.embed.num_embeddings != len(vocab):
         raise CheckpointError(f"{run_dir / 'spm.model'} has {len(vocab)} pieces but the model expects {model.embed.num_embeddings}")
-    model.to(device).eval()
     masks = load_output_masks(run_dir / "output_tokens.json", len(vocab))
-    return Translator(model, vocab, device, output_masks=masks), info
+    return model.eval(), vocab, masks, info
+
+
+def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> tuple[Translator, dict]:
+    """Loads the `best` (or `latest`) checkpoint of a run as a ready Translator, plus the run's run.json."""
+    model, vocab, masks, info = load_model(run_dir, which)
+    return Translator(model.to(device), vocab, device, output_masks=masks), info
+
+
+def load_ensemble_translator(run_dirs: list[Path], which: str = "best", device: str = "cpu") -> tuple[Translator, dict]:
+    """One Translator decoding with the mean of several runs' next-token distributions, plus the first run's
+    run.json. The runs must share a subword model byte for byte and translate between the same languages: an id
+    means the same piece in every member only then."""
+    if len(run_dirs) == 1:
+        return load_translator(run_dirs[0], which, device)
+    first = run_dirs[0]
+    models, all_masks = [], []
+    for run_dir in run_dirs:
+        model, vocab, masks, info = load_model(run_dir, which)
+        if run_dir == first:
+            first_vocab, first_info = vocab, info
+        elif (run_dir / "spm.model").read_bytes() != (first / "spm.model").read_bytes():
+            raise CheckpointError(f"runs {first} and {run_dir} have different subword models: they cannot be ensembled")
+        elif sorted(info["languages"]) != sorted(first_info["languages"]):
+            raise CheckpointError(f"run {run_dir} translates {'-'.join(info['languages'])}, run {first} {'-'.join(first_info['languages'])}")
+        models.append(model)
+        all_masks.append(masks)
+    # A subword may be output only where every member that restricts its outputs allows it.
+    output_masks: dict[str, torch.Tensor] = {}
+    for masks in all_masks:
+        for lang, mask in masks.items():
+            output_masks[lang] = output_masks[lang] & mask if lang in output_masks else mask
+    ensemble = Ensemble(models).to(device).eval()
+    return Translator(ensemble, first_vocab, device, output_masks=output_masks), first_info

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from unmt.data.vocab import EOS, PAD
+from unmt.models.ensemble import Ensemble
 from unmt.models.transformer import Transformer
 
 
@@ -21,7 +22,7 @@ def _strip(rows: torch.Tensor) -> list[list[int]]:
 
 @torch.no_grad()
 def greedy_search(
-    model: Transformer,
+    model: Transformer | Ensemble,
     src: torch.Tensor,
     src_pad_mask: torch.Tensor,
     lang_id: int | torch.Tensor,
@@ -63,14 +64,14 @@ def greedy_search(
             alive, next_token = alive[keep.cpu()], next_token[keep]
             memory, src_pad_mask = memory[keep], src_pad_mask[keep]
             allowed = allowed[keep] if allowed is not None else None
-            cache = Transformer.reorder_cache(cache, keep)
+            cache = model.reorder_cache(cache, keep)
         token = next_token[:, None]
     return _strip(output)
 
 
 @torch.no_grad()
 def beam_search(
-    model: Transformer,
+    model: Transformer | Ensemble,
     src: torch.Tensor,
     src_pad_mask: torch.Tensor,
     lang_id: int,
@@ -120,7 +121,7 @@ def beam_search(
                     kept += 1
         order = new_rows.view(-1)
         tokens = torch.cat([tokens[order], new_tokens.view(-1, 1)], dim=1)
-        cache = Transformer.reorder_cache(cache, order)
+        cache = model.reorder_cache(cache, order)
         scores = new_scores
         if all(_done(finished[b], scores[b], step + 1, length_penalty, K) for b in range(B)):
             break

@@ -6,6 +6,7 @@ import logging
 import torch
 
 from unmt.data.vocab import Vocabulary
+from unmt.models.ensemble import Ensemble
 from unmt.models.transformer import Transformer
 from unmt.translation.batching import source_batch
 from unmt.translation.search import beam_search
@@ -16,7 +17,7 @@ log = logging.getLogger("unmt")
 class Translator:
     def __init__(
         self,
-        model: Transformer,
+        model: Transformer | Ensemble,
         vocab: Vocabulary,
         device: torch.device | str = "cpu",
         max_input_len: int = 200,
