@@ -116,10 +116,12 @@ def test_benchmark_scores_members_and_their_ensemble(tiny_run, tmp_path):
     finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr
     result = json.loads(out.read_text())
-    assert len(result["members"]) == 2 and result["machine"]
+    assert len(result["members"]) == 2 and len(result["ensembles"]) == 1 and result["machine"]
+    ensemble = result["ensembles"][0]
     for direction in ("en-fr", "fr-en"):
         # a run and its copy are one model twice: the ensemble translates exactly as each of them does
-        assert result["ensemble"][direction]["bleu"] == result["members"][0][direction]["bleu"] == result["members"][1][direction]["bleu"]
-        assert result["summary"][direction]["gain_over_best_member"] == 0
+        assert ensemble[direction]["bleu"] == result["members"][0][direction]["bleu"] == result["members"][1][direction]["bleu"]
+        assert ensemble["summary"][direction]["gain_over_best_member"] == 0
+    assert ensemble["round_trip"] == result["members"][0]["round_trip"] and 0 <= ensemble["round_trip"] <= 100
     alone = subprocess.run(command[:4] + command[6:], capture_output=True, text=True, timeout=600)
     assert alone.returncode != 0 and "at least two" in alone.stderr and "Traceback" not in alone.stderr
