@@ -23,7 +23,7 @@ from scored_run import write_result  # noqa: E402
 from unmt.checkpoint import read_pointer  # noqa: E402
 from unmt.errors import USER_ERRORS  # noqa: E402
 from unmt.translation.evaluate import round_trip_bleu, score  # noqa: E402
-from unmt.translation.model_io import load_ensemble_translator, load_translator  # noqa: E402
+from unmt.translation.model_io import ensemble_translator, load_ensemble_members  # noqa: E402
 
 
 def scored(translator, lines: dict[str, list[str]], valid: dict[str, list[str]], src: str, tgt: str, beam: int) -> dict:
@@ -72,10 +72,10 @@ def main() -> int:
         valid_files = {lang: args.data / f"valid.{lang}" for lang in (args.src, args.tgt)}
         valid = {lang: path.read_text(encoding="utf-8").splitlines() for lang, path in valid_files.items()} if all(
             path.is_file() for path in valid_files.values()) else {}
-        singles = [load_translator(run, "best")[0] for run in args.run]
-        ensembles = [load_ensemble_translator([args.run[i] for i in group], "best")[0] for group in groups]
+        singles = [translator for translator, _ in load_ensemble_members(args.run, "best")]
     except USER_ERRORS as error:
         parser.error(str(error))
+    ensembles = [ensemble_translator([singles[i] for i in group]) for group in groups]
     directions = (f"{args.src}-{args.tgt}", f"{args.tgt}-{args.src}")
     members = [{"run": str(run), **scored(t, lines, valid, args.src, args.tgt, args.beam)} for run, t in zip(args.run, singles)]
     results = []

@@ -35,8 +35,8 @@ def load_output_masks(path: Path, vocab_size: int) -> dict[str, torch.Tensor]:
     return masks
 
 
-def load_model(run_dir: Path, which: str = "best") -> tuple[Transformer, Vocabulary, dict[str, torch.Tensor], dict]:
-    """The `best` (or `latest`) checkpoint of a run: (model in eval mode, on the CPU; vocabulary; output masks; run.json)."""
+def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> tuple[Translator, dict]:
+    """Loads the `best` (or `latest`) checkpoint of a run as a ready Translator, plus the run's run.json."""
     info = load_json(run_dir / "run.json")
     checkpoint = read_pointer(run_dir, which) or read_pointer(run_dir, "latest")
     if checkpoint is None:
@@ -53,38 +53,39 @@ def load_model(run_dir: Path, which: str = "best") -> tuple[Transformer, Vocabul
         raise CheckpointError(f"{path} does not match the model described in run.json") from None
     if model.embed.num_embeddings != len(vocab):
         raise CheckpointError(f"{run_dir / 'spm.model'} has {len(vocab)} pieces but the model expects {model.embed.num_embeddings}")
+    model.to(device).eval()
     masks = load_output_masks(run_dir / "output_tokens.json", len(vocab))
-    return model.eval(), vocab, masks, info
+    return Translator(model, vocab, device, output_masks=masks), info
 
 
-def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> tuple[Translator, dict]:
-    """Loads the `best` (or `latest`) checkpoint of a run as a ready Translator, plus the run's run.json."""
-    model, vocab, masks, info = load_model(run_dir, which)
-    return Translator(model.to(device), vocab, device, output_masks=masks), info
+def load_ensemble_members(run_dirs: list[Path], which: str = "best", device: str = "cpu") -> list[tuple[Translator, dict]]:
+    """Each run's translator and run.json, after checking that the runs can decode together: they must share a
+    subword model byte for byte and translate between the same languages, for an id to mean the same piece in all."""
+    members = [load_translator(run_dir, which, device) for run_dir in run_dirs]
+    first, (_, first_info) = run_dirs[0], members[0]
+    for run_dir, (_, info) in zip(run_dirs[1:], members[1:]):
+        if (run_dir / "spm.model").read_bytes() != (first / "spm.model").read_bytes():
+            raise CheckpointError(f"runs {first} and {run_dir} have different subword models: they cannot be ensembled")
+        if sorted(info["languages"]) != sorted(first_info["languages"]):
+            raise CheckpointError(f"run {run_dir} translates {'-'.join(info['languages'])}, run {first} {'-'.join(first_info['languages'])}")
+    return members
+
+
+def ensemble_translator(members: list[Translator]) -> Translator:
+    """One Translator decoding with the mean of the members' next-token distributions (members checked by
+    load_ensemble_members)."""
+    # A subword may be output only where every member that restricts its outputs allows it.
+    output_masks: dict[str, torch.Tensor] = {}
+    for member in members:
+        for lang, mask in member.output_masks.items():
+            output_masks[lang] = output_masks[lang] & mask if lang in output_masks else mask
+    first = members[0]
+    return Translator(Ensemble([member.model for member in members]), first.vocab, first.device, output_masks=output_masks)
 
 
 def load_ensemble_translator(run_dirs: list[Path], which: str = "best", device: str = "cpu") -> tuple[Translator, dict]:
-    """One Translator decoding with the mean of several runs' next-token distributions, plus the first run's
-    run.json. The runs must share a subword model byte for byte and translate between the same languages: an id
-    means the same piece in every member only then."""
-    if len(run_dirs) == 1:
-        return load_translator(run_dirs[0], which, device)
-    first = run_dirs[0]
-    models, all_masks = [], []
-    for run_dir in run_dirs:
-        model, vocab, masks, info = load_model(run_dir, which)
-        if run_dir == first:
-            first_vocab, first_info = vocab, info
-        elif (run_dir / "spm.model").read_bytes() != (first / "spm.model").read_bytes():
-            raise CheckpointError(f"runs {first} and {run_dir} have different subword models: they cannot be ensembled")
-        elif sorted(info["languages"]) != sorted(first_info["languages"]):
-            raise CheckpointError(f"run {run_dir} translates {'-'.join(info['languages'])}, run {first} {'-'.join(first_info['languages'])}")
-        models.append(model)
-        all_masks.append(masks)
-    # A subword may be output only where every member that restricts its outputs allows it.
-    output_masks: dict[str, torch.Tensor] = {}
-    for masks in all_masks:
-        for lang, mask in masks.items():
-            output_masks[lang] = output_masks[lang] & mask if lang in output_masks else mask
-    ensemble = Ensemble(models).to(device).eval()
-    return Translator(ensemble, first_vocab, device, output_masks=output_masks), first_info
+    """A translator over one run, or over an ensemble of several, plus the first run's run.json."""
+    members = load_ensemble_members(run_dirs, which, device)
+    if len(members) == 1:
+        return members[0]
+    return ensemble_translator([translator for translator, _ in members]), members[0][1]
