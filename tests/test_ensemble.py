@@ -40,7 +40,7 @@ def test_each_step_scores_the_log_of_the_members_mean_probability():
     assert torch.allclose(torch.stack(steps, dim=1).exp().sum(-1), torch.ones(3, 6), atol=1e-5)
 
 
-def test_search_follows_the_ensemble_not_either_member():
+def test_greedy_search_follows_the_members_mean_probability():
     members = [model(3, 32), model(4, 32)]
     with torch.no_grad():  # (tied embeddings make an untrained model repeat its start tag)
         for member in members:
