@@ -62,9 +62,9 @@ def load_ensemble_members(run_dirs: list[Path], which: str = "best", device: str
     """Each run's translator and run.json, after checking that the runs can decode together: they must share a
     subword model byte for byte and translate between the same languages, for an id to mean the same piece in all."""
     members = [load_translator(run_dir, which, device) for run_dir in run_dirs]
-    first, (_, first_info) = run_dirs[0], members[0]
-    for run_dir, (_, info) in zip(run_dirs[1:], members[1:]):
-        if (run_dir / "spm.model").read_bytes() != (first / "spm.model").read_bytes():
+    first, (first_translator, first_info) = run_dirs[0], members[0]
+    for run_dir, (translator, info) in zip(run_dirs[1:], members[1:]):
+        if translator.vocab.model_proto != first_translator.vocab.model_proto:
             raise CheckpointError(f"runs {first} and {run_dir} have different subword models: they cannot be ensembled")
         if sorted(info["languages"]) != sorted(first_info["languages"]):
             raise CheckpointError(f"run {run_dir} translates {'-'.join(info['languages'])}, run {first} {'-'.join(first_info['languages'])}")
