@@ -29,6 +29,9 @@ def test_defaults_and_overrides(tmp_path):
         (["lr"], "--set expects key=value"),
         (["train.bt_from_average=true"], "bt_from_average needs train.weight_average > 0"),
         (["train.precision=fp16"], "train.precision must be fp32 or bf16, got 'fp16'"),
+        (["train.lambda_kd=1"], "train.lambda_kd distils teachers' translations: it needs train.bt_teachers"),
+        (["train.bt_teachers={run: a}"], "'train.bt_teachers[0]' must be of type str"),
+        (["train.bt_teachers=[a]", "train.weight_average=0.9", "train.bt_from_average=true"], "choose one"),
     ],
 )
 def test_bad_configuration_is_one_clear_error(overrides, phrase):
@@ -44,6 +47,11 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("model: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_one_teacher_may_be_given_without_list_brackets():
+    assert load_config(None, ["train.bt_teachers=runs/a"]).train.bt_teachers == ["runs/a"]
+    assert load_config(None, ["train.bt_teachers=[runs/a, runs/b]"]).train.bt_teachers == ["runs/a", "runs/b"]
 
 
 def test_shipped_configs_load():

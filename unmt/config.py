@@ -84,6 +84,13 @@ class TrainConfig:
     # Back-translate with that average instead of the live weights (a "mean teacher"): the averaged model
     # translates better, so the synthetic sources it writes are better. Needs weight_average > 0.
     bt_from_average: bool = False
+    # Run folders of trained models that back-translate instead of the model being trained, as one ensemble, frozen
+    # (ensemble distillation). Greedy outputs of frozen models never change, so each sentence is translated once and
+    # remembered. A new run with teachers takes their subword model; all must share it.
+    bt_teachers: list[str] = field(default_factory=list)
+    # Weight of also learning the teachers' translations as targets, x -> y (sequence-level knowledge distillation,
+    # Kim & Rush 2016), beside back-translation's y -> x. Needs bt_teachers.
+    lambda_kd: str = "0"
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     # fp32 | bf16: training's forward passes (back-translation included) under bfloat16 autocast; the weights and
@@ -170,6 +177,10 @@ def _coerce(kind, value, key):
         return value
     if isinstance(kind, types.UnionType):
         return value
+    if typing.get_origin(kind) is list:  # a YAML list; one bare item (`--set key=path`) is read as a list of it
+        item_kind = typing.get_args(kind)[0]
+        items = value if isinstance(value, list) else [value]
+        return [_coerce(item_kind, item, f"{key}[{i}]") for i, item in enumerate(items)]
     raise ConfigError(f"'{key}' must be of type {getattr(kind, '__name__', kind)}, got {value!r}")
 
 
@@ -227,6 +238,7 @@ def validate(config: Config) -> None:
         (0 < t.mlm_probability < 1, "train.mlm_probability must be in (0, 1)"),
         (0 <= t.weight_average < 1, "train.weight_average must be in [0, 1): the decay of the average, 0 = off"),
         (not t.bt_from_average or t.weight_average > 0, "train.bt_from_average needs train.weight_average > 0: an average to translate with"),
+        (not (t.bt_from_average and t.bt_teachers), "train.bt_from_average and train.bt_teachers both name who back-translates: choose one"),
     ]
     for noise_name in ("noise", "bt_noise"):
         noise = getattr(config, noise_name)
@@ -236,8 +248,8 @@ def validate(config: Config) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
-    specs = {"train.lambda_ae": t.lambda_ae, "train.lambda_bt": t.lambda_bt, "train.lambda_adv": t.lambda_adv,
-             "model.dropout": m.dropout}
+    specs = {"train.lambda_ae": t.lambda_ae, "train.lambda_bt": t.lambda_bt, "train.lambda_kd": t.lambda_kd,
+             "train.lambda_adv": t.lambda_adv, "model.dropout": m.dropout}
     schedules = {}
     for name, spec in specs.items():
         try:
@@ -246,3 +258,5 @@ def validate(config: Config) -> None:
             raise ConfigError(f"{name}: {error}") from None
     if not all(0 <= value < 1 for _, value in schedules["model.dropout"].points):
         raise ConfigError("model.dropout must be in [0, 1) at every step")
+    if any(value != 0 for _, value in schedules["train.lambda_kd"].points) and not t.bt_teachers:
+        raise ConfigError("train.lambda_kd distils teachers' translations: it needs train.bt_teachers")

@@ -89,3 +89,14 @@ def load_ensemble_translator(run_dirs: list[Path], which: str = "best", device: 
     if len(members) == 1:
         return members[0]
     return ensemble_translator([translator for translator, _ in members]), members[0][1]
+
+
+def load_teachers(run_dirs: list[Path], languages: tuple[str, str], device: torch.device) -> tuple[Transformer | Ensemble, bytes]:
+    """The frozen model (one run, or the ensemble of several) that back-translates for a run being trained, and
+    the subword model it reads and writes. Each run's shipped checkpoint is used, as `unmt translate` would."""
+    members = load_ensemble_members(run_dirs, device=str(device))
+    translator, info = members[0]
+    if sorted(info["languages"]) != sorted(languages):
+        raise CheckpointError(f"teacher {run_dirs[0]} translates {'-'.join(info['languages'])}, not {'-'.join(languages)}")
+    models = [member.model.requires_grad_(False).eval() for member, _ in members]
+    return (Ensemble(models) if len(models) > 1 else models[0]), translator.vocab.model_proto

@@ -5,8 +5,9 @@ generator_loss:     during the first `train.mlm_steps` (0 by default), masked-LM
                     (unmt.translation.mlm); then, for each language, denoise C(x) -> x (skipped while its
                     scheduled weight is 0 and back-translation runs);
                     for each direction, back-translate x -> y with the current model (eval mode, no gradient;
-                    during the first steps optionally word by word with an induced lexicon),
-                    then learn to recover x from C(y);
+                    during the first steps optionally word by word with an induced lexicon; or with frozen
+                    teacher models, each sentence once),
+                    then learn to recover x from C(y) (and, with teachers, optionally to write y from x);
                     plus the adversarial term: the encoder states of the denoising inputs (without
                     denoising, of the back-translated inputs) must fool D.
 The AlternatingTrainer of unmt.adversarial calls the two in turn.
@@ -24,6 +25,7 @@ from unmt.config import Config
 from unmt.data.noise import NoiseConfig, corrupt, split_words
 from unmt.data.vocab import EOS, PAD, UNK, Vocabulary
 from unmt.models.discriminators import LatentDiscriminator
+from unmt.models.ensemble import Ensemble
 from unmt.models.transformer import Transformer
 from unmt.schedules import PiecewiseLinear
 from unmt.translation.batching import pad, source_batch, target_batch
@@ -52,6 +54,7 @@ class UNMTTask:
         train = config.train
         self.lambda_ae = PiecewiseLinear.parse(train.lambda_ae)
         self.lambda_bt = PiecewiseLinear.parse(train.lambda_bt)
+        self.lambda_kd = PiecewiseLinear.parse(train.lambda_kd)
         self.lambda_adv = PiecewiseLinear.parse(train.lambda_adv)
         self.dropout = PiecewiseLinear.parse(config.model.dropout)
         self.step = 0  # generator steps taken, pretraining included
@@ -59,7 +62,10 @@ class UNMTTask:
         # language -> word-by-word translator into that language, used for the first back-translations
         self.word_by_word: dict[str, Callable[[str], str]] | None = None
         self.output_masks: dict[str, torch.Tensor] = {}  # language -> (V,) bool of subwords it may emit
-        self.teacher: Transformer | None = None  # the model that back-translates, when not the one being trained
+        self.teacher: Transformer | Ensemble | None = None  # the model that back-translates, when not the one trained
+        # (target language, source ids) -> back-translation, for a teacher whose greedy output never changes
+        self.remembered: dict[tuple[str, tuple[int, ...]], list[int]] | None = None
+        self.teacher_translated = 0  # sentences the teacher had to translate in the last remembered batch
         self._pools: dict[str, np.ndarray] = {}  # language -> ids a masked-LM replacement may take
 
     @property
@@ -103,16 +109,37 @@ class UNMTTask:
             start += len(g[1])
         return losses, memory, src_mask
 
+    def remember_teacher_translations(self) -> None:
+        """From now on each sentence is back-translated by the (frozen, greedy) teacher once: its output for a
+        sentence cannot change, so after one pass over the corpus back-translation costs nothing."""
+        if self.teacher is None or self.config.train.bt_temperature > 0:
+            raise ValueError("only a frozen teacher decoding greedily translates a sentence the same way every time")
+        self.remembered = {}
+
     def back_translate(self, rows: list[list[int]], to_langs: list[str]) -> list[list[int]]:
         """Translates each row into its language in `to_langs`, in eval mode and without gradients, as the paper
-        prescribes, with the teacher when there is one and the current model otherwise; during the first
-        `word_by_word_steps`, with the induced lexicon instead (Lample et al.'s first iteration), which gives the
-        model a translation signal to start from."""
+        prescribes, with the teacher when there is one and the current model otherwise. While the run has an
+        induced lexicon (not with trained teachers), during the first `word_by_word_steps` it translates instead
+        (Lample et al.'s first iteration), which gives the model a translation signal to start from."""
+        if self.remembered is not None:
+            return self._remembered_translations(rows, to_langs)
         if self.word_by_word is not None and self.unmt_step < self.config.train.word_by_word_steps:
             return [
                 self.vocab.encode(self.word_by_word[lang](self.vocab.decode(row))) or [self.vocab.blank]
                 for row, lang in zip(rows, to_langs)
             ]
+        return self._decode(rows, to_langs)
+
+    def _remembered_translations(self, rows: list[list[int]], to_langs: list[str]) -> list[list[int]]:
+        keys = [(lang, tuple(row)) for row, lang in zip(rows, to_langs)]
+        new = [i for i, key in enumerate(keys) if key not in self.remembered]
+        if new:
+            for i, translation in zip(new, self._decode([rows[i] for i in new], [to_langs[i] for i in new])):
+                self.remembered[keys[i]] = translation
+        self.teacher_translated = len(new)  # reported with the step's metrics: how cold the memory still is
+        return [self.remembered[key] for key in keys]
+
+    def _decode(self, rows: list[list[int]], to_langs: list[str]) -> list[list[int]]:
         translator = self.teacher if self.teacher is not None else self.model
         was_training = translator.training
         translator.eval()
@@ -154,11 +181,11 @@ class UNMTTask:
         if self.mlm_steps and self.step == self.mlm_steps:  # pretraining just ended
             copy_encoder_into_decoder_(self.model)
         step = self.unmt_step
-        weights = {"ae": self.lambda_ae(step), "bt": self.lambda_bt(step), "adv": self.lambda_adv(step)}
+        weights = {"ae": self.lambda_ae(step), "bt": self.lambda_bt(step), "kd": self.lambda_kd(step), "adv": self.lambda_adv(step)}
         groups, names, group_weights, source_langs = [], [], [], []
         # A group whose weight is 0 is skipped, not computed and multiplied by 0: once back-translation runs, a
         # denoising weight scheduled down to 0 makes every step cheaper. Some group must always be trained.
-        denoise = weights["ae"] > 0 or weights["bt"] <= 0
+        denoise = weights["ae"] > 0 or (weights["bt"] <= 0 and weights["kd"] <= 0)
         if denoise:
             for lang in self.languages:  # denoising auto-encoding: C(x) -> x
                 x = batch[lang]
@@ -166,20 +193,29 @@ class UNMTTask:
                 names.append(f"ae_{lang}")
                 group_weights.append(weights["ae"])
                 source_langs.append(lang)
-        if weights["bt"] > 0:  # on-the-fly back-translation, both directions at once: x -> y, then C(y) -> x
+        translating = weights["bt"] > 0 or weights["kd"] > 0
+        if translating:  # on-the-fly back-translation, both directions at once: x -> y, then C(y) -> x
             first, second = self.languages
             rows = batch[first] + batch[second]
             translations = self.back_translate(rows, [second] * len(batch[first]) + [first] * len(batch[second]))
             y_from_first, y_from_second = translations[: len(batch[first])], translations[len(batch[first]) :]
             for lang, other, y in ((first, second, y_from_first), (second, first, y_from_second)):
-                groups.append((self.noisy(y, self.config.bt_noise), batch[lang], lang))
-                names.append(f"bt_{other}_{lang}")
-                group_weights.append(weights["bt"])
-                source_langs.append(other)
+                if weights["bt"] > 0:
+                    groups.append((self.noisy(y, self.config.bt_noise), batch[lang], lang))
+                    names.append(f"bt_{other}_{lang}")
+                    group_weights.append(weights["bt"])
+                    source_langs.append(other)
+                if weights["kd"] > 0:  # the teachers' translation as the target: x -> y (sequence-level distillation)
+                    groups.append((batch[lang], y, other))
+                    names.append(f"kd_{lang}_{other}")
+                    group_weights.append(weights["kd"])
+                    source_langs.append(lang)
 
         losses, memory, mask = self.sequence_losses(groups)
         total = sum(w * loss for w, loss in zip(group_weights, losses))
         metrics = {name: loss.item() for name, loss in zip(names, losses)}
+        if self.remembered is not None and translating:
+            metrics["bt_new_sentences"] = self.teacher_translated
 
         if self.discriminator is not None and weights["adv"] > 0:  # fool the (frozen) discriminator
             # The encoder states of the denoising inputs (the first two groups), or of every input without them.

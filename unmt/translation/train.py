@@ -28,7 +28,7 @@ from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.schedules import PiecewiseLinear
 from unmt.translation.averaging import AVERAGE_WEIGHTS, WeightAverage
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
-from unmt.translation.model_io import run_info, save_output_masks
+from unmt.translation.model_io import load_teachers, run_info, save_output_masks
 from unmt.translation.task import UNMTTask
 from unmt.translation.translator import Translator
 
@@ -79,9 +79,16 @@ class TrainingRun:
         if train.select_by == "valid_bleu" and not self.files.has("valid"):
             raise ConfigError("train.select_by=valid_bleu needs parallel valid.<lang> files in the data directory")
 
+        # Teachers first: a new run takes their subword model, for ids to mean the same pieces to both.
+        teacher, teacher_vocabulary = None, None
+        if train.bt_teachers:
+            teacher, teacher_vocabulary = load_teachers([Path(p) for p in train.bt_teachers], self.languages, self.device)
         spm_path = run_dir / "spm.model"
         if resume and spm_path.is_file():
             self.vocab = Vocabulary.load(spm_path, self.languages)
+        elif teacher_vocabulary is not None:
+            self.vocab = Vocabulary(teacher_vocabulary, self.languages)
+            self.vocab.save(spm_path)
         else:
             log.info("learning a joint %s vocabulary of %d pieces", config.data.vocab_type, config.data.vocab_size)
             self.vocab = Vocabulary.train(
@@ -116,6 +123,13 @@ class TrainingRun:
         self.task = UNMTTask(self.model, self.discriminator, self.vocab, config, self.languages, self.device, train.seed)
         if train.bt_from_average:
             self.task.teacher = self.average.model
+        if teacher is not None:
+            if teacher_vocabulary != self.vocab.model_proto:
+                raise ConfigError(f"train.bt_teachers: the teachers' subword model is not this run's ({spm_path}); a run "
+                                  "can only learn from teachers that share its vocabulary")
+            self.task.teacher = teacher
+            if train.bt_temperature == 0:
+                self.task.remember_teacher_translations()
         self.trainer = AlternatingTrainer(
             self.task,
             d_optimizer,
@@ -130,7 +144,7 @@ class TrainingRun:
             inverse_sqrt_schedule(g_optimizer, train.warmup_steps, restart_at=train.mlm_steps),
         )
         setup_started = time.monotonic()
-        if train.word_by_word_steps > 0:
+        if train.word_by_word_steps > 0 and teacher is None:  # trained teachers translate from the first step
             self.task.word_by_word = self._word_by_word()
         output_masks = self._output_masks() if train.restrict_output else {}
         self.task.output_masks = {lang: m.to(self.device) for lang, m in output_masks.items()}
