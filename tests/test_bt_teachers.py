@@ -101,13 +101,13 @@ def test_distillation_alone_teaches_the_student_to_write_what_the_teacher_writes
 
 
 def test_cli_trains_with_teachers_and_refuses_teachers_with_another_subword_model(tiny_run, tmp_path, capsys):
-    checkpoints, name = tiny_run
-    other = ["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--max-steps", "2"]
+    checkpoints, name = tiny_run  # the shared run teaches; new runs go elsewhere, not to be taken for the latest
+    other = ["--quiet", "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--max-steps", "2"]
     taught = ["--run", "taught", "--max-steps", "10", *TINY_CLI, "--set", f"train.bt_teachers=[{checkpoints / name}]", "--set", "train.lambda_kd=1"]
     assert main([*other, *taught]) == 0
-    assert any("kd_en_fr" in line for line in (checkpoints / "taught" / "metrics.jsonl").read_text().splitlines())
+    assert any("kd_en_fr" in line for line in (tmp_path / "taught" / "metrics.jsonl").read_text().splitlines())
     assert main([*other, "--run", "other-vocab", *TINY_CLI, "--set", "data.vocab_size=280"]) == 0
-    teachers = f"[{checkpoints / name},{checkpoints / 'other-vocab'}]"
+    teachers = f"[{checkpoints / name},{tmp_path / 'other-vocab'}]"
     code = main([*other, "--run", "student", *TINY_CLI, "--set", f"train.bt_teachers={teachers}"])
     assert code == 2 and "different subword models" in capsys.readouterr().err
 
