@@ -4,7 +4,10 @@ English monolingual = the first half of train.en, French monolingual = the secon
 lines each), so no training sentence has its translation on the other side; valid likewise from val; test =
 test_2016_flickr, parallel, for scoring only.
 
-    python data_scripts/prepare_multi30k.py RAW_DIR OUT_DIR
+    python data_scripts/prepare_multi30k.py RAW_DIR OUT_DIR [--parallel]
+
+--parallel also writes parallel.en / parallel.fr, all 29,000 training pairs, for a supervised reference run
+(`train.lambda_mt`); unsupervised runs never read them, but keep such a folder apart from the unsupervised one.
 """
 import argparse
 import sys
@@ -26,6 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("raw", type=Path, help="folder with train/val/test_2016_flickr .en/.fr files")
     parser.add_argument("out", type=Path, help="output data directory")
+    parser.add_argument("--parallel", action="store_true", help="also write the parallel training pairs (supervised reference only)")
     args = parser.parse_args()
     needed = [args.raw / f"{split}.{lang}" for split in ("train", "val", "test_2016_flickr") for lang in ("en", "fr")]
     missing = [str(p) for p in needed if not p.is_file()]
@@ -43,6 +47,14 @@ def main() -> int:
         text = (args.raw / f"test_2016_flickr.{lang}").read_text(encoding="utf-8")
         (args.out / f"test.{lang}").write_text(text, encoding="utf-8")
     print(f"test: test_2016_flickr, {len(text.splitlines())} pairs (scoring only)")
+    if args.parallel:
+        pairs = [read_lines(args.raw / f"train.{lang}") for lang in ("en", "fr")]
+        if len(pairs[0]) != len(pairs[1]):
+            print(f"error: train.en has {len(pairs[0])} lines but train.fr {len(pairs[1])}: not parallel", file=sys.stderr)
+            return 2
+        for lang, lines in zip(("en", "fr"), pairs):
+            (args.out / f"parallel.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"parallel: {len(pairs[0])} training pairs (supervised reference only)")
     return 0
 
 

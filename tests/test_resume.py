@@ -38,13 +38,16 @@ def test_a_learning_rate_given_on_resume_takes_effect(tmp_path, caplog):
 
 
 def test_a_run_moved_between_cpu_and_gpu_resumes_with_a_warning(tmp_path, caplog):
-    """A CUDA generator's state (16 bytes) does not fit a CPU generator; resuming reseeds sampling instead of failing."""
+    """A generator's state from the other device type (CUDA: 16 bytes, CPU: 5,056) does not fit this one; resuming
+    reseeds sampling instead of failing."""
     common = ["--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "train.threads=1",
               "--run", "r", "--set", "train.bt_temperature=1.0"]
     assert main([*common, "--max-steps", "10"]) == 0
     trainer_file = read_pointer(tmp_path / "r", "latest") / "trainer.pt"
     state = torch.load(trainer_file, weights_only=True)
-    state["sample_rng"] = torch.zeros(16, dtype=torch.uint8)  # the size of a CUDA generator's state
+    saved_on_gpu = state["sample_rng"].numel() == 16
+    other = torch.Generator().get_state() if saved_on_gpu else torch.zeros(16, dtype=torch.uint8)
+    state["sample_rng"] = other  # as if the run had been written on the other device type
     torch.save(state, trainer_file)
     with caplog.at_level(logging.WARNING, logger="unmt"):
         assert main([*common, "--max-steps", "20", "--resume"]) == 0

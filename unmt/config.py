@@ -91,6 +91,10 @@ class TrainConfig:
     # Weight of also learning the teachers' translations as targets, x -> y (sequence-level knowledge distillation,
     # Kim & Rush 2016), beside back-translation's y -> x. Needs bt_teachers.
     lambda_kd: str = "0"
+    # Weight of supervised translation on the data directory's parallel.<src> / parallel.<tgt> pairs, both
+    # directions (a schedule like the others). 0 keeps a run unsupervised; with every other weight 0 it is the
+    # supervised reference of the same model and budget; beside them, semi-supervised training.
+    lambda_mt: str = "0"
     select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     # fp32 | bf16: training's forward passes (back-translation included) under bfloat16 autocast; the weights and
@@ -249,7 +253,7 @@ def validate(config: Config) -> None:
         if not ok:
             raise ConfigError(message)
     specs = {"train.lambda_ae": t.lambda_ae, "train.lambda_bt": t.lambda_bt, "train.lambda_kd": t.lambda_kd,
-             "train.lambda_adv": t.lambda_adv, "model.dropout": m.dropout}
+             "train.lambda_mt": t.lambda_mt, "train.lambda_adv": t.lambda_adv, "model.dropout": m.dropout}
     schedules = {}
     for name, spec in specs.items():
         try:

@@ -36,3 +36,7 @@ class PiecewiseLinear:
             return self.points[-1][1]
         (s0, v0), (s1, v1) = self.points[i - 1], self.points[i]
         return v0 + (v1 - v0) * (step - s0) / (s1 - s0)
+
+    def ever_positive(self) -> bool:
+        """Whether the schedule is above 0 at any step (between points it is linear, so at a point)."""
+        return any(value > 0 for _, value in self.points)

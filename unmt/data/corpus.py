@@ -66,14 +66,15 @@ def load_text_dataset(path: Path):
 class MonolingualCorpus:
     """Tokenised sentences of one language, drawn in length-bucketed batches of about `max_tokens` tokens."""
 
-    def __init__(self, dataset, vocab: Vocabulary, max_len: int):
+    def __init__(self, dataset, vocab: Vocabulary, max_len: int, drop_empty: bool = True):
         def tokenize(rows):
             ids = vocab.encode_batch([t.strip() for t in rows["text"]])
             return {"ids": ids, "length": [len(i) for i in ids]}
 
         tokenized = dataset.map(tokenize, batched=True, batch_size=2000, remove_columns=["text"])
-        lengths = np.asarray(tokenized["length"])
-        self.keep = np.nonzero((lengths > 0) & (lengths <= max_len))[0]  # skip empty and over-long lines
+        lengths = np.asarray(tokenized["length"], dtype=np.int64)
+        # skip empty and over-long lines (one side of a parallel corpus keeps every line: its pairs are filtered)
+        self.keep = np.nonzero(((lengths > 0) | (not drop_empty)) & (lengths <= max_len))[0]
         if len(self.keep) == 0:
             raise DataError(f"no training sentence has between 1 and {max_len} subwords")
         self.dataset = tokenized
@@ -81,6 +82,10 @@ class MonolingualCorpus:
 
     def __len__(self) -> int:
         return len(self.keep)
+
+    def rows(self, kept: np.ndarray) -> list[list[int]]:
+        """The subword ids of the given kept sentences (positions in `keep`)."""
+        return self.dataset[self.keep[kept].tolist()]["ids"]
 
     def token_mask(self, vocab_size: int) -> np.ndarray:
         """(V,) bool: which subwords occur in this corpus, i.e. what a decoder writing this language may emit."""
@@ -99,7 +104,9 @@ class BatchStream:
     on (seed, epoch), so the position (epoch, index) is all a checkpoint needs to continue exactly.
     """
 
-    def __init__(self, corpus: MonolingualCorpus, max_tokens: int, seed: int):
+    def __init__(self, corpus, max_tokens: int, seed: int):
+        """`corpus` has `lengths` (one per kept sentence) and `rows(kept positions)`: a MonolingualCorpus, or a
+        ParallelCorpus whose batches are (source rows, target rows)."""
         self.corpus, self.max_tokens, self.seed = corpus, max_tokens, seed
         self.epoch, self.index = 0, 0
         self._plan: list[np.ndarray] | None = None
@@ -119,15 +126,15 @@ class BatchStream:
     def __iter__(self) -> "BatchStream":
         return self
 
-    def __next__(self) -> list[list[int]]:
+    def __next__(self):
         if self._plan is None:
             self._plan = self._make_plan()
         if self.index >= len(self._plan):
             self.epoch, self.index = self.epoch + 1, 0
             self._plan = self._make_plan()
-        rows = self.corpus.keep[self._plan[self.index]]
+        kept = self._plan[self.index]
         self.index += 1
-        return self.corpus.dataset[rows.tolist()]["ids"]
+        return self.corpus.rows(kept)
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "index": self.index}

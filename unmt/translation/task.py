@@ -8,6 +8,7 @@ generator_loss:     during the first `train.mlm_steps` (0 by default), masked-LM
                     during the first steps optionally word by word with an induced lexicon; or with frozen
                     teacher models, each sentence once),
                     then learn to recover x from C(y) (and, with teachers, optionally to write y from x);
+                    with parallel pairs (train.lambda_mt), also learn to translate them, both directions;
                     plus the adversarial term: the encoder states of the denoising inputs (without
                     denoising, of the back-translated inputs) must fool D.
 The AlternatingTrainer of unmt.adversarial calls the two in turn.
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 from unmt.adversarial.losses import classifier_discriminator_loss, classifier_fooling_loss
 from unmt.config import Config
 from unmt.data.noise import NoiseConfig, corrupt, split_words
+from unmt.data.parallel import SPLIT as PARALLEL
 from unmt.data.vocab import EOS, PAD, UNK, Vocabulary
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.ensemble import Ensemble
@@ -32,7 +34,8 @@ from unmt.translation.batching import pad, source_batch, target_batch
 from unmt.translation.mlm import copy_encoder_into_decoder_, mask_tokens
 from unmt.translation.search import greedy_search
 
-Batch = dict[str, list[list[int]]]  # language -> sentences as subword ids
+# language -> sentences as subword ids; with parallel data also PARALLEL -> (src rows, tgt rows)
+Batch = dict[str, list[list[int]] | tuple[list[list[int]], list[list[int]]]]
 
 
 class UNMTTask:
@@ -55,6 +58,7 @@ class UNMTTask:
         self.lambda_ae = PiecewiseLinear.parse(train.lambda_ae)
         self.lambda_bt = PiecewiseLinear.parse(train.lambda_bt)
         self.lambda_kd = PiecewiseLinear.parse(train.lambda_kd)
+        self.lambda_mt = PiecewiseLinear.parse(train.lambda_mt)
         self.lambda_adv = PiecewiseLinear.parse(train.lambda_adv)
         self.dropout = PiecewiseLinear.parse(config.model.dropout)
         self.step = 0  # generator steps taken, pretraining included
@@ -181,11 +185,12 @@ class UNMTTask:
         if self.mlm_steps and self.step == self.mlm_steps:  # pretraining just ended
             copy_encoder_into_decoder_(self.model)
         step = self.unmt_step
-        weights = {"ae": self.lambda_ae(step), "bt": self.lambda_bt(step), "kd": self.lambda_kd(step), "adv": self.lambda_adv(step)}
+        weights = {"ae": self.lambda_ae(step), "bt": self.lambda_bt(step), "kd": self.lambda_kd(step),
+                   "mt": self.lambda_mt(step), "adv": self.lambda_adv(step)}
         groups, names, group_weights, source_langs = [], [], [], []
         # A group whose weight is 0 is skipped, not computed and multiplied by 0: once back-translation runs, a
         # denoising weight scheduled down to 0 makes every step cheaper. Some group must always be trained.
-        denoise = weights["ae"] > 0 or (weights["bt"] <= 0 and weights["kd"] <= 0)
+        denoise = weights["ae"] > 0 or all(weights[k] <= 0 for k in ("bt", "kd", "mt"))
         if denoise:
             for lang in self.languages:  # denoising auto-encoding: C(x) -> x
                 x = batch[lang]
@@ -210,6 +215,16 @@ class UNMTTask:
                     names.append(f"kd_{lang}_{other}")
                     group_weights.append(weights["kd"])
                     source_langs.append(lang)
+        if weights["mt"] > 0:  # supervised: the real translation as the target, both directions
+            first, second = self.languages
+            first_rows, second_rows = batch[PARALLEL]
+            for source, target, target_lang, source_lang in (
+                (first_rows, second_rows, second, first), (second_rows, first_rows, first, second)
+            ):
+                groups.append((source, target, target_lang))
+                names.append(f"mt_{source_lang}_{target_lang}")
+                group_weights.append(weights["mt"])
+                source_langs.append(source_lang)
 
         losses, memory, mask = self.sequence_losses(groups)
         total = sum(w * loss for w, loss in zip(group_weights, losses))

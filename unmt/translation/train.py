@@ -18,6 +18,7 @@ from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonF
 from unmt.checkpoint import atomic_torch_save, load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
 from unmt.config import Config, ConfigError, changes_since, to_dict
 from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
+from unmt.data.parallel import SPLIT as PARALLEL, ParallelCorpus
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import EOS, Vocabulary
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
@@ -106,6 +107,8 @@ class TrainingRun:
             lang: BatchStream(self.corpora[lang], config.data.max_tokens, seed=train.seed * 10 + i)
             for i, lang in enumerate(self.languages)
         }
+        if PiecewiseLinear.parse(train.lambda_mt).ever_positive():
+            self.streams[PARALLEL] = BatchStream(self._parallel_corpus(), config.data.max_tokens, seed=train.seed * 10 + 2)
         self.valid = self._valid_sentences()
         self.test = (
             {lang: read_lines(self.files.path("test", lang)) for lang in self.languages} if self.files.has("test") else None
@@ -119,7 +122,9 @@ class TrainingRun:
         d = config.discriminator
         self.discriminator = LatentDiscriminator(config.model.d_model, d.hidden, d.layers, 2, d.dropout).to(self.device)
         g_optimizer = torch.optim.Adam(self.model.parameters(), lr=train.lr, betas=(0.9, 0.98))
-        d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=d.lr, betas=(0.5, 0.999))
+        # A discriminator whose fooling term is weighted 0 at every step feeds nothing back: it is not trained.
+        adversarial = PiecewiseLinear.parse(train.lambda_adv).ever_positive()
+        d_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=d.lr, betas=(0.5, 0.999)) if adversarial else None
         self.task = UNMTTask(self.model, self.discriminator, self.vocab, config, self.languages, self.device, train.seed)
         if train.bt_from_average:
             self.task.teacher = self.average.model
@@ -170,6 +175,15 @@ class TrainingRun:
             self._initialise_embeddings(train.init_embeddings)
         if self.trainer.step_count == 0:  # preparation outside the training clock, logged so it can be reported
             self._log({"step": 0, "setup_seconds": round(time.monotonic() - setup_started, 1)})
+
+    def _parallel_corpus(self) -> ParallelCorpus:
+        if not self.files.has(PARALLEL):
+            names = " and ".join(str(self.files.path(PARALLEL, lang)) for lang in self.languages)
+            raise ConfigError(f"train.lambda_mt trains on parallel pairs: it needs {names} (line i of one translating line i of the other)")
+        datasets = [load_text_dataset(self.files.path(PARALLEL, lang)) for lang in self.languages]
+        corpus = ParallelCorpus(*datasets, self.vocab, self.config.data.max_len)
+        log.info("supervised translation on %d parallel pairs (train.lambda_mt)", len(corpus))
+        return corpus
 
     def _output_masks(self) -> dict[str, torch.Tensor]:
         """Per language, the subwords its training corpus uses (plus EOS); saved for `unmt translate`."""
@@ -264,8 +278,9 @@ class TrainingRun:
         state = load_json(checkpoint / "state.json")
         self.task.step = state["step"]
         self.elapsed, self.best_score = state["elapsed_seconds"], state["best_score"]
-        for lang, stream_state in state["streams"].items():
-            self.streams[lang].load_state_dict(stream_state)
+        for name, stream_state in state["streams"].items():
+            if name in self.streams:  # a run resumed without its parallel pairs leaves their position behind
+                self.streams[name].load_state_dict(stream_state)
         self.task.rng.bit_generator.state = state["noise_rng"]
         log.info("resumed %s at step %d (%.0f s trained)", checkpoint.name, state["step"], self.elapsed)
 
@@ -288,6 +303,8 @@ class TrainingRun:
         factor = scheduler.lr_lambdas[0](scheduler.last_epoch)  # the generator's rate follows its schedule
         sides = ((self.trainer.g_optimizer, self.config.train.lr, factor), (self.trainer.d_optimizer, self.config.discriminator.lr, 1.0))
         for optimizer, rate, scale in sides:
+            if optimizer is None:  # no discriminator to train
+                continue
             for group in optimizer.param_groups:
                 group.update(lr=rate * scale, initial_lr=rate)
 
