@@ -33,3 +33,18 @@ def test_multi30k_benchmark_writes_curve_and_scores(tmp_path):
     assert set(result["best_checkpoint_test"]) >= {"en-fr", "fr-en"} and result["machine"]["cores"] >= 1
     assert set(result["best_checkpoint_test_beam2"]) >= {"en-fr", "fr-en"}  # --beam adds a beam-search score
     assert next(tmp_path.glob("multi30k-smoke-*.png")).stat().st_size > 1000
+
+
+def test_multi30k_benchmark_supervised_reference_trains_on_the_pairs_alone(tmp_path):
+    overrides = [arg for item in TINY_MODEL for arg in ("--set", item)]
+    data = tmp_path / "data"
+    command = [sys.executable, "benchmarks/multi30k.py", "--minutes", "0.1", "--supervised", "--data", str(data),
+               "--out", str(tmp_path), "--name", "sup", *overrides]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    result = json.loads(next(tmp_path.glob("multi30k-sup-*.json")).read_text())
+    assert result["supervised"] and "train.lambda_mt=1" in result["overrides"]
+    assert (data / "parallel.en").read_text().count("\n") == (RAW / "train.en").read_text().count("\n")
+    run = next((tmp_path / "runs").glob("multi30k-sup-*"))
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    trained = [r for r in records if "loss" in r]
+    assert trained and all("mt_en_fr" in r and "mt_fr_en" in r and not any(k.startswith(("ae_", "bt_", "d_")) for k in r) for r in trained)

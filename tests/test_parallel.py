@@ -10,13 +10,14 @@ import sacrebleu
 import torch
 
 from tests.test_learning import tiny_run
-from tests.test_loss_groups import step_record
+from tests.test_loss_groups import SMALL, step_record
 from unmt.cli import main
-from unmt.config import ConfigError
+from unmt.config import ConfigError, load_config
 from unmt.data.corpus import BatchStream, DataError, load_text_dataset
 from unmt.data.parallel import ParallelCorpus
 from unmt.data.toy import ToyGrammar, write_toy_corpus
 from unmt.data.vocab import Vocabulary
+from unmt.translation.train import TrainingRun
 
 RAW = Path(__file__).resolve().parents[2] / "shared" / "data" / "multi30k"
 
@@ -89,13 +90,19 @@ def test_a_model_learns_to_translate_from_the_pairs_alone(tmp_path):
     assert all(torch.equal(v, discriminator_before[k]) for k, v in run.discriminator.state_dict().items())
 
 
-def test_lambda_mt_without_parallel_files_is_one_clear_error(tmp_path, capsys):
+def test_lambda_mt_without_parallel_pairs_is_one_clear_error(tmp_path, capsys):
     data = write_toy_corpus(tmp_path / "data", n_train=100, n_valid=5, n_test=5, seed=0)
     with pytest.raises(ConfigError, match="parallel.en and .*parallel.fr"):
         tiny_run(tmp_path, "train.lambda_mt=1")
     code = main(["--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
                  "--max-steps", "1", "--set", "train.lambda_mt=0:0,100:1"])
     assert code == 2 and "train.lambda_mt trains on parallel pairs" in capsys.readouterr().err
+    for lang in ("en", "fr"):
+        (data / f"parallel.{lang}").write_text("", encoding="utf-8")
+    code = main(["--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
+                 "--max-steps", "1", "--set", "train.lambda_mt=1"])
+    error = capsys.readouterr().err
+    assert code == 2 and "parallel.en is empty" in error and "Traceback" not in error
 
 
 @pytest.mark.skipif(not (RAW / "train.en").is_file(), reason="../shared/data/multi30k is not on this machine")
@@ -107,3 +114,17 @@ def test_prepare_multi30k_writes_the_pairs_only_when_asked(tmp_path):
     french = (tmp_path / "supervised" / "parallel.fr").read_text(encoding="utf-8").splitlines()
     assert english == (RAW / "train.en").read_text(encoding="utf-8").splitlines()
     assert french == (RAW / "train.fr").read_text(encoding="utf-8").splitlines() and len(english) == len(french)
+
+
+def test_a_resumed_run_continues_the_pairs_where_it_stopped_or_does_without_them(tmp_path, data):
+    supervised = [*SMALL, "train.lambda_mt=1", "train.eval_every=3"]
+    first = TrainingRun(load_config(None, supervised), "en", "fr", tmp_path / "run", data)
+    first.run(max_steps=3)
+    position = first.streams["parallel"].state_dict()
+    assert position["index"] == 3
+    again = TrainingRun(load_config(None, supervised), "en", "fr", tmp_path / "run", data, resume=True)
+    assert again.streams["parallel"].state_dict() == position
+    without = TrainingRun(load_config(None, [*SMALL, "train.eval_every=3"]), "en", "fr", tmp_path / "run", data, resume=True)
+    assert "parallel" not in without.streams and without.trainer.step_count == 3
+    without.run(max_steps=6)
+    assert without.trainer.step_count == 6

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonFiniteLossError
 from unmt.checkpoint import atomic_torch_save, load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
 from unmt.config import Config, ConfigError, changes_since, to_dict
-from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
+from unmt.data.corpus import BatchStream, DataError, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
 from unmt.data.parallel import SPLIT as PARALLEL, ParallelCorpus
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import EOS, Vocabulary
@@ -180,6 +180,9 @@ class TrainingRun:
         if not self.files.has(PARALLEL):
             names = " and ".join(str(self.files.path(PARALLEL, lang)) for lang in self.languages)
             raise ConfigError(f"train.lambda_mt trains on parallel pairs: it needs {names} (line i of one translating line i of the other)")
+        for lang in self.languages:
+            if self.files.path(PARALLEL, lang).stat().st_size == 0:
+                raise DataError(f"the parallel file {self.files.path(PARALLEL, lang)} is empty")
         datasets = [load_text_dataset(self.files.path(PARALLEL, lang)) for lang in self.languages]
         corpus = ParallelCorpus(*datasets, self.vocab, self.config.data.max_len)
         log.info("supervised translation on %d parallel pairs (train.lambda_mt)", len(corpus))
