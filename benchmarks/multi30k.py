@@ -26,7 +26,7 @@ from unmt_curves import plot_curves, train_run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lample et al. (ICLR 2018), Multi30k test_2016_flickr: greedy unsupervised NMT, its word-by-word baseline, and the
-# same architecture trained on the parallel training pairs (the reference that `--set train.lambda_mt=1` runs here).
+# same architecture trained on the parallel training pairs (the reference that `--supervised` runs here).
 PUBLISHED = {"lample2018_unsupervised": {"en-fr": 32.76, "fr-en": 32.07}, "lample2018_word_by_word": {"en-fr": 8.54, "fr-en": 16.77},
              "lample2018_supervised": {"en-fr": 56.83, "fr-en": 50.77}}
 
