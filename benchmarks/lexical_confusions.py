@@ -51,9 +51,13 @@ CLASSES: dict[str, list[tuple[set[str], set[str]]]] = {
 LANGUAGES = ("en", "fr")
 
 
+def tokens(sentence: str) -> list[str]:
+    """Lower-cased words in order; French elisions (l', d', qu') come apart from the word they precede."""
+    return re.findall(r"\w+", sentence.lower())
+
+
 def words(sentence: str) -> set[str]:
-    """Lower-cased words; French elisions (l', d', qu') come apart from the word they precede."""
-    return set(re.findall(r"\w+", sentence.lower()))
+    return set(tokens(sentence))
 
 
 def probe(source: str, reference: str, hypothesis: str, members: list[tuple[set[str], set[str]]]) -> str | None:
@@ -90,7 +94,7 @@ def copied_share(sources, hypotheses, target_vocabulary: set[str]) -> float:
     copied = total = 0
     for source, hypothesis in zip(sources, hypotheses):
         source_words = words(source)
-        for word in re.findall(r"\w+", hypothesis.lower()):
+        for word in tokens(hypothesis):
             if len(word) >= 4:
                 total += 1
                 copied += word in source_words and word not in target_vocabulary
