@@ -75,6 +75,10 @@ class TrainConfig:
     restrict_output: bool = True  # a decoder writing language L may only emit subwords seen in L's corpus
     word_by_word_steps: int = 300  # back-translate with an induced word-by-word lexicon for this many first steps
     lexicon_method: str = "anchors"  # anchors | identical | adversarial: how that lexicon is induced
+    # A trained run (name under the checkpoints folder, or a path) whose translations of both training corpora give
+    # that lexicon instead (IBM Model 1 on each sentence beside its translation): a second iteration starts from
+    # what the first model learned. Empty: induce it by lexicon_method.
+    lexicon_from: str = ""
     init_embeddings: str = "identical"  # random | identical | adversarial: subword embeddings from an aligned space
     mlm_steps: int = 0  # masked-LM pretraining steps of the shared encoder before UNMT (XLM); 0 = none
     mlm_probability: float = 0.15  # share of subwords masked per sentence during that pretraining
@@ -233,6 +237,7 @@ def validate(config: Config) -> None:
         (d.max_tokens >= d.max_len, f"data.max_tokens ({d.max_tokens}) must be at least data.max_len ({d.max_len})"),
         (t.select_by in ("round_trip", "valid_bleu"), "train.select_by must be round_trip or valid_bleu"),
         (t.lexicon_method in ("anchors", "identical", "adversarial"), "train.lexicon_method: anchors | identical | adversarial"),
+        (not t.lexicon_from or t.word_by_word_steps > 0, "train.lexicon_from gives the word-by-word lexicon: it needs train.word_by_word_steps > 0"),
         (t.init_embeddings in ("random", "identical", "adversarial"), "train.init_embeddings: random | identical | adversarial"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
         (t.precision in ("fp32", "bf16"), f"train.precision must be fp32 or bf16, got {t.precision!r}"),

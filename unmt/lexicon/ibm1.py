@@ -1,7 +1,8 @@
-"""A test dictionary from parallel text, for evaluation only: IBM Model 1 (Brown et al. 1993) trained by EM in
-both directions, keeping the pairs each direction agrees on.
+"""IBM Model 1 (Brown et al. 1993) trained by EM, and a test dictionary from parallel text built with it in both
+directions, keeping the pairs each direction agrees on.
 
-Nothing here is ever used for training or model selection; it only scores lexicons induced without it.
+The test dictionary only scores lexicons induced without parallel text; it never trains or selects anything. The
+model itself also reads a lexicon off a trained run's own translations of monolingual text (from_translations.py).
 """
 from __future__ import annotations
 

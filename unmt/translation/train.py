@@ -15,12 +15,13 @@ import yaml
 from tqdm import tqdm
 
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonFiniteLossError
-from unmt.checkpoint import atomic_torch_save, load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
+from unmt.checkpoint import CheckpointError, atomic_torch_save, find_run, load_json, load_trainer_state, load_weights, prune, read_pointer, save_checkpoint, set_pointer
 from unmt.config import Config, ConfigError, changes_since, to_dict
 from unmt.data.corpus import BatchStream, DataError, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
 from unmt.data.parallel import SPLIT as PARALLEL, ParallelCorpus
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import EOS, Vocabulary
+from unmt.lexicon.from_translations import lexicon_from_translations
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
 from unmt.lexicon.pipeline import lexicon_from_monolingual
 from unmt.lexicon.subword_init import aligned_subword_embeddings, initialise_embeddings_
@@ -29,7 +30,7 @@ from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.schedules import PiecewiseLinear
 from unmt.translation.averaging import AVERAGE_WEIGHTS, WeightAverage
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
-from unmt.translation.model_io import load_teachers, run_info, save_output_masks
+from unmt.translation.model_io import load_teachers, load_translator, run_info, save_output_masks
 from unmt.translation.task import UNMTTask
 from unmt.translation.translator import Translator
 
@@ -203,6 +204,9 @@ class TrainingRun:
         path = self.run_dir / "lexicon.json"
         if path.is_file():
             lexicon = json.loads(path.read_text(encoding="utf-8"))
+        elif self.config.train.lexicon_from:
+            lexicon = self._lexicon_from_earlier_run(self.config.train.lexicon_from)
+            path.write_text(json.dumps(lexicon, ensure_ascii=False, indent=0), encoding="utf-8")
         else:
             method = self.config.train.lexicon_method
             log.info("inducing a bilingual lexicon from the monolingual corpora (%s)", method)
@@ -215,6 +219,22 @@ class TrainingRun:
             lexicon = {self.tgt: induced.forward, self.src: induced.backward}  # keyed by the language translated into
             path.write_text(json.dumps(lexicon, ensure_ascii=False, indent=0), encoding="utf-8")
         return {lang: partial(translate_word_by_word, lexicon=lexicon[lang]) for lang in self.languages}
+
+    def _lexicon_from_earlier_run(self, name: str) -> dict:
+        """The lexicon read off an earlier run's greedy translations of this run's training corpora."""
+        try:
+            earlier = find_run(self.run_dir.parent, name)
+        except CheckpointError as error:
+            raise ConfigError(f"train.lexicon_from: {error}") from None
+        translator, info = load_translator(earlier, device=self.device)
+        if set(info["languages"]) != set(self.languages):
+            raise ConfigError(f"train.lexicon_from: run {earlier.name} translates {'/'.join(info['languages'])}, "
+                              f"this run {'/'.join(self.languages)}")
+        limit = 100_000
+        corpora = {lang: [line for line in read_lines(self.files.path("train", lang), limit) if line.strip()] for lang in self.languages}
+        log.info("reading a lexicon off %s's translations of %s sentences", earlier.name, " + ".join(str(len(c)) for c in corpora.values()))
+        translate = partial(translator.translate, batch_size=128)
+        return lexicon_from_translations(corpora, translate, self.src, self.tgt)
 
     def _initialise_embeddings(self, method: str) -> None:
         """Copies the aligned skip-gram table into the embeddings. The table is kept in the run folder, like the
