@@ -20,17 +20,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 from collections import Counter, defaultdict
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lexical_confusions import CLASSES  # noqa: E402
 from machine_info import machine  # noqa: E402
 
+from unmt.checkpoint import CheckpointError  # noqa: E402
 from unmt.lexicon.embeddings import words_of  # noqa: E402
+from unmt.lexicon.from_translations import translation_pairs  # noqa: E402
 from unmt.lexicon.ibm1 import test_dictionary  # noqa: E402
+from unmt.translation.model_io import load_translator  # noqa: E402
 
 SENTENCE = 0  # window 0: the whole sentence is the context
 
@@ -127,18 +130,11 @@ def match_class(members, english, french, dictionary: dict[str, set[str]], windo
     }
 
 
-def dictionary_from_run(run: str, data: Path) -> dict[str, set[str]]:
-    """IBM Model 1 (both directions, agreeing) on each monolingual half beside the run's translation of it."""
-    sides = {}
-    for source, target in (("en", "fr"), ("fr", "en")):
-        with open(data / f"train.{source}", encoding="utf-8") as stdin:
-            result = subprocess.run(
-                ["unmt", "translate", "--checkpoint", run, "--src", source, "--tgt", target, "--batch-size", "128"],
-                stdin=stdin, capture_output=True, text=True, check=True,
-            )
-        sides[source] = (data / f"train.{source}").read_text(encoding="utf-8").splitlines(), result.stdout.splitlines()
-    english = sides["en"][0] + sides["fr"][1]
-    french = sides["en"][1] + sides["fr"][0]
+def dictionary_from_run(run: Path, data: Path) -> dict[str, set[str]]:
+    """IBM Model 1 (both directions, agreeing) on each monolingual half beside the run's greedy translation of it."""
+    translator, _ = load_translator(run)
+    corpora = {lang: (data / f"train.{lang}").read_text(encoding="utf-8").splitlines() for lang in ("en", "fr")}
+    english, french = translation_pairs(corpora, partial(translator.translate, batch_size=128), "en", "fr")
     return test_dictionary(tokenized(english), tokenized(french))
 
 
@@ -154,12 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="data directory with train.en / train.fr")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--dictionary", type=Path, help="context dictionary: 'english french' per line, or a lexicon.json")
-    source.add_argument("--dictionary-from-run", metavar="RUN", help="build it from this run's own translations")
+    source.add_argument("--dictionary-from-run", metavar="RUN", type=Path, help="build it from this run folder's own translations")
     parser.add_argument("--gold", type=Path, help="a test dictionary to score the context dictionary against")
     parser.add_argument("--windows", type=int, nargs="+", default=[3, SENTENCE], help="context windows (0: sentence)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    for path in [args.data / "train.en", args.data / "train.fr"] + [p for p in (args.dictionary, args.gold) if p]:
+    run_file = [args.dictionary_from_run / "run.json"] if args.dictionary_from_run else []
+    for path in [args.data / "train.en", args.data / "train.fr", *run_file] + [p for p in (args.dictionary, args.gold) if p]:
         if not path.is_file():
             print(f"error: {path} does not exist", file=sys.stderr)
             return 2
@@ -169,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         try:
             dictionary = dictionary_from_run(args.dictionary_from_run, args.data)
-        except subprocess.CalledProcessError as error:
-            print(f"error: translating with {args.dictionary_from_run} failed: {error.stderr.strip()}", file=sys.stderr)
+        except CheckpointError as error:
+            print(f"error: {error}", file=sys.stderr)
             return 2
     result = {
         "machine": machine(),

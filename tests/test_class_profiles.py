@@ -80,3 +80,13 @@ def test_the_script_writes_its_json_and_refuses_a_missing_dictionary(tmp_path, c
     assert result["classes"]["colours"]["window 3"]["matching_right"] == len(COLOURS)
     assert main(["--data", str(data), "--dictionary", str(tmp_path / "none.txt"), "--out", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_context_dictionary_can_come_from_a_runs_own_translations(tiny_run, tmp_path):
+    checkpoints, name = tiny_run
+    run = checkpoints / name
+    out = tmp_path / "profiles.json"
+    assert main(["--data", str(run / "data"), "--dictionary-from-run", str(run), "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["dictionary"]["words"] > 0 and set(result["classes"]) == set(CLASSES)
+    assert main(["--data", str(run / "data"), "--dictionary-from-run", str(tmp_path / "no-run"), "--out", str(out)]) == 2

@@ -35,6 +35,13 @@ def lexicon_from_translations(
     """Both directions, keyed by the language translated into (as a run's lexicon.json). Each direction is fitted
     on both corpora: the src corpus beside its translation into tgt, and the translation of the tgt corpus into src
     beside that corpus, so every word of either language is seen in real text."""
-    into_tgt, into_src = translate(corpora[src], tgt), translate(corpora[tgt], src)
-    src_side, tgt_side = corpora[src] + into_src, into_tgt + corpora[tgt]
+    src_side, tgt_side = translation_pairs(corpora, translate, src, tgt)
     return {tgt: lexicon_from_pairs(src_side, tgt_side), src: lexicon_from_pairs(tgt_side, src_side)}
+
+
+def translation_pairs(
+    corpora: dict[str, list[str]], translate: Callable[[list[str], str], list[str]], src: str, tgt: str
+) -> tuple[list[str], list[str]]:
+    """(src side, tgt side), line by line: each corpus beside its translation into the other language."""
+    into_tgt, into_src = translate(corpora[src], tgt), translate(corpora[tgt], src)
+    return corpora[src] + into_src, into_tgt + corpora[tgt]

@@ -36,6 +36,8 @@ from unmt.translation.translator import Translator
 
 log = logging.getLogger("unmt")
 
+LEXICON_LINES = 100_000  # training lines per language that the lexicon and the aligned embeddings are built from
+
 
 def inverse_sqrt_schedule(
     optimizer: torch.optim.Optimizer, warmup: int, restart_at: int = 0
@@ -204,19 +206,18 @@ class TrainingRun:
         path = self.run_dir / "lexicon.json"
         if path.is_file():
             lexicon = json.loads(path.read_text(encoding="utf-8"))
-        elif self.config.train.lexicon_from:
-            lexicon = self._lexicon_from_earlier_run(self.config.train.lexicon_from)
-            path.write_text(json.dumps(lexicon, ensure_ascii=False, indent=0), encoding="utf-8")
         else:
-            method = self.config.train.lexicon_method
-            log.info("inducing a bilingual lexicon from the monolingual corpora (%s)", method)
-            limit = 100_000
-            lines = [read_lines(self.files.path("train", lang), limit) for lang in self.languages]
-            if method == "anchors":
-                induced = induce_lexicon(*lines)
+            if self.config.train.lexicon_from:
+                lexicon = self._lexicon_from_earlier_run(self.config.train.lexicon_from)
             else:
-                induced = lexicon_from_monolingual(*lines, method, seed=self.config.train.seed)
-            lexicon = {self.tgt: induced.forward, self.src: induced.backward}  # keyed by the language translated into
+                method = self.config.train.lexicon_method
+                log.info("inducing a bilingual lexicon from the monolingual corpora (%s)", method)
+                lines = [read_lines(self.files.path("train", lang), LEXICON_LINES) for lang in self.languages]
+                if method == "anchors":
+                    induced = induce_lexicon(*lines)
+                else:
+                    induced = lexicon_from_monolingual(*lines, method, seed=self.config.train.seed)
+                lexicon = {self.tgt: induced.forward, self.src: induced.backward}  # keyed by the language translated into
             path.write_text(json.dumps(lexicon, ensure_ascii=False, indent=0), encoding="utf-8")
         return {lang: partial(translate_word_by_word, lexicon=lexicon[lang]) for lang in self.languages}
 
@@ -230,8 +231,7 @@ class TrainingRun:
         if set(info["languages"]) != set(self.languages):
             raise ConfigError(f"train.lexicon_from: run {earlier.name} translates {'/'.join(info['languages'])}, "
                               f"this run {'/'.join(self.languages)}")
-        limit = 100_000
-        corpora = {lang: [line for line in read_lines(self.files.path("train", lang), limit) if line.strip()] for lang in self.languages}
+        corpora = {lang: [line for line in read_lines(self.files.path("train", lang), LEXICON_LINES) if line.strip()] for lang in self.languages}
         log.info("reading a lexicon off %s's translations of %s sentences", earlier.name, " + ".join(str(len(c)) for c in corpora.values()))
         translate = partial(translator.translate, batch_size=128)
         return lexicon_from_translations(corpora, translate, self.src, self.tgt)
@@ -247,8 +247,7 @@ class TrainingRun:
         if cached is not None and cached["key"] == key:
             vectors, found = cached["vectors"], cached["found"]
         else:
-            limit = 100_000
-            lines = {lang: read_lines(self.files.path("train", lang), limit) for lang in self.languages}
+            lines = {lang: read_lines(self.files.path("train", lang), LEXICON_LINES) for lang in self.languages}
             vectors, found = aligned_subword_embeddings(
                 self.vocab, lines, self.languages, self.config.model.d_model, method, self.config.train.seed
             )
