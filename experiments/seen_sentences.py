@@ -7,15 +7,15 @@ comes out better than a test sentence, the model is recalling its corpus and reg
 lever; if not, it fits its data no better than it generalises, and capacity or the method is. The parallel pairs
 are used for this analysis only: nothing here trains or selects anything.
 
-    python benchmarks/seen_sentences.py --run RUNS/multi30k-... --data RAW_MULTI30K --out results/seen_sentences.json
+    python experiments/seen_sentences.py --run RUNS/multi30k-... --data RAW_MULTI30K --out experiments/results/seen_sentences.json
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data_scripts"))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "benchmarks"), str(HERE.parent / "data_scripts")]  # helpers, the split
 from prepare_multi30k import halves  # noqa: E402
 from scored_run import load_scored_run, run_parser, write_result  # noqa: E402
 

@@ -1,9 +1,9 @@
-"""benchmarks/lexical_confusions.py: word-class probes (right / confused / missing), copied words, looping outputs."""
+"""experiments/lexical_confusions.py: word-class probes (right / confused / missing), copied words, looping outputs."""
 import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from lexical_confusions import CLASSES, class_outcomes, copied_share, looping_share, probe  # noqa: E402
 
 COLOURS = CLASSES["colours"]
@@ -48,9 +48,9 @@ def test_looping_outputs_repeat_one_word_four_times_in_a_row():
     assert looping_share(["une fille bre bre bre bre .", "un chien un chien un chien", "non non non oui"]) == round(1 / 3, 4)
 
 
-def test_script_scores_both_directions_of_a_run(tmp_path, tiny_run, score_with_benchmark):
+def test_script_scores_both_directions_of_a_run(tmp_path, tiny_run, score_with_script):
     checkpoints, run = tiny_run
-    finished, out = score_with_benchmark("lexical_confusions.py", checkpoints / run, checkpoints / run / "data")
+    finished, out = score_with_script("lexical_confusions.py", checkpoints / run, checkpoints / run / "data")
     assert finished.returncode == 0, finished.stderr
     result = json.loads(out.read_text())
     assert set(result["directions"]) == {"en-fr", "fr-en"} and result["checkpoint"].startswith("step-")
@@ -63,7 +63,7 @@ def test_script_refuses_other_languages_in_one_line(tmp_path, tiny_run):
     import subprocess
 
     checkpoints, run = tiny_run
-    command = [sys.executable, "benchmarks/lexical_confusions.py", "--run", str(checkpoints / run), "--data",
+    command = [sys.executable, str(Path(__file__).resolve().parents[1] / "lexical_confusions.py"), "--run", str(checkpoints / run), "--data",
                str(checkpoints / run / "data"), "--out", str(tmp_path / "x.json"), "--src", "de"]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 2 and "must be en and fr" in finished.stderr and "Traceback" not in finished.stderr

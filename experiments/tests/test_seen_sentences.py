@@ -1,9 +1,9 @@
-"""benchmarks/seen_sentences.py: training pairs the model saw one side of, scored beside test pairs."""
+"""experiments/seen_sentences.py: training pairs the model saw one side of, scored beside test pairs."""
 import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from seen_sentences import condition, seen_pairs, spread_sample  # noqa: E402
 
 
@@ -42,10 +42,10 @@ def raw_folder(tmp_path, run_data: Path, english: str | None = None) -> Path:
     return raw
 
 
-def test_script_scores_every_condition_both_ways(tmp_path, tiny_run, score_with_benchmark):
+def test_script_scores_every_condition_both_ways(tmp_path, tiny_run, score_with_script):
     checkpoints, run = tiny_run
     raw = raw_folder(tmp_path, checkpoints / run / "data")
-    finished, out = score_with_benchmark("seen_sentences.py", checkpoints / run, raw)
+    finished, out = score_with_script("seen_sentences.py", checkpoints / run, raw)
     assert finished.returncode == 0, finished.stderr
     result = json.loads(out.read_text())
     assert set(result["directions"]) == {"en-fr", "fr-en"}
@@ -54,8 +54,8 @@ def test_script_scores_every_condition_both_ways(tmp_path, tiny_run, score_with_
         assert all(row["sentences"] > 0 and 0 <= row["bleu"] <= 100 and 0 <= row["chrf"] <= 100 for row in found.values())
 
 
-def test_unaligned_training_files_are_one_clear_error(tmp_path, tiny_run, score_with_benchmark):
+def test_unaligned_training_files_are_one_clear_error(tmp_path, tiny_run, score_with_script):
     checkpoints, run = tiny_run
     raw = raw_folder(tmp_path, checkpoints / run / "data", english="only one line\n")
-    finished, _ = score_with_benchmark("seen_sentences.py", checkpoints / run, raw)
+    finished, _ = score_with_script("seen_sentences.py", checkpoints / run, raw)
     assert finished.returncode != 0 and "differ in length" in finished.stderr and "Traceback" not in finished.stderr

@@ -6,7 +6,7 @@ ran Moses' multi-bleu.perl on Moses-tokenized and sometimes lowercased text, whi
 -> "l' homme") and English clitics into tokens of their own and so counts more, easier n-gram matches. This script
 translates the test set once and scores the same hypotheses four ways (needs `pip install sacremoses`):
 
-    python benchmarks/bleu_protocols.py --run RUNS/multi30k-... --data DATA --beam 1 --out results/bleu_protocols.json
+    python experiments/bleu_protocols.py --run RUNS/multi30k-... --data DATA --beam 1 --out experiments/results/bleu_protocols.json
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import sacrebleu
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "benchmarks")]  # its neighbours, then benchmarks/ helpers
 from scored_run import load_scored_run, run_parser, write_result  # noqa: E402
 
 # Moses-tokenized text ends in a separate period on purpose; sacreBLEU would warn about it on every call.

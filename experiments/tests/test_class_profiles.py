@@ -1,11 +1,11 @@
-"""benchmarks/class_profiles.py: matching a class's members across languages by the company they keep, through a
+"""experiments/class_profiles.py: matching a class's members across languages by the company they keep, through a
 context dictionary: right when the dictionary is right, wrong when it is scrambled."""
 import json
 import random
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from class_profiles import SENTENCE, greedy_matching, main, match_class  # noqa: E402
 from lexical_confusions import CLASSES  # noqa: E402
 

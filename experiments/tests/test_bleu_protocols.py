@@ -1,9 +1,9 @@
-"""benchmarks/bleu_protocols.py: the same hypotheses scored under detokenized and multi-bleu-style protocols."""
+"""experiments/bleu_protocols.py: the same hypotheses scored under detokenized and multi-bleu-style protocols."""
 import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from bleu_protocols import bleu_under_protocols  # noqa: E402
 
 REFERENCES = ["l'homme regarde l'enfant qui joue dans le parc avec un grand chien noir ."] * 4
@@ -23,9 +23,9 @@ def test_splitting_elisions_makes_a_wrong_word_cost_less():
     assert 0 < scores["sacrebleu_13a_cased"] < scores["moses_tokenized_cased"] < 100
 
 
-def test_script_scores_a_trained_run(tiny_run, score_with_benchmark):
+def test_script_scores_a_trained_run(tiny_run, score_with_script):
     checkpoints, run = tiny_run
-    finished, out = score_with_benchmark("bleu_protocols.py", checkpoints / run, checkpoints / run / "data")
+    finished, out = score_with_script("bleu_protocols.py", checkpoints / run, checkpoints / run / "data")
     assert finished.returncode == 0, finished.stderr
     result = json.loads(out.read_text())
     assert set(result["scores"]) == {"en-fr", "fr-en"}
@@ -34,12 +34,12 @@ def test_script_scores_a_trained_run(tiny_run, score_with_benchmark):
         assert by_protocol["sacrebleu_13a_lowercased"] >= by_protocol["sacrebleu_13a_cased"]
 
 
-def test_a_folder_without_a_run_is_one_clear_error(tmp_path, score_with_benchmark):
-    result, _ = score_with_benchmark("bleu_protocols.py", tmp_path, tmp_path)
+def test_a_folder_without_a_run_is_one_clear_error(tmp_path, score_with_script):
+    result, _ = score_with_script("bleu_protocols.py", tmp_path, tmp_path)
     assert result.returncode != 0 and "is this a unmt run folder?" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_missing_test_files_are_one_clear_error(tmp_path, tiny_run, score_with_benchmark):
+def test_missing_test_files_are_one_clear_error(tmp_path, tiny_run, score_with_script):
     checkpoints, run = tiny_run
-    result, _ = score_with_benchmark("bleu_protocols.py", checkpoints / run, tmp_path)
+    result, _ = score_with_script("bleu_protocols.py", checkpoints / run, tmp_path)
     assert result.returncode != 0 and "test.en" in result.stderr and "Traceback" not in result.stderr

@@ -1,6 +1,6 @@
 """Can monolingual text tell colours apart? Matching a class's members across languages by the company they keep.
 
-benchmarks/lexical_confusions.py shows the unsupervised model swapping and dropping colours. Their first-order
+experiments/lexical_confusions.py shows the unsupervised model swapping and dropping colours. Their first-order
 distributions are alike (the same slot before the same nouns), but the nouns themselves differ: snow is white, grass
 green. This script asks whether that second-order signal is in the two monolingual halves: each member of a class
 (lexical_confusions.CLASSES) gets a profile of the words within `window` words of it (PPMI over the class's
@@ -12,8 +12,8 @@ The context dictionary decides what the answer means: one built from the model's
 halves (`--dictionary-from-run`) keeps the test unsupervised; one built from parallel text
 (data_scripts/build_test_dictionary.py) is an oracle, for analysis only. Nothing here trains or selects anything.
 
-    python benchmarks/class_profiles.py --data DATA --dictionary-from-run RUNS/br-ae4556 --gold GOLD \
-        --out results/class_profiles-multi30k-model.json
+    python experiments/class_profiles.py --data DATA --dictionary-from-run RUNS/br-ae4556 --gold GOLD \
+        --out experiments/results/class_profiles-multi30k-model.json
 """
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from collections import Counter, defaultdict
 from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "benchmarks")]  # its neighbours, then benchmarks/ helpers
 from lexical_confusions import CLASSES  # noqa: E402
 from machine_info import machine  # noqa: E402
 

@@ -9,7 +9,7 @@ real sentence of the target language's training half most similar to that transl
 TF-IDF vectors), and scores both against the reference, overall and among the most similar fractions, the pairs a
 miner would keep. Nothing here trains or selects anything. Needs scikit-learn (`pip install scikit-learn`).
 
-    python benchmarks/nearest_sentence.py --run RUNS/multi30k-... --data DATA --out results/nearest_sentence.json
+    python experiments/nearest_sentence.py --run RUNS/multi30k-... --data DATA --out experiments/results/nearest_sentence.json
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import sacrebleu
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "benchmarks")]  # its neighbours, then benchmarks/ helpers
 from scored_run import load_scored_run, run_parser, write_result  # noqa: E402
 
 FRACTIONS = (0.05, 0.1, 0.2, 0.5, 1.0)

@@ -1,12 +1,12 @@
 #!/bin/bash
-# Four Multi30k variants side by side on one GPU, as in benchmarks/README.md: SET=gpu4 ("eight times the tokens per
+# Four Multi30k variants side by side on one GPU, as in docs/experiment-log.md: SET=gpu4 ("eight times the tokens per
 # step, and a bigger model"), SET=gpu5 ("the supervised reference": needs DATA prepared with --parallel; it also runs
 # the tests that train, niced, so their CUDA paths are checked).
 # Each resumes its own copy of a step-0 run prepared on the CPU (vocabulary, lexicon and aligned embedding table,
 # no checkpoint), so the GPU spends its minutes training. Prepare them once, with the same data:
 #   unmt --checkpoints-dir PREP train --src en --tgt fr --run prep256 --data DATA --config configs/multi30k_en_fr.yaml --max-steps 1
 #   (and prep512 with the d512 overrides below), then delete their step-*/, latest, best and metrics.jsonl.
-# Usage: PREP=... DATA=... OUT=... [SET=gpu4] [MIN=6] [LIMIT=500] bash benchmarks/multi30k_gpu_variants.sh
+# Usage: PREP=... DATA=... OUT=... [SET=gpu4] [MIN=6] [LIMIT=500] bash experiments/multi30k_gpu_variants.sh
 set -u
 cd "$(dirname "$0")/.."
 MIN=${MIN:-6}
@@ -21,24 +21,24 @@ LOG=$OUT/log.txt
   python3 -c "import torch, datasets; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'datasets', datasets.__version__)"
 } >> "$LOG" 2>&1 || exit 4
 RUNS=/tmp/gpu_variants; mkdir -p $RUNS/runs
-COMMON="--minutes $MIN --data $DATA --out $RUNS --set train.threads=3 --set train.eval_every=300"
+COMMON="--minutes $MIN --data $DATA --out $RUNS --set runtime.threads=3 --set evaluation.every=300"
 BIG="--set data.max_tokens=4000"
 launch() {  # NAME PREPARED_RUN OVERRIDES...
   local name=$1 prepared=$2; shift 2
   cp -r "$PREP/$prepared" $RUNS/runs/$name
   timeout $LIMIT python3 benchmarks/multi30k.py $COMMON --resume $name --name $name "$@" > $RUNS/$name.log 2>&1 &
 }
-SUP="--set train.lambda_mt=1 --set train.lambda_ae=0 --set train.lambda_bt=0 --set train.lambda_adv=0 --set train.word_by_word_steps=0"
+SUP="--set losses.mt=1 --set losses.ae=0 --set losses.bt=0 --set losses.adv=0 --set back_translation.word_by_word_steps=0"
 case ${SET:-gpu4} in
   gpu4)
     launch gpu4_recipe prep256
     launch gpu4_tok4000 prep256 $BIG
-    launch gpu4_tok4000_ae_on prep256 $BIG --set train.lambda_ae=0:1
+    launch gpu4_tok4000_ae_on prep256 $BIG --set losses.ae=0:1
     launch gpu4_tok4000_d512 prep512 $BIG --set model.d_model=512 --set model.n_heads=8 --set model.ffn_dim=2048 \
-      --set model.encoder_layers=3 --set model.decoder_layers=3 --set train.lr=0.0005 ;;
+      --set model.encoder_layers=3 --set model.decoder_layers=3 --set optim.lr=0.0005 ;;
   gpu5)
     launch gpu5_tok4000 prep256 $BIG
-    launch gpu5_tok4000_temp05 prep256 $BIG --set train.bt_temperature=0.5
+    launch gpu5_tok4000_temp05 prep256 $BIG --set back_translation.temperature=0.5
     launch gpu5_sup_tok4000 prep256 $BIG $SUP
     launch gpu5_sup_tok500 prep256 $SUP
     ( OMP_NUM_THREADS=2 timeout $LIMIT nice -n 19 python3 -m pytest -q -p no:cacheprovider tests/test_parallel.py \

@@ -1,11 +1,11 @@
-"""benchmarks/nearest_sentence.py: the nearest real sentence of the other corpus, scored beside the model's output."""
+"""experiments/nearest_sentence.py: the nearest real sentence of the other corpus, scored beside the model's output."""
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from nearest_sentence import nearest_sentences, score_by_similarity  # noqa: E402
 
 POOL = ["a dog runs on the beach .", "two men play guitar on stage .", "a woman rides a red bicycle .",
@@ -32,9 +32,9 @@ def test_fractions_keep_the_most_similar_sentences():
     assert rows[1]["nearest_chrf"] > rows[0]["nearest_chrf"]  # the right mined sentence only counts once kept
 
 
-def test_script_compares_model_and_nearest_sentence_on_a_trained_run(tiny_run, score_with_benchmark):
+def test_script_compares_model_and_nearest_sentence_on_a_trained_run(tiny_run, score_with_script):
     checkpoints, run = tiny_run
-    finished, out = score_with_benchmark("nearest_sentence.py", checkpoints / run, checkpoints / run / "data")
+    finished, out = score_with_script("nearest_sentence.py", checkpoints / run, checkpoints / run / "data")
     assert finished.returncode == 0, finished.stderr
     result = json.loads(out.read_text())
     assert set(result["directions"]) == {"en-fr", "fr-en"}
@@ -45,11 +45,11 @@ def test_script_compares_model_and_nearest_sentence_on_a_trained_run(tiny_run, s
         assert len(found["most_similar_examples"]) == 3
 
 
-def test_missing_training_half_is_one_clear_error(tmp_path, tiny_run, score_with_benchmark):
+def test_missing_training_half_is_one_clear_error(tmp_path, tiny_run, score_with_script):
     checkpoints, run = tiny_run
     data = tmp_path / "data"
     data.mkdir()
     for name in ("test.en", "test.fr"):
         (data / name).write_text((checkpoints / run / "data" / name).read_text())
-    result, _ = score_with_benchmark("nearest_sentence.py", checkpoints / run, data)
+    result, _ = score_with_script("nearest_sentence.py", checkpoints / run, data)
     assert result.returncode != 0 and "train.en" in result.stderr and "Traceback" not in result.stderr

@@ -8,7 +8,7 @@ tell such words apart by their distributions; these probes measure how well it d
 merely copied from the source and of outputs stuck in a loop. The small bilingual word lists below serve this
 analysis only: nothing here trains or selects anything.
 
-    python benchmarks/lexical_confusions.py --run RUNS/multi30k-... --data DATA --out results/lexical_confusions.json
+    python experiments/lexical_confusions.py --run RUNS/multi30k-... --data DATA --out experiments/results/lexical_confusions.json
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "benchmarks")]  # its neighbours, then benchmarks/ helpers
 from scored_run import load_scored_run, run_parser, write_result  # noqa: E402
 
 # class -> [(English forms, French forms)]: each entry one member, with its inflections
