@@ -35,10 +35,13 @@ def add_export_parsers(commands) -> None:
     _format_argument(imported, IMPORT_FORMATS)
     imported.add_argument("--run", help="name of the run folder to create under --checkpoints-dir "
                                         "(default: <src>-<tgt>-imported)")
-    imported.add_argument("--spm", type=Path, help="the SentencePiece model (default: spm.model beside the checkpoint)")
-    imported.add_argument("--replace-positions", action="store_true",
-                          help="accept a checkpoint whose position table differs from unmt's sinusoidal one, "
-                               "replacing it (translations then differ from fairseq's until the run is trained)")
+    imported.add_argument("--data", type=Path, help="folder with dict.<src>.txt, dict.<tgt>.txt and spm.model "
+                                                    "(default: the checkpoint's folder)")
+    imported.add_argument("--approximate", action="store_true",
+                          help="accept a checkpoint that differs only in values unmt cannot hold (positions other "
+                               "than unmt's sinusoidal table, untied embeddings, a decoder that starts elsewhere than "
+                               "at the language tag): unmt's positions and the encoder's embeddings are used, so its "
+                               "translations differ from fairseq's")
 
 
 def _check_format(args, formats: tuple[str, ...]) -> None:
@@ -68,7 +71,7 @@ def cmd_import(args) -> int:
     _check_format(args, IMPORT_FORMATS)
     from unmt.export.fairseq_import import import_fairseq
 
-    run_dir = import_fairseq(args.checkpoint, args.checkpoints_dir, args.run, args.spm, args.replace_positions)
+    run_dir = import_fairseq(args.checkpoint, args.checkpoints_dir, args.run, args.data, args.approximate)
     log.info("imported %s into run %s", args.checkpoint, run_dir)
     print(run_dir)
     return 0

@@ -69,7 +69,7 @@ def _fill_feed_forward(spec, w: dict, prefix: str) -> None:
 
 def transformer_spec(model: Transformer, vocab: Vocabulary):
     """A ctranslate2.specs.TransformerSpec holding the model's weights (float32; quantised on save)."""
-    ct2 = import_ctranslate2()
+    import_ctranslate2()
     from ctranslate2.specs import common_spec, transformer_spec as ts
 
     c = model.config
@@ -112,14 +112,14 @@ def transformer_spec(model: Transformer, vocab: Vocabulary):
     config.decoder_start_token = None  # the target prefix (the language tag) starts every decoding
     config.add_source_eos = True  # the encoder was trained on sentences ending in EOS
     config.layer_norm_epsilon = LAYER_NORM_EPSILON
-    return spec, ct2
+    return spec
 
 
 def export_ctranslate2(run_dir: Path, out: Path, quantization: str = "float32", which: str = "best") -> Path:
     if quantization not in QUANTIZATIONS:
         raise ExportError(f"unknown quantization '{quantization}'; choose one of {', '.join(QUANTIZATIONS)}")
     run = load_run_model(run_dir, which)
-    spec, _ = transformer_spec(run.model, run.vocab)
+    spec = transformer_spec(run.model, run.vocab)
     with atomic_folder(out) as tmp:
         spec.validate()
         spec.optimize(quantization=quantization)
