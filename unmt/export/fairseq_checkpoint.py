@@ -23,9 +23,10 @@ def read_checkpoint(path: Path) -> dict:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         others = [name for name in _unsafe_globals(path) if name != "argparse.Namespace"]
-        detail = f"Python objects ({', '.join(others[:5])})" if others else "Python objects"
-        raise ExportError(f"{path} holds {detail} that only running its code could rebuild; "
-                          "unmt reads fairseq checkpoints of tensors and plain values only") from None
+        if not others:  # not a pickle at all
+            raise ExportError(f"{path} is not a readable fairseq checkpoint (not a torch.save file)") from None
+        raise ExportError(f"{path} holds Python objects ({', '.join(others[:5])}) that only running its code could "
+                          "rebuild; unmt reads fairseq checkpoints of tensors and plain values only") from None
     except Exception as error:  # torch raises many types for files that are not checkpoints at all
         raise ExportError(f"{path} is not a readable fairseq checkpoint ({type(error).__name__})") from None
     if not isinstance(state, dict) or not isinstance(state.get("model"), dict):

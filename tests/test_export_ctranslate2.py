@@ -1,0 +1,145 @@
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.export_toy_run import trained_toy_run
+from unmt.cli import main
+from unmt.data.corpus import read_lines
+from unmt.translation.evaluate import score
+from unmt.translation.model_io import load_translator
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    return trained_toy_run(tmp_path_factory)
+
+
+def export(run, out, *extra):
+    return main(["--quiet", "export", str(run), "--format", "ctranslate2", str(out), *extra])
+
+
+@pytest.fixture(scope="module")
+def exported(toy_run, tmp_path_factory):
+    pytest.importorskip("ctranslate2")
+    out = tmp_path_factory.mktemp("ct2") / "model"
+    assert export(toy_run, out) == 0
+    return out
+
+
+def test_export_writes_a_ctranslate2_model_with_its_subword_model(exported):
+    assert {p.name for p in exported.iterdir()} >= {"model.bin", "config.json", "shared_vocabulary.json", "spm.model",
+                                                    "output_tokens.json", "unmt.json"}
+    config = json.loads((exported / "config.json").read_text())
+    assert config["decoder_start_token"] is None and config["add_source_eos"] is True
+
+
+def test_greedy_ctranslate2_is_identical_to_torch_on_every_test_line(toy_run, exported):
+    from unmt.export.ct2_translator import CTranslate2Translator
+
+    torch_engine, info = load_translator(toy_run)
+    ct2_engine = CTranslate2Translator(exported, threads=1)
+    for src, tgt in ((info["src"], info["tgt"]), (info["tgt"], info["src"])):
+        lines = read_lines(toy_run / "data" / f"test.{src}")
+        ours, theirs = torch_engine.translate(lines, tgt), ct2_engine.translate(lines, tgt)
+        assert [i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b] == []
+        assert score(theirs, read_lines(toy_run / "data" / f"test.{tgt}"))["bleu"] > 3  # it translates
+
+
+def test_an_untrained_model_running_to_the_length_limit_also_matches(tiny_run, tmp_path):
+    pytest.importorskip("ctranslate2")
+    from unmt.export.ct2_translator import CTranslate2Translator
+
+    checkpoints, name = tiny_run
+    assert export(checkpoints / name, tmp_path / "m") == 0
+    lines = read_lines(checkpoints / name / "data" / "test.en")[:100]
+    torch_engine, _ = load_translator(checkpoints / name)
+    assert CTranslate2Translator(tmp_path / "m", threads=1).translate(lines, "fr") == torch_engine.translate(lines, "fr")
+
+
+def _translate(monkeypatch, capsys, stdin: bytes, *args) -> str:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    capsys.readouterr()
+    assert main(["--quiet", "translate", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_translate_command_keeps_lines_and_matches_the_torch_engine(toy_run, exported, monkeypatch, capsys):
+    text = "Victor paints a bus .\n\n   \nthe big boy does not clean a window .\r\nno newline at the end".encode()
+    ct2 = _translate(monkeypatch, capsys, text, "--engine", "ctranslate2", "--checkpoint", str(exported))
+    torch_out = _translate(monkeypatch, capsys, text, "--checkpoint", str(toy_run))
+    assert ct2 == torch_out
+    lines = ct2.split("\n")
+    assert len(lines) == 6 and lines[1] == lines[2] == "" and lines[5] == ""
+    assert "▁" not in ct2 and "<2fr>" not in ct2
+    back = _translate(monkeypatch, capsys, b"le chat voit Marie .\n", "--engine", "ctranslate2", "--checkpoint",
+                      str(exported), "--src", "fr", "--beam", "3")
+    assert back.count("\n") == 1
+
+
+def test_evaluate_with_ctranslate2_scores_as_torch_does(toy_run, exported, tmp_path, capsys):
+    for engine, out in (("ctranslate2", tmp_path / "ct2.json"), ("torch", tmp_path / "torch.json")):
+        checkpoint = str(exported if engine == "ctranslate2" else toy_run)
+        assert main(["--quiet", "evaluate", "--engine", engine, "--checkpoint", checkpoint, "--json", str(out)]) == 0
+    ct2, torch_scores = json.loads((tmp_path / "ct2.json").read_text()), json.loads((tmp_path / "torch.json").read_text())
+    assert ct2["en-fr"]["bleu"] == torch_scores["en-fr"]["bleu"] and ct2["fr-en"]["bleu"] == torch_scores["fr-en"]["bleu"]
+
+
+def test_int8_translates_every_line_close_to_float32(toy_run, exported, tmp_path):
+    from unmt.export.ct2_translator import CTranslate2Translator
+
+    assert export(toy_run, tmp_path / "int8", "--quantization", "int8") == 0
+    lines, references = read_lines(toy_run / "data" / "test.en"), read_lines(toy_run / "data" / "test.fr")
+    int8 = CTranslate2Translator(tmp_path / "int8", threads=1).translate(lines, "fr")
+    float32 = CTranslate2Translator(exported, threads=1).translate(lines, "fr")
+    assert len(int8) == len(lines)
+    assert abs(score(int8, references)["bleu"] - score(float32, references)["bleu"]) <= 1.0
+
+
+@pytest.mark.parametrize("case", ["not a run", "unknown format", "not empty", "unwritable", "quantization", "engine"])
+def test_bad_export_requests_are_one_sentence_exit_2_and_write_nothing(toy_run, tmp_path, capsys, case):
+    pytest.importorskip("ctranslate2")
+    out = tmp_path / "out"
+    (tmp_path / "a_file").write_text("x")
+    args, phrase = {
+        "not a run": (["export", str(tmp_path), "--format", "ctranslate2", str(out)], "no unmt run at"),
+        "unknown format": (["export", str(toy_run), "--format", "onnx", str(out)], "unknown format 'onnx'"),
+        "not empty": (["export", str(toy_run), "--format", "ctranslate2", str(tmp_path)], "is not empty"),
+        "unwritable": (["export", str(toy_run), "--format", "ctranslate2", str(tmp_path / "a_file" / "out")], "cannot write"),
+        "quantization": (["export", str(toy_run), "--format", "ctranslate2", str(out), "--quantization", "int3"], "unknown quantization"),
+        "engine": (["translate", "--engine", "ctranslate2", "--checkpoint", str(toy_run)], "is not a model written by"),
+    }[case]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    capsys.readouterr()
+    assert main(["--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert phrase in err and err.count("\n") == 1 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, no temporary folder left
+    assert (tmp_path / "a_file").read_text() == "x"
+
+
+def test_an_export_that_fails_halfway_leaves_nothing(toy_run, tmp_path, monkeypatch):
+    pytest.importorskip("ctranslate2")
+    from unmt.data.vocab import Vocabulary
+
+    def full_disk(self, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Vocabulary, "save", full_disk)
+    with pytest.raises(OSError):
+        export(toy_run, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unmt_imports_and_names_the_extra_without_ctranslate2(tiny_run, tmp_path):
+    checkpoints, name = tiny_run
+    code = (
+        "import sys; sys.modules['ctranslate2'] = None; sys.modules['fairseq'] = None\n"
+        "from unmt.cli import main\n"
+        f"sys.exit(main(['--quiet', 'export', {str(checkpoints / name)!r}, '--format', 'ctranslate2', {str(tmp_path / 'o')!r}]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert 'pip install -e ".[export]"' in result.stderr and not (tmp_path / "o").exists()
