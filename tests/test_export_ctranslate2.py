@@ -143,3 +143,17 @@ def test_unmt_imports_and_names_the_extra_without_ctranslate2(tiny_run, tmp_path
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr
     assert 'pip install -e ".[export]"' in result.stderr and not (tmp_path / "o").exists()
+
+
+def test_speed_benchmark_writes_its_json(tiny_run, tmp_path):
+    pytest.importorskip("ctranslate2")
+    checkpoints, name = tiny_run
+    out = tmp_path / "speed.json"
+    command = [sys.executable, "benchmarks/export_speed.py", "--run", str(checkpoints / name), "--threads", "1",
+               "--beams", "1", "--repeats", "1", "--copies", "1", "--out", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    report = json.loads(out.read_text())
+    assert {(r["direction"], r["engine"]) for r in report["rows"]} == {
+        (d, e) for d in ("en-fr", "fr-en") for e in ("torch", "ctranslate2_float32", "ctranslate2_int8")}
+    assert all(r["identical_to_torch"] == r["lines"] for r in report["rows"] if r["engine"] == "ctranslate2_float32")
+    assert report["machine"]["cores"] >= 1 and "en-fr beam 1 ctranslate2_int8 / torch" in report["summary"]
