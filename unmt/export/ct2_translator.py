@@ -43,7 +43,8 @@ class CTranslate2Translator(Translator):
         }
         self.max_input_len = min(max_input_len, (self.info["max_positions"] - 10) * 2 // 3)
 
-    def translate_ids(self, rows: list[list[int]], tgt_lang: str, beam_size: int = 1, batch_size: int = 64) -> list[list[int]]:
+    def translate_ids(self, rows: list[list[int]], tgt_lang: str, beam_size: int = 1,
+                      batch_size: int = 64) -> list[list[int]]:
         sp = self.vocab.sp
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
         results: list[list[int]] = [[] for _ in rows]

@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from unmt.data.vocab import UNK
-from unmt.export.fairseq_layout import (FAIRSEQ_SPECIALS, FS_EOS, dictionary_pieces, fairseq_name, fairseq_rows, learned_positions,
-                                         model_args, write_dictionary)
+from unmt.export.fairseq_layout import (FAIRSEQ_SPECIALS, FS_EOS, dictionary_pieces, fairseq_name, fairseq_rows,
+                                         learned_positions, model_args, write_dictionary)
 from unmt.export.output_folder import ExportError, atomic_folder
 from unmt.export.run_model import RunModel, load_run_model
 

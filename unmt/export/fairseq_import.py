@@ -48,12 +48,13 @@ def _dictionary(folder: Path, lang: str, misfits: Misfits) -> list[str] | None:
 
 def _check_arguments(args: dict, misfits: Misfits) -> None:
     arch = args.get("_name") or args.get("arch") or "unknown"
-    if not str(arch).startswith("transformer") or "lm" in str(arch):
+    if not str(arch).startswith("transformer") or str(arch).startswith("transformer_lm"):
         misfits.append(f"architecture '{arch}' is not fairseq's transformer encoder-decoder")
         return
     post_norm = [side for side in ("encoder", "decoder") if not args.get(f"{side}_normalize_before", False)]
     if post_norm:
-        misfits.append(f"the {' and '.join(post_norm)} normalise after each block (post-norm; unmt's layers are pre-norm)")
+        verb = "normalise" if len(post_norm) == 2 else "normalises"
+        misfits.append(f"the {' and '.join(post_norm)} {verb} after each block (post-norm; unmt's layers are pre-norm)")
     for field in ("embed_dim", "ffn_embed_dim", "attention_heads"):
         if args.get(f"encoder_{field}") != args.get(f"decoder_{field}"):
             misfits.append(f"encoder and decoder {field} differ ({args.get(f'encoder_{field}')} and "
@@ -100,13 +101,15 @@ def _embedding(weights: dict, vocab: Vocabulary, src_symbols: list[str], misfits
         return None
     table = weights["encoder.embed_tokens.weight"].float()
     if table.shape[0] != len(FAIRSEQ_SPECIALS) + len(src_symbols):
-        misfits.append(f"the encoder has {table.shape[0]} embeddings for a dictionary of {len(FAIRSEQ_SPECIALS) + len(src_symbols)}")
+        size = len(FAIRSEQ_SPECIALS) + len(src_symbols)
+        misfits.append(f"the encoder has {table.shape[0]} embeddings for a dictionary of {size}")
         return None
     index = {s: len(FAIRSEQ_SPECIALS) + k for k, s in enumerate(src_symbols)}
     pieces = [vocab.sp.id_to_piece(i) for i in range(len(vocab))]
     missing = [p for i, p in enumerate(pieces) if i not in (PAD, UNK, EOS) and p not in index]
     if missing:
-        misfits.append(f"{len(missing)} pieces of the SentencePiece model are not in the source dictionary (e.g. {missing[:3]})")
+        misfits.append(f"{len(missing)} pieces of the SentencePiece model are not in the source dictionary "
+                       f"(e.g. {missing[:3]})")
         return None
     special = {PAD: FS_PAD, UNK: FS_UNK, EOS: FS_EOS}
     return table[[special[i] if i in special else index[p] for i, p in enumerate(pieces)]].clone()
@@ -134,7 +137,8 @@ def _check_decoder(weights: dict, embed: torch.Tensor, vocab: Vocabulary, tgt: s
             and _close(decoder_out[FS_EOS], embed[EOS])):
         misfits.values.append("the decoder's embeddings are not the encoder's (unmt ties them)")
     if not _close(decoder_in[FS_EOS], embed[vocab.lang_ids[tgt]]):
-        misfits.values.append(f"the decoder starts from a </s> row that is not the embedding of {vocab.sp.id_to_piece(vocab.lang_ids[tgt])} "
+        tag = vocab.sp.id_to_piece(vocab.lang_ids[tgt])
+        misfits.values.append(f"the decoder starts from a </s> row that is not the embedding of {tag} "
                               "(unmt starts from the target language's tag)")
     mask = torch.zeros(len(vocab), dtype=torch.bool)
     mask[ids] = True
