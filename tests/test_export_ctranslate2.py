@@ -14,6 +14,7 @@ from unmt.translation.model_io import load_translator
 
 @pytest.fixture(scope="module")
 def toy_run(tmp_path_factory):
+    pytest.importorskip("ctranslate2")  # every test on the trained run needs it; no training when it is absent
     return trained_toy_run(tmp_path_factory)
 
 
