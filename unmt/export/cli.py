@@ -71,6 +71,10 @@ def cmd_import(args) -> int:
     _check_format(args, IMPORT_FORMATS)
     from unmt.export.fairseq_import import import_fairseq
 
+    name = args.run
+    if name is not None and (not name.strip() or name.startswith(".") or "/" in name or "\\" in name):
+        raise ExportError(f"--run {args.run!r} must be a plain folder name; use --checkpoints-dir for another folder")
+
     run_dir = import_fairseq(args.checkpoint, args.checkpoints_dir, args.run, args.data, args.approximate)
     log.info("imported %s into run %s", args.checkpoint, run_dir)
     print(run_dir)
