@@ -4,7 +4,7 @@ is only scored, never used to choose anything), scores the round-trip-selected b
 `unmt evaluate`, and writes JSON and a PNG of BLEU over training time, with the machine.
 
     python benchmarks/multi30k.py --minutes 60
-    python benchmarks/multi30k.py --minutes 20 --name random_init --set train.init_embeddings=random
+    python benchmarks/multi30k.py --minutes 20 --name random_init --set pretraining.init_embeddings=random
     python benchmarks/multi30k.py --minutes 60 --resume RUN      # carry an earlier run on to 60 minutes in total
     python benchmarks/multi30k.py --minutes 60 --supervised       # the same model on the 29,000 parallel pairs instead
 
@@ -32,7 +32,7 @@ PUBLISHED = {"lample2018_unsupervised": {"en-fr": 32.76, "fr-en": 32.07}, "lampl
 
 
 # Supervised translation on the parallel pairs and nothing else: no denoising, back-translation, discriminator or lexicon.
-SUPERVISED = ["train.lambda_mt=1", "train.lambda_ae=0", "train.lambda_bt=0", "train.lambda_adv=0", "train.word_by_word_steps=0"]
+SUPERVISED = ["losses.mt=1", "losses.ae=0", "losses.bt=0", "losses.adv=0", "back_translation.word_by_word_steps=0"]
 
 
 def prepare(raw: Path, data: Path, parallel: bool) -> None:
@@ -57,7 +57,7 @@ def main() -> int:
                         "with --supervised multi30k-data-parallel: the split plus the parallel pairs, kept apart)")
     parser.add_argument("--supervised", action="store_true", help="train the same model on the parallel training pairs instead (a reference; uses parallel data)")
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "multi30k_en_fr.yaml")
-    parser.add_argument("--set", action="append", default=[], help="config override, e.g. train.threads=1")
+    parser.add_argument("--set", action="append", default=[], help="config override, e.g. runtime.threads=1")
     parser.add_argument("--name", default="recipe", help="label of this run in the JSON and plot")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--resume", metavar="RUN", help="continue this earlier run (under OUT/runs) until --minutes in total")

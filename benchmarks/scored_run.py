@@ -29,9 +29,12 @@ def load_scored_run(parser: argparse.ArgumentParser, run: Path, data: Path, file
 
     try:  # the run's own loader names what is missing or damaged; say it in one line
         translator, _ = load_translator(run, "best")
-        lines = {name: (data / name).read_text(encoding="utf-8").splitlines() for name in files}
     except USER_ERRORS as error:
         parser.error(str(error))
+    missing = [str(data / name) for name in files if not (data / name).is_file()]
+    if missing:
+        parser.error(f"missing data file(s): {', '.join(missing)}")
+    lines = {name: (data / name).read_text(encoding="utf-8").splitlines() for name in files}
     checkpoint = read_pointer(run, "best") or read_pointer(run, "latest")  # the one load_translator used
     return translator, lines, checkpoint.name
 

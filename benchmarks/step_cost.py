@@ -30,8 +30,8 @@ from unmt.translation.train import TrainingRun  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 # The loss weights of each training phase of the Multi30k recipe, held constant while timing.
 PHASES = {
-    "bt": ["train.lambda_ae=0", "train.lambda_bt=1"],  # after step 1200: back-translation only
-    "denoise+bt": ["train.lambda_ae=1", "train.lambda_bt=1"],  # steps 200-1200
+    "bt": ["losses.ae=0", "losses.bt=1"],  # after step 1200: back-translation only
+    "denoise+bt": ["losses.ae=1", "losses.bt=1"],  # steps 200-1200
 }
 
 
@@ -47,6 +47,7 @@ def copy_latest_checkpoint(run: Path, into: Path) -> None:
         raise SystemExit(f"{run} holds no checkpoint to start from")
     into.mkdir(parents=True)
     shutil.copy(run / "spm.model", into / "spm.model")
+    shutil.copy(run / "run.json", into / "run.json")  # the model shape the resume is checked against
     shutil.copytree(checkpoint, into / checkpoint.name)
     (into / "latest").write_text(checkpoint.name + "\n")
 
@@ -55,7 +56,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="prepared data directory (train.<lang>, valid.<lang>)")
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "multi30k_en_fr.yaml")
-    parser.add_argument("--set", action="append", default=[], help="override for every variant, e.g. train.threads=2")
+    parser.add_argument("--set", action="append", default=[], help="override for every variant, e.g. runtime.threads=2")
     parser.add_argument("--variant", action="append", type=variant, required=True,
                         help="NAME=key=value;key=value (the first variant is the reference)")
     parser.add_argument("--phase", choices=sorted(PHASES), default="bt")
@@ -65,7 +66,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/step_cost.json"))
     args = parser.parse_args()
 
-    common = [*args.set, *PHASES[args.phase], "train.word_by_word_steps=0", "train.init_embeddings=random"]
+    common = [*args.set, *PHASES[args.phase], "back_translation.word_by_word_steps=0", "pretraining.init_embeddings=random"]
     runs = {}
     with tempfile.TemporaryDirectory() as scratch:
         for name, overrides in args.variant:
@@ -82,7 +83,7 @@ def main() -> int:
                 # Every variant starts from the same seed or checkpoint: turn t of each sees the same batches.
                 started = time.perf_counter()
                 for _ in range(args.steps):
-                    run.trainer.step(lambda: {lang: next(s) for lang, s in run.streams.items()})
+                    run.train_step(lambda: {lang: next(s) for lang, s in run.streams.items()})
                 seconds[name].append((time.perf_counter() - started) / args.steps)
 
     reference = statistics.median(seconds[args.variant[0][0]])

@@ -22,12 +22,12 @@ logging.getLogger("sacrebleu").setLevel(logging.ERROR)  # the toy text keeps its
 
 VARIANTS = {
     "full": [],
-    "no_adversarial": ["train.lambda_adv=0"],
-    "no_backtranslation": ["train.lambda_bt=0"],
+    "no_adversarial": ["losses.adv=0"],
+    "no_backtranslation": ["losses.bt=0"],
     "no_noise": ["noise.word_dropout=0", "noise.word_shuffle=0", "noise.word_blank=0"],
-    "no_word_by_word": ["train.word_by_word_steps=0"],
-    "no_output_restriction": ["train.restrict_output=false"],
-    "random_init": ["train.init_embeddings=random"],  # no aligned skip-gram start for the subword embeddings
+    "no_word_by_word": ["back_translation.word_by_word_steps=0"],
+    "no_output_restriction": ["data.restrict_output=false"],
+    "random_init": ["pretraining.init_embeddings=random"],  # no aligned skip-gram start for the subword embeddings
 }
 
 

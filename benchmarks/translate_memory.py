@@ -23,7 +23,7 @@ from machine_info import machine  # noqa: E402
 TINY_TRAINING = [
     "--set", "data.toy_sentences=800", "--set", "data.vocab_size=300", "--set", "model.d_model=32", "--set", "model.n_heads=2",
     "--set", "model.encoder_layers=1", "--set", "model.decoder_layers=1", "--set", "model.ffn_dim=64",
-    "--set", "discriminator.hidden=32", "--set", "train.eval_every=20", "--set", "train.threads=1",
+    "--set", "discriminator.hidden=32", "--set", "evaluation.every=20", "--set", "runtime.threads=1",
 ]
 
 # Runs the command given as argv in a child and prints the child's peak RSS (KiB on Linux).

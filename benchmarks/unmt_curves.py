@@ -19,7 +19,8 @@ def train_run(checkpoints: Path, run: str, train_args: list[str], overrides: lis
         raise SystemExit(f"unmt train stopped with exit status {code}: see its message above")
     records = [json.loads(line) for line in (checkpoints / run / "metrics.jsonl").read_text().splitlines()]
     setup = sum(r["setup_seconds"] for r in records if "setup_seconds" in r)
-    return [r for r in records if r.get("eval")], setup
+    # runs written before metrics lines named their kind marked evaluations with "eval": true
+    return [r for r in records if r.get("kind") == "eval" or r.get("eval") is True], setup
 
 
 def plot_curves(curves: dict[str, list[dict]], path: Path, ylabel: str) -> None:

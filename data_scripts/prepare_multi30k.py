@@ -7,7 +7,7 @@ test_2016_flickr, parallel, for scoring only.
     python data_scripts/prepare_multi30k.py RAW_DIR OUT_DIR [--parallel]
 
 --parallel also writes parallel.en / parallel.fr, all 29,000 training pairs, for a supervised reference run
-(`train.lambda_mt`); unsupervised runs never read them, but keep such a folder apart from the unsupervised one.
+(`losses.mt`); unsupervised runs never read them, but keep such a folder apart from the unsupervised one.
 """
 import argparse
 import sys
@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def halves(lines: Sequence) -> tuple[Sequence, Sequence]:
-    """The split's one rule: first half and second half (benchmarks/seen_sentences.py splits by it too)."""
+    """The split's one rule: first half and second half (experiments/seen_sentences.py splits by it too)."""
     middle = len(lines) // 2
     return lines[:middle], lines[middle:]
 

@@ -1,7 +1,4 @@
 """Shared fixtures: one tiny trained run, reused by the CLI tests so the suite stays fast."""
-import subprocess
-import sys
-
 import pytest
 
 from unmt.cli import main
@@ -17,9 +14,9 @@ TINY = [
     "--set", "model.ffn_dim=64",
     "--set", "model.dropout=0",
     "--set", "discriminator.hidden=32",
-    "--set", "train.eval_every=10",
-    "--set", "train.eval_sentences=20",
-    "--set", "train.lambda_bt=0:0,5:1",
+    "--set", "evaluation.every=10",
+    "--set", "evaluation.sentences=20",
+    "--set", "losses.bt=0:0,5:1",
 ]
 
 
@@ -30,14 +27,3 @@ def tiny_run(tmp_path_factory):
     code = main(["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", "tiny", "--max-steps", "20", *TINY])
     assert code == 0
     return checkpoints, "tiny"
-
-
-@pytest.fixture
-def score_with_benchmark(tmp_path):
-    """Runs a checkpoint-scoring benchmark (the arguments of benchmarks/scored_run.py) on a run folder and a data
-    folder: returns the finished process (text output) and the path of the JSON it was told to write."""
-    def score(script: str, run_dir, data_dir):
-        out = tmp_path / "scores.json"
-        command = [sys.executable, f"benchmarks/{script}", "--run", str(run_dir), "--data", str(data_dir), "--out", str(out)]
-        return subprocess.run(command, capture_output=True, text=True, timeout=600), out
-    return score

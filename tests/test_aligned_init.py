@@ -1,5 +1,6 @@
 """Initialisation from the aligned space: subword embeddings of translations start close, and training uses
 the aligned-space lexicon and embeddings when the config asks for them."""
+import pytest
 import json
 import shutil
 
@@ -11,6 +12,8 @@ from unmt.cli import main
 from unmt.data.toy import NOUNS, generate_toy_corpus
 from unmt.data.vocab import Vocabulary
 from unmt.lexicon.subword_init import aligned_subword_embeddings
+
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
 
 def test_aligned_subword_embeddings_put_translations_together():
@@ -31,7 +34,7 @@ def test_training_with_aligned_lexicon_and_embeddings(tmp_path):
     checkpoints = tmp_path / "ck"
     code = main([
         "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", "r",
-        "--max-steps", "10", *TINY, "--set", "train.lexicon_method=identical", "--set", "train.init_embeddings=identical",
+        "--max-steps", "10", *TINY, "--set", "back_translation.lexicon_method=identical", "--set", "pretraining.init_embeddings=identical",
     ])
     assert code == 0
     lexicon = json.loads((checkpoints / "r" / "lexicon.json").read_text())
@@ -39,7 +42,7 @@ def test_training_with_aligned_lexicon_and_embeddings(tmp_path):
 
 
 def test_aligned_table_is_reused_from_the_run_folder_and_redone_for_another_width(tmp_path, monkeypatch):
-    import unmt.translation.train as train_module
+    import unmt.translation.starting_points as train_module
 
     calls = []
     real = train_module.aligned_subword_embeddings
@@ -48,7 +51,7 @@ def test_aligned_table_is_reused_from_the_run_folder_and_redone_for_another_widt
 
     def start(*extra):  # a fresh start in the same run folder: step 0 again, so the embeddings are initialised again
         args = ["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", "r",
-                "--max-steps", "1", *TINY, "--set", "train.init_embeddings=identical", *extra]
+                "--max-steps", "1", *TINY, "--set", "pretraining.init_embeddings=identical", *extra]
         assert main(args) == 0
         for step in (checkpoints / "r").glob("step-*"):
             shutil.rmtree(step)

@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 
 RAW = Path(__file__).resolve().parents[2] / "shared" / "data" / "multi30k"
-pytestmark = pytest.mark.skipif(not (RAW / "train.en").is_file(), reason="../shared/data/multi30k is not on this machine")
+pytestmark = [
+    pytest.mark.skipif(not (RAW / "train.en").is_file(), reason="../shared/data/multi30k is not on this machine"),
+    pytest.mark.slow,
+]
 
 TINY_MODEL = ["data.vocab_size=500", "model.d_model=32", "model.n_heads=2", "model.encoder_layers=1", "model.decoder_layers=1",
-              "model.ffn_dim=64", "model.dropout=0", "train.eval_every=1000", "train.eval_sentences=20", "train.threads=1",
-              "train.word_by_word_steps=3", "train.init_embeddings=random"]  # the aligned init is tested elsewhere
+              "model.ffn_dim=64", "model.dropout=0", "evaluation.every=1000", "evaluation.sentences=20", "runtime.threads=1",
+              "back_translation.word_by_word_steps=3", "pretraining.init_embeddings=random"]  # the aligned init is tested elsewhere
 
 
 def test_prepare_split_has_no_sentence_on_both_sides(tmp_path):
@@ -42,7 +45,7 @@ def test_multi30k_benchmark_supervised_reference_trains_on_the_pairs_alone(tmp_p
                "--out", str(tmp_path), "--name", "sup", *overrides]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     result = json.loads(next(tmp_path.glob("multi30k-sup-*.json")).read_text())
-    assert result["supervised"] and "train.lambda_mt=1" in result["overrides"]
+    assert result["supervised"] and "losses.mt=1" in result["overrides"]
     assert (data / "parallel.en").read_text().count("\n") == (RAW / "train.en").read_text().count("\n")
     run = next((tmp_path / "runs").glob("multi30k-sup-*"))
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]

@@ -18,9 +18,9 @@ def test_train_writes_a_complete_run(tiny_run):
     for item in ("run.json", "config.yaml", "spm.model", "metrics.jsonl", "latest", "best", "data/train.en", "data/test.fr"):
         assert (run / item).exists(), item
     latest = run / (run / "latest").read_text().strip()
-    assert {p.name for p in latest.iterdir()} >= {"model.safetensors", "discriminator.safetensors", "trainer.pt", "state.json"}
+    assert {p.name for p in latest.iterdir()} >= {"model.safetensors", "discriminator.safetensors", "trainer.json", "trainer.safetensors", "state.json"}
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert any("d_accuracy" in r for r in records) and any(r.get("eval") and "round_trip" in r for r in records)
+    assert any("d_accuracy" in r for r in records) and any(r["kind"] == "eval" and "round_trip" in r for r in records)
 
 
 def test_translate_keeps_one_line_per_line_and_defaults_to_latest_run(tiny_run):

@@ -25,7 +25,7 @@ def test_set_dropout_switches_every_rate_of_the_model():
 
 
 NOISELESS_DENOISING = ["noise.word_dropout=0", "noise.word_shuffle=0", "noise.word_blank=0",
-                       "train.lambda_ae=1", "train.lambda_bt=0", "train.lambda_adv=0"]
+                       "losses.ae=1", "losses.bt=0", "losses.adv=0"]
 
 
 def test_a_run_follows_its_dropout_schedule(tmp_path, data):  # noqa: F811
@@ -35,7 +35,7 @@ def test_a_run_follows_its_dropout_schedule(tmp_path, data):  # noqa: F811
     batch = {lang: next(stream) for lang, stream in run.streams.items()}
 
     def loss_at(step):
-        run.task.step = step
+        run.task.begin(run.phases.at(step))
         return run.task.generator_loss(batch)[0].item()
 
     assert loss_at(3) == loss_at(3)  # rate 0 until step 3: the same batch gives the same loss

@@ -14,6 +14,8 @@ from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.translation.model_io import load_ensemble_translator, load_translator
 from unmt.translation.search import beam_search, greedy_search
 
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
+
 LANG = 5
 
 

@@ -11,6 +11,8 @@ from unmt.data.corpus import read_lines
 from unmt.translation.evaluate import score
 from unmt.translation.model_io import load_translator
 
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
+
 
 @pytest.fixture(scope="module")
 def toy_run(tmp_path_factory):

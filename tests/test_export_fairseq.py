@@ -11,6 +11,8 @@ from unmt.cli import main
 from unmt.data.corpus import read_lines
 from unmt.translation.model_io import load_translator
 
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
+
 pytest.importorskip("fairseq")
 
 FAIRSEQ_ENV = {**os.environ, "OMP_NUM_THREADS": "1"}  # and no TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD: exports need none

@@ -15,7 +15,9 @@ from tests.conftest import TINY
 from unmt.checkpoint import load_weights, read_pointer
 from unmt.cli import main
 
-TRAIN = ["train", "--src", "en", "--tgt", "fr", *TINY, "--set", "train.threads=1", "--set", "train.eval_every=5"]
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
+
+TRAIN = ["train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1", "--set", "evaluation.every=5"]
 
 
 def start_training(checkpoints, run, steps):
@@ -36,7 +38,7 @@ def wait_for_first_checkpoint(process, run_dir, timeout=120):
 
 def complete(checkpoint):
     names = {p.name for p in checkpoint.iterdir()}
-    return names >= {"model.safetensors", "discriminator.safetensors", "trainer.pt", "state.json"}
+    return names >= {"model.safetensors", "discriminator.safetensors", "trainer.json", "trainer.safetensors", "state.json"}
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -75,15 +77,15 @@ def test_sigint_saves_a_checkpoint_and_exits_cleanly(tmp_path):
 
 
 def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch, capsys):
-    from unmt.translation.task import UNMTTask
+    from unmt.translation.step import UNMTStep
 
-    real_loss = UNMTTask.generator_loss
+    real_loss = UNMTStep.generator_loss
 
     def poisoned(self, batch):
         loss, metrics = real_loss(self, batch)
-        return (loss * float("nan") if self.step >= 12 else loss), metrics
+        return (loss * float("nan") if self.phase.step >= 12 else loss), metrics
 
-    monkeypatch.setattr(UNMTTask, "generator_loss", poisoned)
+    monkeypatch.setattr(UNMTStep, "generator_loss", poisoned)
     code = main(["--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "r", "--max-steps", "20"])
     assert code == 2
     assert "loss became nan" in capsys.readouterr().err

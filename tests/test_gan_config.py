@@ -6,7 +6,7 @@ import pytest
 
 from unmt.config import ConfigError
 from unmt.data.corpus import DataError
-from unmt.data.images import load_mnist_test
+from unmt.gan.images import load_mnist_test
 from unmt.gan.cli import add_gan_parser, main, run_gan
 from unmt.gan.config import load_gan_config
 

@@ -1,11 +1,12 @@
 """Tiny trainings that must show learning within seconds: the ring's modes, the WGAN-GP critic's estimate, the
 DCGAN's Frechet distance on 8x8 digits and CycleGAN's cycle loss."""
+import pytest
 import json
 
 import torch
 
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer
-from unmt.data.images import load_sklearn_digits, resize
+from unmt.gan.images import load_sklearn_digits, resize
 from unmt.gan.build import build_nets, build_task
 from unmt.gan.config import GanLossConfig, load_gan_config
 from unmt.gan.cyclegan_nets import CycleGenerator, PatchDiscriminator
@@ -15,6 +16,8 @@ from unmt.gan.evaluate import generate
 from unmt.gan.metrics_mixture import earth_mover_distance
 from unmt.gan.objectives import objective_for
 from unmt.gan.train import GanRun
+
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
 
 def _evals(run_dir):

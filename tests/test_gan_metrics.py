@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from unmt.data.mixtures import grid_modes, ring_modes, sample_mixture
+from unmt.gan.mixtures import grid_modes, ring_modes, sample_mixture
 from unmt.gan.metrics_digits import classes_covered, classifier_score, frechet_distance, mcnemar_exact_p, paired_change
 from unmt.gan.metrics_mixture import earth_mover_distance, mode_metrics
 

@@ -8,6 +8,7 @@ from unmt.gan.build import build_nets, build_task, build_trainer
 from unmt.gan.checkpoints import latest_checkpoint, load_trainer_state, save_gan_checkpoint
 from unmt.gan.config import load_gan_config
 from unmt.gan.mlp import MLPDiscriminator
+from unmt.run_directory import RunDirectory
 
 
 def test_a_packed_discriminator_scores_groups_of_consecutive_samples():
@@ -67,7 +68,7 @@ def test_linear_decay_lowers_both_rates_on_the_generator_clock_and_resumes(tmp_p
         trainer.step(lambda: batch)
     assert _rates(trainer) == pytest.approx((0.002 * 0.6, 0.001 * 0.6))
     (tmp_path / "config.json").write_text("{}")
-    save_gan_checkpoint(tmp_path, 4, nets, trainer.state_dict(), {"step": 4, "seconds": 0.0})
+    save_gan_checkpoint(RunDirectory(tmp_path), 4, nets, trainer.state_dict(), {"step": 4, "seconds": 0.0})
     _, _, fresh = _trainer(["train.lr_decay=linear", "train.n_critic=2"])
     fresh.load_state_dict(load_trainer_state(latest_checkpoint(tmp_path))[0])
     fresh.step(lambda: batch)

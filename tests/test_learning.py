@@ -1,4 +1,5 @@
 """Learning code is tested by learning: a tiny model on the toy corpus must improve within seconds."""
+import pytest
 import json
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from unmt.config import load_config
 from unmt.data.toy import write_toy_corpus
 from unmt.translation.train import TrainingRun
 
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
+
 TINY = [
     "data.vocab_size=300",
     "data.max_tokens=400",
@@ -20,10 +23,10 @@ TINY = [
     "model.ffn_dim=128",
     "model.dropout=0",
     "discriminator.hidden=64",
-    "train.lr=0.003",
-    "train.warmup_steps=30",
-    "train.eval_every=1000",
-    "train.eval_sentences=30",
+    "optim.lr=0.003",
+    "optim.warmup_steps=30",
+    "evaluation.every=1000",
+    "evaluation.sentences=30",
     "noise.word_shuffle=0",
 ]
 
@@ -42,7 +45,7 @@ def reconstruction_bleu(run: TrainingRun) -> float:
 
 
 def test_denoising_learns_to_reconstruct(tmp_path):
-    run = tiny_run(tmp_path, "train.lambda_bt=0", "train.lambda_adv=0")
+    run = tiny_run(tmp_path, "losses.bt=0", "losses.adv=0")
     before = reconstruction_bleu(run)
     run.run(max_steps=300)
     after = reconstruction_bleu(run)
@@ -50,7 +53,7 @@ def test_denoising_learns_to_reconstruct(tmp_path):
 
 
 def test_full_step_lowers_every_loss_and_trains_the_discriminator(tmp_path):
-    run = tiny_run(tmp_path, "train.lambda_bt=0:0,40:1")
+    run = tiny_run(tmp_path, "losses.bt=0:0,40:1")
     run.run(max_steps=120)
     records = [json.loads(line) for line in (run.run_dir / "metrics.jsonl").read_text().splitlines()]
     steps = [r for r in records if "loss" in r]  # training records (not evaluations or the setup line)
@@ -62,7 +65,7 @@ def test_full_step_lowers_every_loss_and_trains_the_discriminator(tmp_path):
 
 
 def test_back_translating_with_the_averaged_weights_learns(tmp_path):
-    run = tiny_run(tmp_path, "train.lambda_bt=0:0,40:1", "train.weight_average=0.9", "train.bt_from_average=true")
+    run = tiny_run(tmp_path, "losses.bt=0:0,40:1", "optim.weight_average=0.9", "back_translation.from_average=true")
     run.run(max_steps=120)
     records = [json.loads(line) for line in (run.run_dir / "metrics.jsonl").read_text().splitlines()]
     bt = [r["bt_fr_en"] for r in records if "bt_fr_en" in r]

@@ -8,6 +8,8 @@ from tests.test_cli import unmt
 from unmt.data.toy import generate_toy_corpus, gold_lexicon
 from unmt.lexicon.evaluation import write_dictionary
 
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
+
 
 @pytest.fixture(scope="module")
 def aligned(tmp_path_factory):
@@ -33,6 +35,9 @@ def test_align_writes_map_lexicon_and_report(aligned):
     assert [s["stage"] for s in report["stages"]] == ["identical", "identical+refinement"]
     assert all(0 <= s["p@1"] <= s["p@5"] <= 1 and s["words"] > 50 for s in report["stages"])
     assert "p@1=" in stdout
+    records = [json.loads(line) for line in (tmp / "aligned" / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["kind"], r["stage"]) for r in records] == [("eval", s["stage"]) for s in report["stages"]]
+    assert not (tmp / "aligned" / ".lock").exists()  # the run directory's lock went with the command
     lexicon = json.loads((tmp / "aligned" / "lexicon.json").read_text())
     assert lexicon["fr"]["Marie"] == "Marie" and lexicon["en"]["Paul"] == "Paul"  # names are their own translation
 

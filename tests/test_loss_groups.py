@@ -7,12 +7,13 @@ import pytest
 
 from unmt.config import load_config
 from unmt.data.toy import write_toy_corpus
+from unmt.translation import objectives
 from unmt.translation.train import TrainingRun
 
 SMALL = [
     "data.vocab_size=300", "data.max_tokens=200", "model.d_model=32", "model.n_heads=2", "model.encoder_layers=1",
-    "model.decoder_layers=1", "model.ffn_dim=64", "discriminator.hidden=32", "train.eval_sentences=10",
-    "train.word_by_word_steps=0", "train.init_embeddings=random",
+    "model.decoder_layers=1", "model.ffn_dim=64", "discriminator.hidden=32", "evaluation.sentences=10",
+    "back_translation.word_by_word_steps=0", "pretraining.init_embeddings=random",
 ]
 
 
@@ -29,29 +30,31 @@ class StepRecord:
     sentences: dict[str, int]  # batch size per language
 
 
-def step_record(tmp_path: Path, data: Path, *overrides: str) -> StepRecord:
-    """Runs one generator step and records what it computed."""
+def step_record(tmp_path: Path, data: Path, monkeypatch, *overrides: str) -> StepRecord:
+    """Runs one generator step (the run's first) and records what it computed."""
     run = TrainingRun(load_config(None, [*SMALL, *overrides]), "en", "fr", tmp_path / "run", data)
     task = run.task
     group_counts, labelled = [], []
-    sequence_losses, state_labels = task.sequence_losses, task._state_labels
+    sequence_losses, state_labels = objectives.sequence_losses, task._state_labels
 
-    def counting_sequence_losses(groups):
+    def counting_sequence_losses(model, groups, *args):
         group_counts.append(len(groups))
-        return sequence_losses(groups)
+        return sequence_losses(model, groups, *args)
 
     def recording_state_labels(mask, row_languages):
         labelled.append(list(row_languages))
         return state_labels(mask, row_languages)
 
-    task.sequence_losses, task._state_labels = counting_sequence_losses, recording_state_labels
+    monkeypatch.setattr(objectives, "sequence_losses", counting_sequence_losses)
+    task._state_labels = recording_state_labels
     batch = {lang: next(stream) for lang, stream in run.streams.items()}
+    task.begin(run.phases.at(0))
     _, metrics = task.generator_loss(batch)
     return StepRecord(group_counts, labelled, metrics, {lang: len(rows) for lang, rows in batch.items()})
 
 
-def test_denoising_weighted_zero_is_not_computed_and_the_adversary_sees_the_back_translated_inputs(tmp_path, data):
-    record = step_record(tmp_path, data, "train.lambda_ae=0", "train.lambda_bt=1", "train.lambda_adv=0.1")
+def test_denoising_weighted_zero_is_not_computed_and_the_adversary_sees_the_back_translated_inputs(tmp_path, data, monkeypatch):
+    record = step_record(tmp_path, data, monkeypatch, "losses.ae=0", "losses.bt=1", "losses.adv=0.1")
     assert record.group_counts == [2]  # the two back-translation groups only
     metrics = record.metrics
     assert "ae_en" not in metrics and "ae_fr" not in metrics and "bt_fr_en" in metrics and "adv" in metrics
@@ -59,12 +62,12 @@ def test_denoising_weighted_zero_is_not_computed_and_the_adversary_sees_the_back
     assert record.labelled == [["fr"] * record.sentences["en"] + ["en"] * record.sentences["fr"]]
 
 
-def test_with_denoising_on_the_adversary_sees_only_the_denoising_inputs(tmp_path, data):
-    record = step_record(tmp_path, data, "train.lambda_ae=1", "train.lambda_bt=1", "train.lambda_adv=0.1")
+def test_with_denoising_on_the_adversary_sees_only_the_denoising_inputs(tmp_path, data, monkeypatch):
+    record = step_record(tmp_path, data, monkeypatch, "losses.ae=1", "losses.bt=1", "losses.adv=0.1")
     assert record.group_counts == [4]
     assert record.labelled == [["en"] * record.sentences["en"] + ["fr"] * record.sentences["fr"]]
 
 
-def test_a_step_always_trains_something_even_when_both_translation_weights_are_zero(tmp_path, data):
-    record = step_record(tmp_path, data, "train.lambda_ae=0", "train.lambda_bt=0", "train.lambda_adv=0")
+def test_a_step_always_trains_something_even_when_both_translation_weights_are_zero(tmp_path, data, monkeypatch):
+    record = step_record(tmp_path, data, monkeypatch, "losses.ae=0", "losses.bt=0", "losses.adv=0")
     assert record.group_counts == [2] and "ae_en" in record.metrics and "bt_fr_en" not in record.metrics

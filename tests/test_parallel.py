@@ -1,4 +1,4 @@
-"""Supervised translation on parallel pairs (train.lambda_mt): pairs stay aligned through filtering and batching,
+"""Supervised translation on parallel pairs (losses.mt): pairs stay aligned through filtering and batching,
 a step trains both directions on them, a model learns to translate from them alone, and clear refusals."""
 import random
 import subprocess
@@ -60,25 +60,26 @@ def test_files_of_different_lengths_are_refused(tmp_path):
         ParallelCorpus(load_text_dataset(tmp_path / "parallel.en"), load_text_dataset(tmp_path / "parallel.fr"), vocab, 10)
 
 
-def test_a_supervised_step_trains_both_directions_on_the_pairs_and_nothing_else(tmp_path, data):
-    record = step_record(tmp_path, data, "train.lambda_ae=0", "train.lambda_bt=0", "train.lambda_mt=1", "train.lambda_adv=0")
+def test_a_supervised_step_trains_both_directions_on_the_pairs_and_nothing_else(tmp_path, data, monkeypatch):
+    record = step_record(tmp_path, data, monkeypatch, "losses.ae=0", "losses.bt=0", "losses.mt=1", "losses.adv=0")
     assert record.group_counts == [2]
     assert {"mt_en_fr", "mt_fr_en"} <= set(record.metrics) and not any(k.startswith(("ae_", "bt_")) for k in record.metrics)
 
 
-def test_pairs_join_the_unsupervised_losses_in_one_pass(tmp_path, data):
-    record = step_record(tmp_path, data, "train.lambda_ae=1", "train.lambda_bt=1", "train.lambda_mt=0.5", "train.lambda_adv=0.1")
+def test_pairs_join_the_unsupervised_losses_in_one_pass(tmp_path, data, monkeypatch):
+    record = step_record(tmp_path, data, monkeypatch, "losses.ae=1", "losses.bt=1", "losses.mt=0.5", "losses.adv=0.1")
     assert record.group_counts == [6]  # denoising, back-translation and translation, both ways each
     assert {"ae_en", "bt_fr_en", "mt_en_fr", "mt_fr_en", "adv"} <= set(record.metrics)
 
 
+@pytest.mark.slow
 def test_a_model_learns_to_translate_from_the_pairs_alone(tmp_path):
     """No denoising, no back-translation, no discriminator: BLEU on unseen toy sentences must come from the pairs."""
     test = set(write_toy_corpus(tmp_path / "data", n_train=2000, n_valid=30, n_test=30, seed=0).joinpath("test.en").read_text().splitlines())
     pairs = write_parallel(tmp_path / "data", 2000, seed=5)
     assert sum(en in test for en, _ in pairs) <= 3  # scored on sentences it (almost never) trained on
-    run = tiny_run(tmp_path, "train.lambda_ae=0", "train.lambda_bt=0", "train.lambda_adv=0", "train.lambda_mt=1",
-                   "train.word_by_word_steps=0", "train.init_embeddings=random")
+    run = tiny_run(tmp_path, "losses.ae=0", "losses.bt=0", "losses.adv=0", "losses.mt=1",
+                   "back_translation.word_by_word_steps=0", "pretraining.init_embeddings=random")
     sentences, references = run.test["en"], run.test["fr"]
     before = sacrebleu.corpus_bleu(run.translator.translate(sentences, "fr"), [references]).score
     discriminator_before = {k: v.clone() for k, v in run.discriminator.state_dict().items()}
@@ -93,14 +94,14 @@ def test_a_model_learns_to_translate_from_the_pairs_alone(tmp_path):
 def test_lambda_mt_without_parallel_pairs_is_one_clear_error(tmp_path, capsys):
     data = write_toy_corpus(tmp_path / "data", n_train=100, n_valid=5, n_test=5, seed=0)
     with pytest.raises(ConfigError, match="parallel.en and .*parallel.fr"):
-        tiny_run(tmp_path, "train.lambda_mt=1")
+        tiny_run(tmp_path, "losses.mt=1")
     code = main(["--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
-                 "--max-steps", "1", "--set", "train.lambda_mt=0:0,100:1"])
-    assert code == 2 and "train.lambda_mt trains on parallel pairs" in capsys.readouterr().err
+                 "--max-steps", "1", "--set", "losses.mt=0:0,100:1"])
+    assert code == 2 and "losses.mt trains on parallel pairs" in capsys.readouterr().err
     for lang in ("en", "fr"):
         (data / f"parallel.{lang}").write_text("", encoding="utf-8")
     code = main(["--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
-                 "--max-steps", "1", "--set", "train.lambda_mt=1"])
+                 "--max-steps", "1", "--set", "losses.mt=1"])
     error = capsys.readouterr().err
     assert code == 2 and "parallel.en is empty" in error and "Traceback" not in error
 
@@ -117,14 +118,14 @@ def test_prepare_multi30k_writes_the_pairs_only_when_asked(tmp_path):
 
 
 def test_a_resumed_run_continues_the_pairs_where_it_stopped_or_does_without_them(tmp_path, data):
-    supervised = [*SMALL, "train.lambda_mt=1", "train.eval_every=3"]
+    supervised = [*SMALL, "losses.mt=1", "evaluation.every=3"]
     first = TrainingRun(load_config(None, supervised), "en", "fr", tmp_path / "run", data)
     first.run(max_steps=3)
     position = first.streams["parallel"].state_dict()
     assert position["index"] == 3
     again = TrainingRun(load_config(None, supervised), "en", "fr", tmp_path / "run", data, resume=True)
     assert again.streams["parallel"].state_dict() == position
-    without = TrainingRun(load_config(None, [*SMALL, "train.eval_every=3"]), "en", "fr", tmp_path / "run", data, resume=True)
+    without = TrainingRun(load_config(None, [*SMALL, "evaluation.every=3"]), "en", "fr", tmp_path / "run", data, resume=True)
     assert "parallel" not in without.streams and without.trainer.step_count == 3
     without.run(max_steps=6)
     assert without.trainer.step_count == 6

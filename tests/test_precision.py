@@ -1,5 +1,6 @@
-"""train.precision=bf16: a UNMT run computes its losses under bfloat16 autocast, keeps float32 weights, and learns
+"""runtime.precision=bf16: a UNMT run computes its losses under bfloat16 autocast, keeps float32 weights, and learns
 as a float32 run does."""
+import pytest
 import torch
 
 from tests.test_dropout_schedule import NOISELESS_DENOISING
@@ -7,16 +8,18 @@ from tests.test_loss_groups import SMALL, data  # noqa: F401  (the module-scoped
 from unmt.config import load_config
 from unmt.translation.train import TrainingRun
 
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
+
 
 def denoising_losses(run_dir, data_dir, precision, steps=20):
-    options = [*SMALL, *NOISELESS_DENOISING, f"train.precision={precision}", "train.lr=0.005", "train.warmup_steps=1"]
+    options = [*SMALL, *NOISELESS_DENOISING, f"runtime.precision={precision}", "optim.lr=0.005", "optim.warmup_steps=1"]
     run = TrainingRun(load_config(None, options), "en", "fr", run_dir, data_dir)
     linear_outputs = set()
     for module in run.model.modules():
         if isinstance(module, torch.nn.Linear):
             module.register_forward_hook(lambda module, inputs, output: linear_outputs.add(output.dtype))
     batch = {lang: next(stream) for lang, stream in run.streams.items()}
-    losses = [run.trainer.step(lambda: batch)["ae_en"] for _ in range(steps)]
+    losses = [run.train_step(lambda: batch)["ae_en"] for _ in range(steps)]
     return losses, linear_outputs, run.model
 
 

@@ -1,9 +1,12 @@
 """benchmarks/step_cost.py times variants side by side, from scratch or from a trained run's checkpoint."""
+import pytest
 import json
 import subprocess
 import sys
 
 from tests.conftest import TINY
+
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
 TINY_SETTINGS = [TINY[i + 1] for i in range(0, len(TINY), 2)]  # the values of the --set pairs
 
@@ -11,9 +14,9 @@ TINY_SETTINGS = [TINY[i + 1] for i in range(0, len(TINY), 2)]  # the values of t
 def step_cost(tmp_path, data, *extra):
     out = tmp_path / "cost.json"
     command = [sys.executable, "benchmarks/step_cost.py", "--data", str(data), "--config", "configs/toy.yaml",
-               "--steps", "2", "--turns", "2", "--out", str(out), "--set", "train.threads=1",
+               "--steps", "2", "--turns", "2", "--out", str(out), "--set", "runtime.threads=1",
                *[arg for item in TINY_SETTINGS for arg in ("--set", item)],
-               "--variant", "plain=", "--variant", "dropout=model.dropout=0.3;train.lambda_adv=0", *extra]
+               "--variant", "plain=", "--variant", "dropout=model.dropout=0.3;losses.adv=0", *extra]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     return json.loads(out.read_text())
 
@@ -25,7 +28,7 @@ def test_variants_are_timed_in_turns_against_the_first(tmp_path, tiny_run):
     assert plain["ratio_to_first"] == 1.0
     assert len(plain["seconds_per_step_per_turn"]) == len(dropout["seconds_per_step_per_turn"]) == 2
     assert all(s > 0 for s in dropout["seconds_per_step_per_turn"])
-    assert dropout["overrides"] == ["model.dropout=0.3", "train.lambda_adv=0"]
+    assert dropout["overrides"] == ["model.dropout=0.3", "losses.adv=0"]
     assert report["from_run"] and report["machine"]["cores"] >= 1
 
 

@@ -1,6 +1,9 @@
 """benchmarks/unmt_curves.py: a training run that refuses its settings ends the benchmark with one clear message."""
+import pytest
 import subprocess
 import sys
+
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
 
 def test_a_rejected_setting_is_one_message_and_no_traceback(tmp_path):

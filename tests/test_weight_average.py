@@ -15,6 +15,8 @@ from unmt.translation.averaging import WeightAverage
 from unmt.translation.model_io import load_translator
 from unmt.translation.train import TrainingRun
 
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
+
 
 def shifted(model: torch.nn.Linear, by: float) -> torch.nn.Linear:
     with torch.no_grad():
@@ -58,7 +60,7 @@ def test_a_decay_outside_the_open_interval_is_refused(decay):
 
 def train(checkpoints, run, steps, *extra):
     args = ["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", run,
-            "--max-steps", str(steps), *TINY, "--set", "train.threads=1", "--set", "train.weight_average=0.9", *extra]
+            "--max-steps", str(steps), *TINY, "--set", "runtime.threads=1", "--set", "optim.weight_average=0.9", *extra]
     assert main(args) == 0
     return read_pointer(checkpoints / run, "latest")
 
@@ -71,7 +73,7 @@ def test_an_averaged_run_ships_the_average_and_scores_both(tmp_path):
     translator, _ = load_translator(tmp_path / "avg", "latest")
     for name, tensor in translator.model.state_dict().items():
         assert torch.equal(tensor, average[name]), name
-    evals = [json.loads(line) for line in (tmp_path / "avg" / "metrics.jsonl").read_text().splitlines() if '"eval"' in line]
+    evals = [json.loads(line) for line in (tmp_path / "avg" / "metrics.jsonl").read_text().splitlines() if '"kind": "eval"' in line]
     assert evals and all({"test_bleu_en-fr", "test_bleu_live_en-fr", "test_bleu_live_fr-en"} <= r.keys() for r in evals)
 
 
@@ -86,10 +88,10 @@ def test_an_interrupted_averaged_run_resumes_to_the_same_average(tmp_path):
 
 def test_averaging_switched_on_when_resuming_starts_from_the_restored_weights(tmp_path):
     args = ["--quiet", "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "r", *TINY,
-            "--set", "train.threads=1"]
+            "--set", "runtime.threads=1"]
     assert main([*args, "--max-steps", "10"]) == 0
     restored = load_weights(read_pointer(tmp_path / "r", "latest") / "model.safetensors")
-    assert main([*args, "--max-steps", "11", "--resume", "--set", "train.weight_average=0.9"]) == 0
+    assert main([*args, "--max-steps", "11", "--resume", "--set", "optim.weight_average=0.9"]) == 0
     checkpoint = read_pointer(tmp_path / "r", "latest")
     average, live = load_weights(checkpoint / "average.safetensors"), load_weights(checkpoint / "model.safetensors")
     keep = WeightAverage(torch.nn.Linear(1, 1), 0.9).decay_at(11)
@@ -99,7 +101,7 @@ def test_averaging_switched_on_when_resuming_starts_from_the_restored_weights(tm
 
 def test_the_average_starts_over_when_masked_lm_pretraining_ends(tmp_path):
     """The first UNMT step rebuilds the decoder from the encoder; averaging in the pretraining decoder would undo it."""
-    checkpoint = train(tmp_path, "mlm", 11, "--set", "train.mlm_steps=10")
+    checkpoint = train(tmp_path, "mlm", 11, "--set", "pretraining.mlm_steps=10")
     average, live = load_weights(checkpoint / "average.safetensors"), load_weights(checkpoint / "model.safetensors")
     for name in live:
         assert torch.equal(average[name], live[name]), name
@@ -107,9 +109,9 @@ def test_the_average_starts_over_when_masked_lm_pretraining_ends(tmp_path):
 
 def test_back_translation_comes_from_the_average_when_asked(tmp_path):
     data = write_toy_corpus(tmp_path / "data", n_train=200, n_valid=10, n_test=10, seed=0)
-    config = load_config(None, [*SMALL, "train.weight_average=0.9", "train.bt_from_average=true"])
+    config = load_config(None, [*SMALL, "optim.weight_average=0.9", "back_translation.from_average=true"])
     run = TrainingRun(config, "en", "fr", tmp_path / "run", data)
-    task, live = run.task, run.model
+    back_translate, live = run.back_translator, run.model
     average = {name: tensor.clone() for name, tensor in run.average.state_dict().items()}
     with torch.no_grad():  # the live weights move away from the average, as they do between updates
         for parameter in live.parameters():
@@ -117,12 +119,12 @@ def test_back_translation_comes_from_the_average_when_asked(tmp_path):
     rows = [run.vocab.encode(line) for line in run.valid["en"]]
     langs = ["fr"] * len(rows)
     live.train()
-    from_teacher = task.back_translate(rows, langs)
+    from_teacher = back_translate(rows, langs)
     assert live.training  # the model being trained stays in training mode
 
-    task.teacher = None
-    from_live = task.back_translate(rows, langs)
+    back_translate.model = live  # as without from_average
+    from_live = back_translate(rows, langs)
     live.load_state_dict(average)
-    from_live_holding_the_average = task.back_translate(rows, langs)
+    from_live_holding_the_average = back_translate(rows, langs)
     assert from_teacher != from_live
     assert from_teacher == from_live_holding_the_average

@@ -1,31 +1,23 @@
-"""Run directories and checkpoints: safe formats only, written so that a crash never leaves a half checkpoint.
+"""Reading run folders and their checkpoints, and the atomic file writes that the run directory builds on.
 
-checkpoints/<run>/
-    run.json          languages, model shape, data source: what `translate` needs to rebuild the model
-    config.yaml       the full training configuration
-    spm.model         the joint SentencePiece model
-    metrics.jsonl     one JSON object per log line (losses, discriminator accuracy, BLEU over time)
-    step-000400/      a complete checkpoint: model.safetensors, discriminator.safetensors, trainer.pt, state.json
-    latest, best      one line each naming the checkpoint folder they point to
-
-A checkpoint folder is written under a temporary name and renamed when complete, and the pointer files are
-replaced atomically, so a run killed at any moment leaves `latest` naming a complete checkpoint.
-Weights are safetensors (no code can run on load); optimiser state is loaded with `weights_only=True`.
+Safe formats only: weights are safetensors (no code can run on load); the trainer state of checkpoints written
+before unmt.tensor_state existed (trainer.pt) is loaded with `weights_only=True`. unmt.run_directory writes runs.
 """
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+
+from unmt.errors import UserError
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError):
     pass
 
 
@@ -48,20 +40,6 @@ def atomic_save(write, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def save_checkpoint(run_dir: Path, step: int, weights: dict[str, dict], trainer_state: dict, state: dict) -> Path:
-    """Writes step-<N>/ completely under a temporary name, then renames it into place."""
-    final = run_dir / f"step-{step:07d}"
-    tmp = Path(tempfile.mkdtemp(dir=run_dir, prefix=".tmp-step-"))
-    for name, tensors in weights.items():
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp / f"{name}.safetensors"))
-    torch.save(trainer_state, tmp / "trainer.pt")
-    (tmp / "state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    return final
-
-
 def set_pointer(run_dir: Path, name: str, checkpoint: Path) -> None:
     atomic_write_text(run_dir / name, checkpoint.name + "\n")
 
@@ -74,14 +52,6 @@ def read_pointer(run_dir: Path, name: str) -> Path | None:
     if not target.is_dir():
         raise CheckpointError(f"{pointer} names {target.name}, which does not exist; the run folder was altered")
     return target
-
-
-def prune(run_dir: Path) -> None:
-    """Deletes checkpoint folders that neither `latest` nor `best` points to, and leftovers of crashed writes."""
-    keep = {p.name for p in (read_pointer(run_dir, "latest"), read_pointer(run_dir, "best")) if p}
-    for path in run_dir.iterdir():
-        if path.is_dir() and (path.name.startswith(".tmp-step-") or (path.name.startswith("step-") and path.name not in keep)):
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def load_weights(path: Path) -> dict[str, torch.Tensor]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,17 +12,30 @@ from pathlib import Path
 from unmt.checkpoint import find_run, load_json
 from unmt.config import ConfigError, load_config
 from unmt.data.corpus import DataError
-from unmt.errors import USER_ERRORS
+from unmt.errors import USER_ERRORS, UserError
+from unmt.export.cli import ENGINES, add_export_parsers, cmd_export, cmd_import
 from unmt.gan.cli import add_gan_parser, run_gan
 from unmt.lexicon.cli import add_lexicon_parsers, cmd_align, cmd_embed
 
 log = logging.getLogger("unmt")
 
 
+class TrainingStopped(UserError):
+    """Training ended early for a reason outside this process (another rank stopped)."""
+
+
+try:
+    from torch.distributed import DistError
+except ImportError:  # torch without distributed support
+    DistError = ()
+
+
 ENSEMBLE_HELP = (
     "run name or folder (default: the most recent run); repeat it to decode with an ensemble of runs that share "
     "a subword model"
 )
+
+ENGINE_HELP = "torch, or ctranslate2 with --checkpoint a folder written by `unmt export --format ctranslate2`"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,13 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", type=Path, help="folder with train.<lang> (+ valid/test); default: the toy corpus")
     train.add_argument("--config", type=Path, help="YAML configuration file")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
-    train.add_argument("--run", help="run name (default: <src>-<tgt>-<timestamp>)")
+    # --run-name: under torchrun, whose own parser reads `--run` as an ambiguous abbreviation of its --run-path
+    train.add_argument("--run", "--run-name", dest="run", help="run name (default: <src>-<tgt>-<timestamp>)")
     train.add_argument("--resume", action="store_true", help="continue the run named by --run (default: latest)")
     train.add_argument("--max-steps", type=int, help="stop after this many steps")
     train.add_argument("--max-minutes", type=float, help="stop once the run has trained this long (all sessions)")
 
     translate = commands.add_parser("translate", help="translate stdin to stdout, one line out per line in")
     translate.add_argument("--checkpoint", action="append", help=ENSEMBLE_HELP)
+    translate.add_argument("--engine", choices=ENGINES, default="torch", help=ENGINE_HELP)
     translate.add_argument("--src", help="source language (default: the run's source)")
     translate.add_argument("--tgt", help="target language (default: the run's target)")
     translate.add_argument("--beam", type=int, default=1, help="beam size (1 = greedy)")
@@ -54,40 +70,95 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="BLEU and chrF of a run on a parallel set, both directions")
     evaluate.add_argument("--checkpoint", action="append", help=ENSEMBLE_HELP)
+    evaluate.add_argument("--engine", choices=ENGINES, default="torch", help=ENGINE_HELP)
     evaluate.add_argument("--data", type=Path, help="folder with <split>.<lang> files (default: the run's data)")
     evaluate.add_argument("--split", default="test", help="file prefix of the parallel set (default: test)")
     evaluate.add_argument("--beam", type=int, default=1)
     evaluate.add_argument("--json", type=Path, help="also write the scores to this JSON file")
+    options = commands.add_parser("options", help="every configuration key of `unmt train`, with its default and help")
+    options.add_argument("--markdown", action="store_true", help="as the Markdown table of the README's option reference")
     add_lexicon_parsers(commands)
+    add_export_parsers(commands)
     add_gan_parser(commands)
     return parser
 
 
 def cmd_train(args) -> int:
+    from unmt.distributed import shutdown, world_from_environment
     from unmt.translation.train import TrainingRun
 
     config = load_config(args.config, args.set)
     if args.src == args.tgt:
         raise ConfigError(f"--src and --tgt are both '{args.src}': give two different languages")
+    for flag, value in (("--max-steps", args.max_steps), ("--max-minutes", args.max_minutes)):
+        if value is not None and value <= 0:
+            raise ConfigError(f"{flag} must be positive, got {value}")
+    world = world_from_environment(config.runtime.device)
+    try:
+        run_dir = _train_folder(args, world)
+        if world.is_main:
+            log.info("run folder: %s", run_dir)
+        with _run_directory(run_dir, world) as directory:
+            run = TrainingRun(config, args.src, args.tgt, directory, args.data, resume=args.resume, world=world)
+            result = run.run(args.max_steps, args.max_minutes)
+    except DistError as error:  # a peer stopped (killed, crashed): this rank cannot go on alone
+        raise TrainingStopped(f"rank {world.rank} lost the other processes ({str(error).splitlines()[0][:120]}); "
+                              "`--resume` under torchrun continues from the last complete checkpoint") from None
+    finally:
+        shutdown()
+    if world.is_main:
+        print(json.dumps({"run": str(run_dir), **result}, indent=1))
+    return 0
+
+
+def _train_folder(args, world) -> Path:
+    """The run folder to train in, checked; on many processes rank 0's choice (its timestamp) holds for all."""
     if args.resume and not args.run:
         run_dir = find_run(args.checkpoints_dir, None)
     else:
-        run_dir = args.checkpoints_dir / (args.run or f"{args.src}-{args.tgt}-{time.strftime('%Y%m%d-%H%M%S')}")
+        run_dir = args.checkpoints_dir / _run_name(args)
+    run_dir = Path(world.gather(str(run_dir))[0])
     if args.resume:
         info = load_json(run_dir / "run.json") if (run_dir / "run.json").is_file() else None
         if info and info["languages"] != [args.src, args.tgt]:
             raise ConfigError(f"run {run_dir} translates {info['src']}-{info['tgt']}, not {args.src}-{args.tgt}")
     elif (run_dir / "latest").exists():
         raise ConfigError(f"run {run_dir} already exists: pass --resume to continue it or --run to name a new one")
-    log.info("run folder: %s", run_dir)
-    run = TrainingRun(config, args.src, args.tgt, run_dir, args.data, resume=args.resume)
-    result = run.run(args.max_steps, args.max_minutes)
-    print(json.dumps({"run": str(run_dir), **result}, indent=1))
+    return run_dir
+
+
+def _run_directory(run_dir: Path, world):
+    """Rank 0 holds the run's lock; the other ranks only read and write through it."""
+    from contextlib import nullcontext
+
+    from unmt.run_directory import RunDirectory
+
+    return RunDirectory(run_dir) if world.is_main else nullcontext(RunDirectory(run_dir))
+
+
+def _run_name(args) -> str:
+    """--run names a folder directly under --checkpoints-dir; a path there would train somewhere unexpected."""
+    name = args.run or f"{args.src}-{args.tgt}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if not name.strip() or name.startswith(".") or "/" in name or "\\" in name:
+        raise ConfigError(f"--run {name!r} must be a plain folder name (no '/', not starting with '.'); "
+                          "use --checkpoints-dir to train in another folder")
+    return name
+
+
+def cmd_options(args) -> int:
+    from unmt.config import Config
+    from unmt.typed_config import options_markdown, options_text
+
+    print((options_markdown if args.markdown else options_text)(Config), end="")
     return 0
 
 
 def _load(args):
     """(the run folders, a translator over all of them, the first run's run.json)."""
+    if args.engine == "ctranslate2":
+        from unmt.export.cli import load_ctranslate2
+
+        return load_ctranslate2(args)
     from unmt.translation.model_io import load_ensemble_translator
 
     run_dirs = [find_run(args.checkpoints_dir, name) for name in args.checkpoint or [None]]
@@ -177,8 +248,11 @@ def cmd_evaluate(args) -> int:
 
 COMMANDS = {
     "train": cmd_train,
+    "options": cmd_options,
     "translate": cmd_translate,
     "evaluate": cmd_evaluate,
+    "export": cmd_export,
+    "import": cmd_import,
     "embed": cmd_embed,
     "align": cmd_align,
     "gan": run_gan,
@@ -196,6 +270,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("unmt: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`unmt translate < big.txt | head -1`): nothing left to say
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """Points stdout at /dev/null, so the interpreter's final flush of the dead pipe raises nothing either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -1,271 +1,211 @@
-"""Typed run configuration: dataclasses, YAML loading, `--set a.b=value` overrides, and validation.
+"""The UNMT run configuration: typed sections with help text, YAML + `--set` loading, and the cross-field rules.
 
-Every mistake (unknown key, wrong type, impossible value) becomes a ConfigError with one sentence that names
-the key, raised before any work starts.
+The defaults are the demo: `unmt train --src en --tgt fr` on the embedded toy corpus, 10 minutes on a 2-core
+CPU (configs/toy.yaml spells them out); real corpora want a config of their own (configs/multi30k_en_fr.yaml).
+`unmt options` prints every key with its help; the README's option reference is generated from the same text.
 """
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
+from typing import Literal
 
 from unmt.data.noise import NoiseConfig
-from unmt.schedules import PiecewiseLinear
+from unmt.models.transformer import TransformerConfig as _Model
+from unmt.typed_config import ConfigError, Schedule, changed_settings, from_dict, option, read_values, section, to_dict
 
+__all__ = ["Config", "ConfigError", "load_config", "changes_since", "changed_settings", "to_dict", "from_dict",
+           "read_values", "RENAMED"]
 
-class ConfigError(ValueError):
-    pass
-
-
-# The defaults are the demo: `unmt train --src en --tgt fr` on the embedded toy corpus, 10 minutes on a 2-core
-# CPU (configs/toy.yaml spells them out). Real corpora want a config of their own, e.g. configs/multi30k_en_fr.yaml.
+log = logging.getLogger("unmt")
 
 
 @dataclass
 class DataConfig:
-    vocab_size: int = 1000  # joint SentencePiece size (a small corpus may yield fewer pieces)
-    vocab_type: str = "bpe"  # bpe | unigram
-    max_len: int = 40  # training sentences longer than this many subwords are skipped
-    max_tokens: int = 500  # padded source tokens per language per batch
-    toy_sentences: int = 20000  # monolingual sentences per language of the embedded toy corpus
+    """Subword vocabulary, batching and the toy corpus."""
+    vocab_size: int = option(1000, "joint SentencePiece vocabulary size", at_least=16)
+    vocab_type: Literal["bpe", "unigram"] = option("bpe", "SentencePiece model type")
+    max_len: int = option(40, "training sentences longer than this many subwords are skipped", at_least=1)
+    max_tokens: int = option(500, "padded source tokens per language per batch", at_least=1)
+    toy_sentences: int = option(20000, "sentences per language of the toy corpus (no --data)", at_least=10)
+    restrict_output: bool = option(True, "a decoder writing language L emits only subwords of L's corpus")
 
 
 @dataclass
 class ModelConfig:
-    d_model: int = 128
-    n_heads: int = 4
-    encoder_layers: int = 2
-    decoder_layers: int = 2
-    ffn_dim: int = 512
-    # A rate, or a schedule `step:value,...` over UNMT steps like the loss weights: on a step-starved run dropout
-    # pays only once the model has seen its data a few times.
-    dropout: str = "0.0"
-    activation: str = "relu"
+    """The shared transformer encoder-decoder (defaults: unmt.models.transformer.TransformerConfig)."""
+    d_model: int = option(_Model.d_model, "width of every residual stream", at_least=2)
+    n_heads: int = option(_Model.n_heads, "attention heads; must divide d_model", at_least=1)
+    encoder_layers: int = option(_Model.encoder_layers, "encoder layers (shared by both languages)", at_least=1)
+    decoder_layers: int = option(_Model.decoder_layers, "decoder layers (shared; the first token names the language)", at_least=1)
+    ffn_dim: int = option(_Model.ffn_dim, "hidden width of the feed-forward blocks", at_least=1)
+    dropout: Schedule = option(Schedule.parse(_Model.dropout), "dropout rate, or a schedule over UNMT steps", at_least=0, below=1)
+    activation: Literal["relu", "gelu"] = option(_Model.activation, "feed-forward activation")
 
 
 @dataclass
 class DiscriminatorConfig:
-    hidden: int = 512
-    layers: int = 3
-    dropout: float = 0.1
-    lr: float = 5e-4
-    smoothing: float = 0.1  # label smoothing of the discriminator's language targets
-    fooling_target: str = "flip"  # flip | uniform: what the encoder pushes the discriminator towards
+    """The latent language discriminator on the encoder states."""
+    hidden: int = option(512, "hidden width", at_least=1)
+    layers: int = option(3, "layers", at_least=1)
+    dropout: float = option(0.1, "dropout of its hidden layers", at_least=0, below=1)
+    lr: float = option(5e-4, "Adam learning rate", above=0)
+    smoothing: float = option(0.1, "label smoothing of its language targets", at_least=0, below=1)
+    fooling_target: Literal["flip", "uniform"] = option("flip", "what the encoder pushes the discriminator towards")
 
 
 @dataclass
-class TrainConfig:
-    seed: int = 1
-    lr: float = 1e-3
-    warmup_steps: int = 50
-    max_steps: int = 100000
-    max_minutes: float = 10.0  # wall-clock budget including evaluation; 0 = none
-    eval_every: int = 100  # steps between evaluations and checkpoints
-    eval_sentences: int = 200  # valid sentences per language for the round-trip criterion
-    label_smoothing: float = 0.1
-    grad_clip: float = 1.0
-    lambda_ae: str = "1"  # weight of denoising; a number or a schedule `step:value,...`
-    lambda_bt: str = "0:0,100:0,200:1"  # weight of back-translation
-    lambda_adv: str = "0.1"  # weight of the encoder's adversarial (fooling) term
-    bt_temperature: float = 0.0  # 0 = greedy back-translation; > 0 samples at that temperature
-    restrict_output: bool = True  # a decoder writing language L may only emit subwords seen in L's corpus
-    word_by_word_steps: int = 300  # back-translate with an induced word-by-word lexicon for this many first steps
-    lexicon_method: str = "anchors"  # anchors | identical | adversarial: how that lexicon is induced
-    # A trained run (name under the checkpoints folder, or a path) whose translations of both training corpora give
-    # that lexicon instead (IBM Model 1 on each sentence beside its translation): a second iteration starts from
-    # what the first model learned. Empty: induce it by lexicon_method.
-    lexicon_from: str = ""
-    init_embeddings: str = "identical"  # random | identical | adversarial: subword embeddings from an aligned space
-    mlm_steps: int = 0  # masked-LM pretraining steps of the shared encoder before UNMT (XLM); 0 = none
-    mlm_probability: float = 0.15  # share of subwords masked per sentence during that pretraining
-    # > 0: an exponential moving average of the weights with this decay is evaluated, selected and shipped
-    # (training keeps the live weights); 0.995 averages over roughly the last 200 steps.
-    weight_average: float = 0.0
-    # Back-translate with that average instead of the live weights (a "mean teacher"): the averaged model
-    # translates better, so the synthetic sources it writes are better. Needs weight_average > 0.
-    bt_from_average: bool = False
-    # Run folders of trained models that back-translate instead of the model being trained, as one ensemble, frozen
-    # (ensemble distillation). Greedy outputs of frozen models never change, so each sentence is translated once and
-    # remembered. A new run with teachers takes their subword model; all must share it.
-    bt_teachers: list[str] = field(default_factory=list)
-    # Weight of also learning the teachers' translations as targets, x -> y (sequence-level knowledge distillation,
-    # Kim & Rush 2016), beside back-translation's y -> x. Needs bt_teachers.
-    lambda_kd: str = "0"
-    # Weight of supervised translation on the data directory's parallel.<src> / parallel.<tgt> pairs, both
-    # directions (a schedule like the others). 0 keeps a run unsupervised; with every other weight 0 it is the
-    # supervised reference of the same model and budget; beside them, semi-supervised training.
-    lambda_mt: str = "0"
-    select_by: str = "round_trip"  # round_trip (unsupervised) | valid_bleu (needs parallel valid files)
-    threads: int = 0  # torch CPU threads; 0 = torch's default
-    # fp32 | bf16: training's forward passes (back-translation included) under bfloat16 autocast; the weights and
-    # the optimiser stay float32, evaluation runs in float32. Pays where the hardware has bf16 arithmetic.
-    precision: str = "fp32"
-    device: str = "auto"  # auto | cpu | cuda
+class OptimConfig:
+    """The translation model's optimiser (Adam, inverse square-root schedule)."""
+    lr: float = option(1e-3, "peak learning rate (0 freezes the model)", at_least=0)
+    warmup_steps: int = option(50, "linear warm-up steps (again after masked-LM pretraining)", at_least=0)
+    grad_clip: float = option(1.0, "maximum gradient norm; 0 = no clipping", at_least=0)
+    label_smoothing: float = option(0.1, "label smoothing of every translation loss", at_least=0, below=1)
+    weight_average: float = option(0.0, "decay of a moving average of the weights, evaluated and shipped; 0 = off", at_least=0, below=1)
+    accumulate_steps: int = option(1, "batches whose gradients are summed per update", at_least=1)
+
+
+@dataclass
+class LossesConfig:
+    """Weights of the training objectives: a number or a schedule `step:value,...` over UNMT steps."""
+    ae: Schedule = option(Schedule.parse("1"), "denoising auto-encoding C(x) -> x", at_least=0)
+    bt: Schedule = option(Schedule.parse("0:0,100:0,200:1"), "on-the-fly back-translation C(y) -> x", at_least=0)
+    adv: Schedule = option(Schedule.parse("0.1"), "the encoder's adversarial (fooling) term", at_least=0)
+    kd: Schedule = option(Schedule.parse("0"), "learning the teachers' translations x -> y (needs back_translation.teachers)", at_least=0)
+    mt: Schedule = option(Schedule.parse("0"), "supervised translation on parallel.<lang> pairs of the data directory", at_least=0)
+
+
+@dataclass
+class BackTranslationConfig:
+    """Who back-translates and how."""
+    temperature: float = option(0.0, "0 = greedy back-translation; > 0 samples at that temperature", at_least=0)
+    word_by_word_steps: int = option(300, "first UNMT steps that back-translate word by word with an induced lexicon", at_least=0)
+    lexicon_method: Literal["anchors", "identical", "adversarial"] = option("anchors", "how that lexicon is induced from the monolingual corpora")
+    lexicon_from: str = option("", "a trained run whose translations of both corpora give that lexicon instead (a second iteration)")
+    from_average: bool = option(False, "back-translate with the weight average (needs optim.weight_average > 0)")
+    teachers: list[str] = option([], "trained runs that back-translate instead (a frozen ensemble)")
+
+
+@dataclass
+class PretrainingConfig:
+    """What happens before, or at the start of, UNMT proper."""
+    init_embeddings: Literal["random", "identical", "adversarial"] = option("identical", "start the subword embeddings in an aligned skip-gram space (random = plain init)")
+    mlm_steps: int = option(0, "masked-LM pretraining steps of the shared encoder before UNMT (XLM); 0 = none", at_least=0)
+    mlm_probability: float = option(0.15, "share of subwords masked per sentence during that pretraining", above=0, below=1)
+
+
+@dataclass
+class EvaluationConfig:
+    """Periodic evaluation, checkpoints and model selection."""
+    every: int = option(100, "steps between evaluations and checkpoints", at_least=1)
+    sentences: int = option(200, "valid sentences per language for the round-trip criterion", at_least=1)
+    select_by: Literal["round_trip", "valid_bleu"] = option("round_trip", "what picks the best checkpoint (valid_bleu needs parallel valid files)")
+
+
+@dataclass
+class RuntimeConfig:
+    """Budgets, seed and hardware."""
+    seed: int = option(1, "random seed of data order, noise, initialisation and sampling")
+    max_steps: int = option(100000, "stop after this many steps", at_least=1)
+    max_minutes: float = option(10.0, "stop after this much training (all sessions); 0 = no limit", at_least=0)
+    threads: int = option(0, "torch CPU threads; 0 = torch's default", at_least=0)
+    precision: Literal["fp32", "bf16"] = option("fp32", "bf16: training forward passes under bfloat16 autocast (weights stay float32)")
+    device: Literal["auto", "cpu", "cuda"] = option("auto", "auto = cuda when available")
 
 
 @dataclass
 class Config:
-    data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    noise: NoiseConfig = field(default_factory=NoiseConfig)  # C(x) for denoising
-    bt_noise: NoiseConfig = field(default_factory=lambda: NoiseConfig(0.0, 0, 0.0))  # C(y) on back-translations
-    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = section(DataConfig)
+    model: ModelConfig = section(ModelConfig)
+    noise: NoiseConfig = section(NoiseConfig, "C(x) for denoising")
+    bt_noise: NoiseConfig = section(lambda: NoiseConfig(0.0, 0, 0.0), "C(y) on back-translations")
+    discriminator: DiscriminatorConfig = section(DiscriminatorConfig)
+    optim: OptimConfig = section(OptimConfig)
+    losses: LossesConfig = section(LossesConfig)
+    back_translation: BackTranslationConfig = section(BackTranslationConfig)
+    pretraining: PretrainingConfig = section(PretrainingConfig)
+    evaluation: EvaluationConfig = section(EvaluationConfig)
+    runtime: RuntimeConfig = section(RuntimeConfig)
 
 
-def to_dict(config) -> dict:
-    return dataclasses.asdict(config)
+# Keys of the one flat `train` section before it was split; still read, with a warning, for one release.
+RENAMED = {
+    "train.seed": "runtime.seed", "train.max_steps": "runtime.max_steps", "train.max_minutes": "runtime.max_minutes",
+    "train.threads": "runtime.threads", "train.precision": "runtime.precision", "train.device": "runtime.device",
+    "train.eval_every": "evaluation.every", "train.eval_sentences": "evaluation.sentences",
+    "train.select_by": "evaluation.select_by",
+    "train.lr": "optim.lr", "train.warmup_steps": "optim.warmup_steps", "train.grad_clip": "optim.grad_clip",
+    "train.label_smoothing": "optim.label_smoothing", "train.weight_average": "optim.weight_average",
+    "train.lambda_ae": "losses.ae", "train.lambda_bt": "losses.bt", "train.lambda_adv": "losses.adv",
+    "train.lambda_kd": "losses.kd", "train.lambda_mt": "losses.mt",
+    "train.bt_temperature": "back_translation.temperature",
+    "train.word_by_word_steps": "back_translation.word_by_word_steps",
+    "train.lexicon_method": "back_translation.lexicon_method", "train.lexicon_from": "back_translation.lexicon_from",
+    "train.bt_from_average": "back_translation.from_average", "train.bt_teachers": "back_translation.teachers",
+    "train.init_embeddings": "pretraining.init_embeddings", "train.mlm_steps": "pretraining.mlm_steps",
+    "train.mlm_probability": "pretraining.mlm_probability",
+    "train.restrict_output": "data.restrict_output",
+}
 
 
-class _Absent:
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-_ABSENT = _Absent()
-
-
-def changed_settings(before: dict, after: dict, where: str = "") -> list[str]:
-    """'section.key: old -> new' for every leaf that differs between two nested config dicts; a key only one side
-    has (a run saved before the option existed) shows as (absent) on the other."""
-    changes = []
-    for key in sorted(set(before) | set(after)):
-        name, old, new = f"{where}{key}", before.get(key, _ABSENT), after.get(key, _ABSENT)
-        if isinstance(old, dict) and isinstance(new, dict):
-            changes += changed_settings(old, new, f"{name}.")
-        elif old != new:
-            changes.append(f"{name}: {old!r} -> {new!r}")
-    return changes
-
-
-def changes_since(saved: dict, config: "Config") -> list[str]:
-    """What `config` changes against a run's saved config.yaml. A key the saved file lacks (the run predates the
-    option) counts as its default, which is what that run trained with."""
-    try:
-        saved = to_dict(from_dict(Config, saved))
-    except ConfigError:  # a key since removed or renamed: compare the file as it stands
-        pass
-    return changed_settings(saved, to_dict(config))
-
-
-def from_dict(cls, values: dict, where: str = ""):
-    """Builds dataclass `cls` from a nested dict, rejecting unknown keys and values of the wrong type."""
-    if not isinstance(values, dict):
-        raise ConfigError(f"'{where or 'config'}' must be a mapping of keys to values, got {values!r}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        prefix = f"{where}." if where else ""
-        raise ConfigError(f"unknown config key '{prefix}{unknown[0]}'; known keys here: {', '.join(sorted(known))}")
-    kwargs = {}
-    for name, value in values.items():
-        key = f"{where}.{name}" if where else name
-        kwargs[name] = _coerce(hints[name], value, key)
-    return cls(**kwargs)
-
-
-def _coerce(kind, value, key):
-    if dataclasses.is_dataclass(kind):
-        return from_dict(kind, value or {}, key)
-    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if kind is float and isinstance(value, str):  # YAML 1.1 reads 5e-4 (no dot) as a string
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)  # schedules like `lambda_adv: 0.1` are written as numbers in YAML
-    if isinstance(kind, type) and isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-        return value
-    if isinstance(kind, types.UnionType):
-        return value
-    if typing.get_origin(kind) is list:  # a YAML list; one bare item (`--set key=path`) is read as a list of it
-        item_kind = typing.get_args(kind)[0]
-        items = value if isinstance(value, list) else [value]
-        return [_coerce(item_kind, item, f"{key}[{i}]") for i, item in enumerate(items)]
-    raise ConfigError(f"'{key}' must be of type {getattr(kind, '__name__', kind)}, got {value!r}")
-
-
-def apply_override(values: dict, assignment: str) -> None:
-    """Applies `a.b=value` to a nested dict; the value is read as YAML (so 3, 0.5, true, "0:1,100:0")."""
-    if "=" not in assignment:
-        raise ConfigError(f"--set expects key=value, got {assignment!r}")
-    dotted, raw = assignment.split("=", 1)
-    node = values
-    parts = dotted.strip().split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            raise ConfigError(f"'{dotted}' does not name a config key: '{part}' is a value, not a section")
-    node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else ""
-
-
-def read_values(path: Path | None, overrides: list[str]) -> dict:
-    """The nested dict of a YAML file (or nothing) with `--set` overrides applied; not yet typed."""
-    values: dict = {}
-    if path is not None:
-        try:
-            values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except yaml.YAMLError as error:
-            raise ConfigError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    for assignment in overrides:
-        apply_override(values, assignment)
+def migrate(values: dict, warn: bool = True) -> dict:
+    """Moves the old flat `train.*` keys of a raw config dict to their sections; an unknown old key is refused
+    by name, and the section `train` must be empty afterwards."""
+    old = values.get("train")
+    if old is None:
+        return values
+    if not isinstance(old, dict):
+        raise ConfigError("'train' must be a mapping of keys to values")
+    values = {**values, "train": dict(old)}
+    for key in list(old):
+        new = RENAMED.get(f"train.{key}")
+        if new is None:
+            raise ConfigError(f"unknown config key 'train.{key}'; the train section was split: see `unmt options`")
+        section_name, name = new.split(".")
+        target = values.setdefault(section_name, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"'{section_name}' must be a mapping of keys to values")
+        if name in target:
+            raise ConfigError(f"both 'train.{key}' and its new name '{new}' are set: keep '{new}'")
+        values[section_name] = {**target, name: values["train"].pop(key)}
+        if warn:
+            log.warning("config key 'train.%s' is now '%s'; the old name is read until the next release", key, new)
+    del values["train"]
     return values
 
 
 def load_config(path: Path | None = None, overrides: list[str] = ()) -> Config:
-    config = from_dict(Config, read_values(path, overrides))
+    config = from_dict(Config, migrate(read_values(path, overrides)))
     validate(config)
     return config
 
 
+def changes_since(saved: dict, config: Config) -> list[str]:
+    """What `config` changes against a run's saved config.yaml. A key the saved file lacks (the run predates the
+    option) counts as its default, which is what that run trained with; old key names count as their new ones."""
+    try:
+        saved = to_dict(from_dict(Config, migrate(saved, warn=False)))
+    except ConfigError:  # a key since removed: compare the file as it stands
+        pass
+    return changed_settings(saved, to_dict(config))
+
+
 def validate(config: Config) -> None:
-    m, d, t = config.model, config.data, config.train
+    """The rules that relate several keys; each key's own type and bounds were checked when it was read."""
+    m, d, o, bt, losses = config.model, config.data, config.optim, config.back_translation, config.losses
     checks = [
         (m.d_model % m.n_heads == 0, f"model.d_model ({m.d_model}) must be a multiple of model.n_heads ({m.n_heads})"),
-        (m.activation in ("relu", "gelu"), f"model.activation must be relu or gelu, got {m.activation!r}"),
-        (d.vocab_type in ("bpe", "unigram"), f"data.vocab_type must be bpe or unigram, got {d.vocab_type!r}"),
-        (d.vocab_size >= 16, "data.vocab_size must be at least 16"),
         (d.max_tokens >= d.max_len, f"data.max_tokens ({d.max_tokens}) must be at least data.max_len ({d.max_len})"),
-        (t.select_by in ("round_trip", "valid_bleu"), "train.select_by must be round_trip or valid_bleu"),
-        (t.lexicon_method in ("anchors", "identical", "adversarial"), "train.lexicon_method: anchors | identical | adversarial"),
-        (not t.lexicon_from or t.word_by_word_steps > 0, "train.lexicon_from gives the word-by-word lexicon: it needs train.word_by_word_steps > 0"),
-        (t.init_embeddings in ("random", "identical", "adversarial"), "train.init_embeddings: random | identical | adversarial"),
-        (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
-        (t.precision in ("fp32", "bf16"), f"train.precision must be fp32 or bf16, got {t.precision!r}"),
-        (config.discriminator.fooling_target in ("flip", "uniform"), "discriminator.fooling_target: flip | uniform"),
-        (t.eval_every > 0 and t.max_steps > 0, "train.eval_every and train.max_steps must be positive"),
-        (t.mlm_steps >= 0, "train.mlm_steps must be >= 0"),
-        (0 < t.mlm_probability < 1, "train.mlm_probability must be in (0, 1)"),
-        (0 <= t.weight_average < 1, "train.weight_average must be in [0, 1): the decay of the average, 0 = off"),
-        (not t.bt_from_average or t.weight_average > 0, "train.bt_from_average needs train.weight_average > 0: an average to translate with"),
-        (not (t.bt_from_average and t.bt_teachers), "train.bt_from_average and train.bt_teachers both name who back-translates: choose one"),
+        (not bt.lexicon_from or bt.word_by_word_steps > 0,
+         "back_translation.lexicon_from gives the word-by-word lexicon: it needs back_translation.word_by_word_steps > 0"),
+        (not bt.from_average or o.weight_average > 0,
+         "back_translation.from_average needs optim.weight_average > 0: an average to translate with"),
+        (not (bt.from_average and bt.teachers),
+         "back_translation.from_average and back_translation.teachers both name who back-translates: choose one"),
+        (not losses.kd.ever_positive() or bool(bt.teachers),
+         "losses.kd distils teachers' translations: it needs back_translation.teachers"),
     ]
-    for noise_name in ("noise", "bt_noise"):
-        noise = getattr(config, noise_name)
-        checks.append((0 <= noise.word_dropout < 1, f"{noise_name}.word_dropout must be in [0, 1)"))
-        checks.append((0 <= noise.word_blank < 1, f"{noise_name}.word_blank must be in [0, 1)"))
-        checks.append((noise.word_shuffle >= 0, f"{noise_name}.word_shuffle must be >= 0"))
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
-    specs = {"train.lambda_ae": t.lambda_ae, "train.lambda_bt": t.lambda_bt, "train.lambda_kd": t.lambda_kd,
-             "train.lambda_mt": t.lambda_mt, "train.lambda_adv": t.lambda_adv, "model.dropout": m.dropout}
-    schedules = {}
-    for name, spec in specs.items():
-        try:
-            schedules[name] = PiecewiseLinear.parse(spec)
-        except ValueError as error:
-            raise ConfigError(f"{name}: {error}") from None
-    if not all(0 <= value < 1 for _, value in schedules["model.dropout"].points):
-        raise ConfigError("model.dropout must be in [0, 1) at every step")
-    if any(value != 0 for _, value in schedules["train.lambda_kd"].points) and not t.bt_teachers:
-        raise ConfigError("train.lambda_kd distils teachers' translations: it needs train.bt_teachers")

@@ -1,10 +1,13 @@
 """experiments/bleu_protocols.py: the same hypotheses scored under detokenized and multi-bleu-style protocols."""
+import pytest
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from bleu_protocols import bleu_under_protocols  # noqa: E402
+
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
 REFERENCES = ["l'homme regarde l'enfant qui joue dans le parc avec un grand chien noir ."] * 4
 

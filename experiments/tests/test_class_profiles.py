@@ -1,5 +1,6 @@
 """experiments/class_profiles.py: matching a class's members across languages by the company they keep, through a
 context dictionary: right when the dictionary is right, wrong when it is scrambled."""
+import pytest
 import json
 import random
 import sys
@@ -8,6 +9,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from class_profiles import SENTENCE, greedy_matching, main, match_class  # noqa: E402
 from lexical_confusions import CLASSES  # noqa: E402
+
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
 COLOURS = CLASSES["colours"]
 # each colour describes its own things; the French side writes the noun first, as French does

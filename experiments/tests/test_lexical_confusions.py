@@ -1,10 +1,13 @@
 """experiments/lexical_confusions.py: word-class probes (right / confused / missing), copied words, looping outputs."""
+import pytest
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from lexical_confusions import CLASSES, class_outcomes, copied_share, looping_share, probe  # noqa: E402
+
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
 COLOURS = CLASSES["colours"]
 

@@ -1,4 +1,5 @@
 """experiments/nearest_sentence.py: the nearest real sentence of the other corpus, scored beside the model's output."""
+import pytest
 import json
 import sys
 from pathlib import Path
@@ -7,6 +8,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from nearest_sentence import nearest_sentences, score_by_similarity  # noqa: E402
+
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
 POOL = ["a dog runs on the beach .", "two men play guitar on stage .", "a woman rides a red bicycle .",
         "children play football in a park ."]

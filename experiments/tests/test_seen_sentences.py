@@ -1,10 +1,13 @@
 """experiments/seen_sentences.py: training pairs the model saw one side of, scored beside test pairs."""
+import pytest
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from seen_sentences import condition, seen_pairs, spread_sample  # noqa: E402
+
+pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
 
 def test_sample_spreads_over_the_whole_range():

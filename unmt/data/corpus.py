@@ -12,10 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from unmt.data.vocab import Vocabulary
-
-
-class DataError(ValueError):
-    pass
+from unmt.errors import DataError
 
 
 @dataclass
@@ -102,12 +99,16 @@ class BatchStream:
     Each epoch shuffles, sorts within pools of about 100 batches by length (so padding stays small), cuts
     batches whose padded size fits `max_tokens`, and shuffles the batch order. The plan of an epoch depends only
     on (seed, epoch), so the position (epoch, index) is all a checkpoint needs to continue exactly.
+
+    With `share=(rank, world)` the ranks of a distributed run walk the same plan in step, each taking every
+    world-th batch from its own offset: disjoint shares, and one position for all of them.
     """
 
-    def __init__(self, corpus, max_tokens: int, seed: int):
+    def __init__(self, corpus, max_tokens: int, seed: int, share: tuple[int, int] = (0, 1)):
         """`corpus` has `lengths` (one per kept sentence) and `rows(kept positions)`: a MonolingualCorpus, or a
         ParallelCorpus whose batches are (source rows, target rows)."""
         self.corpus, self.max_tokens, self.seed = corpus, max_tokens, seed
+        self.rank, self.world = share
         self.epoch, self.index = 0, 0
         self._plan: list[np.ndarray] | None = None
 
@@ -129,11 +130,13 @@ class BatchStream:
     def __next__(self):
         if self._plan is None:
             self._plan = self._make_plan()
-        if self.index >= len(self._plan):
+        if self.index + self.world > len(self._plan):  # too few batches left for every rank: a new epoch
             self.epoch, self.index = self.epoch + 1, 0
             self._plan = self._make_plan()
-        kept = self._plan[self.index]
-        self.index += 1
+            if len(self._plan) < self.world:
+                raise DataError(f"the corpus makes {len(self._plan)} batches, fewer than the {self.world} processes")
+        kept = self._plan[self.index + self.rank]
+        self.index += self.world
         return self.corpus.rows(kept)
 
     def state_dict(self) -> dict:

@@ -21,6 +21,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from unmt.errors import ConfigError
+
 # noun: (en singular, en plural, fr singular, fr plural, French gender, semantic class)
 NOUNS = [
     ("cat", "cats", "chat", "chats", "m", "animal"),
@@ -259,7 +261,7 @@ def _draw_unique(grammar: ToyGrammar, n: int, exclude: set[str]) -> list[tuple[s
 def write_toy_corpus(directory: Path, src: str = "en", tgt: str = "fr", **kwargs) -> Path:
     """Writes the toy corpus in the data-directory layout that `unmt train --data` reads."""
     if {src, tgt} != {"en", "fr"}:
-        raise ValueError(f"the embedded toy corpus is English/French; got --src {src} --tgt {tgt}")
+        raise ConfigError(f"the embedded toy corpus is English/French; got --src {src} --tgt {tgt}")
     corpus = generate_toy_corpus(**kwargs)
     directory.mkdir(parents=True, exist_ok=True)
     for split in ("train", "valid", "test"):

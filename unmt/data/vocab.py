@@ -11,6 +11,8 @@ from typing import Iterable, Sequence
 
 import sentencepiece as spm
 
+from unmt.errors import DataError
+
 PAD, UNK, EOS = 0, 1, 2
 BLANK_PIECE = "<blank>"
 WORD_START = "\u2581"  # SentencePiece's word-boundary marker
@@ -31,7 +33,7 @@ class Vocabulary:
         self.lang_ids = {lang: self.sp.piece_to_id(language_tag(lang)) for lang in self.languages}
         missing = [lang for lang, i in self.lang_ids.items() if i == UNK]
         if missing:
-            raise ValueError(f"the vocabulary has no tag for language(s) {missing}; it was built for another pair")
+            raise DataError(f"the vocabulary has no tag for language(s) {missing}; it was built for another pair")
         self.starts_word = [self._starts_word(i) for i in range(len(self))]
 
     def _starts_word(self, index: int) -> bool:

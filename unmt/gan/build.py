@@ -56,33 +56,15 @@ def _optimizer(parameters: list[torch.Tensor], lr: float, config: GanConfig) -> 
     return torch.optim.Adam(parameters, lr=lr, betas=(t.beta1, t.beta2))
 
 
-class BothSides:
-    """Steps one learning-rate schedule per optimiser. The trainer steps its scheduler once per generator
-    update, so handing it this object decays the discriminator's rate on the same clock as the generator's."""
-
-    def __init__(self, *schedulers: torch.optim.lr_scheduler.LRScheduler):
-        self.schedulers = schedulers
-
-    def step(self) -> None:
-        for scheduler in self.schedulers:
-            scheduler.step()
-
-    def state_dict(self) -> list[dict]:
-        return [scheduler.state_dict() for scheduler in self.schedulers]
-
-    def load_state_dict(self, states: list[dict]) -> None:
-        for scheduler, state in zip(self.schedulers, states):
-            scheduler.load_state_dict(state)
-
-
 def build_trainer(config: GanConfig, nets: dict[str, nn.Module], task) -> AlternatingTrainer:
     t = config.train
     g_params = [p for name, net in nets.items() if name in GENERATOR_SIDE for p in net.parameters()]
     d_params = [p for name, net in nets.items() if name not in GENERATOR_SIDE for p in net.parameters()]
     alternating = AlternatingConfig(n_critic=t.n_critic, d_weight_clip=config.loss.weight_clip)
     d_optimizer, g_optimizer = _optimizer(d_params, t.d_lr, config), _optimizer(g_params, t.g_lr, config)
-    schedules = None
+    schedules = {}
     if t.lr_decay == "linear":  # a GAN never converges to a fixed point at constant lr; annealing lets it settle
         linear = lambda step: max(0.0, 1.0 - step / t.steps)
-        schedules = BothSides(*(torch.optim.lr_scheduler.LambdaLR(o, linear) for o in (d_optimizer, g_optimizer)))
-    return AlternatingTrainer(task, d_optimizer, g_optimizer, alternating, g_scheduler=schedules)
+        schedules = {f"{side}_scheduler": torch.optim.lr_scheduler.LambdaLR(o, linear)
+                     for side, o in (("d", d_optimizer), ("g", g_optimizer))}
+    return AlternatingTrainer(task, d_optimizer, g_optimizer, alternating, **schedules)

@@ -62,6 +62,7 @@ def _trained(run_dir: Path, data_folder: str | None):
 def cmd_train(args) -> int:
     from unmt.gan.config import load_gan_config
     from unmt.gan.train import GanRun
+    from unmt.run_directory import RunDirectory
 
     overrides = list(args.set) + ([f"data.folder={args.data}"] if args.data else [])
     config = load_gan_config(args.config, overrides)
@@ -71,7 +72,8 @@ def cmd_train(args) -> int:
         raise ConfigError("--resume needs --out naming the run folder to continue")
     out = args.out or Path("runs") / f"gan-{config.data.name}-{config.loss.type}-{time.strftime('%Y%m%d-%H%M%S')}"
     logging.getLogger("unmt.gan").info("run folder: %s", out)
-    result = GanRun(config, out, resume=args.resume).run(args.max_steps)
+    with RunDirectory(out) as directory:
+        result = GanRun(config, directory, resume=args.resume).run(args.max_steps)
     print(json.dumps({"run": str(out), **result}, indent=1))
     return 0
 

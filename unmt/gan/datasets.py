@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from unmt.data import images as digit_images
-from unmt.data.mixtures import grid_modes, ring_modes, sample_mixture
+from unmt.gan import images as digit_images
+from unmt.gan.mixtures import grid_modes, ring_modes, sample_mixture
 from unmt.gan.config import GanConfig, image_size
 
 STANDARD_STD = {"ring": 0.01, "grid": 0.05}  # VEEGAN / PacGAN

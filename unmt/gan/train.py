@@ -1,16 +1,13 @@
 """The GAN training loop around AlternatingTrainer: logging, periodic evaluation and pictures, checkpoints.
 
-<out>/
+<out>/                 a run directory (unmt.run_directory: lock, checkpoints, `latest`, metrics.jsonl), plus
     config.json        the full resolved configuration (what `gan sample` / `gan evaluate` rebuild from)
-    metrics.jsonl      {"kind": "train", ...losses averaged since the last line} and {"kind": "eval", ...}
     pictures/          samples at every evaluation, then interpolation, nearest neighbours, curves at the end
     classifiers/       the metric classifiers of digit runs, trained once per run
-    step-NNNNNNN/      the latest checkpoint (see unmt.gan.checkpoints), named by the `latest` file
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from collections import defaultdict
@@ -25,16 +22,19 @@ from unmt.gan.checkpoints import latest_checkpoint, load_nets, load_trainer_stat
 from unmt.gan.config import GanConfig
 from unmt.gan.datasets import ImageData, MixtureData, load_gan_data
 from unmt.gan.evaluate import evaluate_run, evaluating, generate
+from unmt.run_directory import RunDirectory
 
 log = logging.getLogger("unmt.gan")
 
 
 class GanRun:
-    def __init__(self, config: GanConfig, out: Path, resume: bool = False):
-        self.config, self.out = config, Path(out)
+    def __init__(self, config: GanConfig, directory: RunDirectory | Path, resume: bool = False):
+        if not isinstance(directory, RunDirectory):  # a bare folder (library use, benchmarks): no lock is taken
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            directory = RunDirectory(Path(directory))
+        self.config, self.directory, self.out = config, directory, directory.path
         if not resume and (self.out / "latest").exists():
             raise ConfigError(f"{self.out} already holds a GAN run: pass --resume to continue it or another --out")
-        self.out.mkdir(parents=True, exist_ok=True)
         if config.train.threads:
             torch.set_num_threads(config.train.threads)
         torch.manual_seed(config.train.seed)
@@ -50,16 +50,12 @@ class GanRun:
             trainer_state, state = load_trainer_state(checkpoint)
             self.trainer.load_state_dict(trainer_state)
             self.seconds_before = state["seconds"]
-        (self.out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=1))
-
-    def log(self, record: dict) -> None:
-        with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        directory.write_json("config.json", dataclasses.asdict(config))
 
     def evaluate(self, step: int, seconds: float) -> dict:
         t = self.config.train
         result = evaluate_run(self.nets, self.data, t.eval_samples, self.out / "classifiers", t.seed)
-        self.log({"kind": "eval", "step": step, "seconds": round(seconds, 2), **result})
+        self.directory.log("eval", {"step": step, "seconds": round(seconds, 2), **result})
         self.draw_samples(self.out / "pictures" / f"samples-{step:07d}.png", f"step {step}")
         log.info("step %d eval %s", step, {k: v for k, v in result.items() if not isinstance(v, list)})
         return result
@@ -103,11 +99,11 @@ class GanRun:
             elapsed = time.monotonic() - started
             out_of_time = t.max_minutes > 0 and elapsed >= 60 * t.max_minutes
             if step % t.log_every == 0:
-                self.log({"kind": "train", "step": step, "seconds": round(elapsed, 2), **{k: v / count for k, v in sums.items()}})
+                self.directory.log("train", {"step": step, "seconds": round(elapsed, 2), **{k: v / count for k, v in sums.items()}})
                 sums, count = defaultdict(float), 0
             if step % t.eval_every == 0 or step == last or out_of_time:
                 result = self.evaluate(step, elapsed)
-                save_gan_checkpoint(self.out, step, self.nets, self.trainer.state_dict(), {"step": step, "seconds": elapsed, "eval": result})
+                save_gan_checkpoint(self.directory, step, self.nets, self.trainer.state_dict(), {"step": step, "seconds": elapsed, "eval": result})
             if out_of_time:
                 log.info("stopping at step %d: the %.1f-minute budget is spent", step, t.max_minutes)
                 break

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from unmt.errors import DataError
 from unmt.adversarial.losses import gan_discriminator_loss, non_saturating_generator_loss
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer
 from unmt.lexicon.align import mean_csls_cosine
@@ -80,7 +81,7 @@ def adversarial_map(
 ) -> tuple[np.ndarray, list[dict]]:
     """Returns the W (dim, dim) of the epoch with the best unsupervised criterion, and one record per epoch."""
     if source.vectors.shape[1] != target.vectors.shape[1]:
-        raise ValueError(
+        raise DataError(
             f"source embeddings have {source.vectors.shape[1]} dimensions and target {target.vectors.shape[1]}: "
             "they must be equal to be mapped onto each other"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from unmt.errors import DataError
 from unmt.lexicon.embeddings import WordEmbeddings
 
 
@@ -38,7 +39,7 @@ def identical_strings_map(source: WordEmbeddings, target: WordEmbeddings) -> np.
     """The seeded start: Procrustes on the words spelled the same in both languages."""
     seeds = identical_pairs(source, target)
     if len(seeds) < 2:
-        raise ValueError("the two corpora share fewer than 2 identical words: no seed to start the alignment from")
+        raise DataError("the two corpora share fewer than 2 identical words: no seed to start the alignment from")
     src_ids, tgt_ids = zip(*seeds)
     return procrustes(source.vectors[list(src_ids)], target.vectors[list(tgt_ids)])
 

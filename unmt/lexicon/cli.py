@@ -79,6 +79,8 @@ def cmd_embed(args) -> int:
 
 
 def cmd_align(args) -> int:
+    from unmt.checkpoint import atomic_save
+    from unmt.run_directory import RunDirectory
     from unmt.lexicon.pipeline import align_embeddings
     from unmt.lexicon.embeddings import normalize
     from unmt.lexicon.evaluation import read_dictionary
@@ -94,14 +96,15 @@ def cmd_align(args) -> int:
     source, target = (read_vectors(path) for path in (args.src_emb, args.tgt_emb))
     source.vectors, target.vectors = normalize(source.vectors), normalize(target.vectors)
     gold = read_dictionary(args.gold) if args.gold else None
-    result = align_embeddings(source, target, args.method, args.refinements, args.restarts, args.seed, gold)
-    args.output.mkdir(parents=True, exist_ok=True)
-    np.save(args.output / "mapping.npy", result.W, allow_pickle=False)
-    lexicon = {args.tgt: result.forward, args.src: result.backward}  # keyed by the language translated into
-    (args.output / "lexicon.json").write_text(json.dumps(lexicon, ensure_ascii=False, indent=0), encoding="utf-8")
-    (args.output / "report.json").write_text(json.dumps(result.report, indent=1), encoding="utf-8")
-    for stage in result.report["stages"]:
-        print(" ".join(f"{k}={round(v, 4) if isinstance(v, float) else v}" for k, v in stage.items()))
+    with RunDirectory(args.output) as run:  # one aligner at a time per folder; each file whole or not at all
+        result = align_embeddings(source, target, args.method, args.refinements, args.restarts, args.seed, gold)
+        atomic_save(lambda out: np.save(out, result.W, allow_pickle=False), run.path / "mapping.npy")
+        lexicon = {args.tgt: result.forward, args.src: result.backward}  # keyed by the language translated into
+        run.write_text("lexicon.json", json.dumps(lexicon, ensure_ascii=False, indent=0))
+        run.write_json("report.json", result.report)
+        for step, stage in enumerate(result.report["stages"]):
+            run.log("eval", {"step": step, **stage})
+            print(" ".join(f"{k}={round(v, 4) if isinstance(v, float) else v}" for k, v in stage.items()))
     return 0
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unmt.errors import DataError
 from unmt.lexicon.align import csls_scores
 from unmt.lexicon.embeddings import WordEmbeddings
 
@@ -19,7 +20,7 @@ def read_dictionary(path: Path) -> dict[str, set[str]]:
             if not parts:
                 continue
             if len(parts) != 2:
-                raise ValueError(f"{path}:{number}: expected 'source target', got {line.strip()!r}")
+                raise DataError(f"{path}:{number}: expected 'source target', got {line.strip()!r}")
             gold.setdefault(parts[0], set()).add(parts[1])
     return gold
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from unmt.errors import DataError
 from unmt.lexicon.align import csls_scores, mutual_neighbours, procrustes
 from unmt.lexicon.anchors import anchor_profiles, shared_anchors
 from unmt.lexicon.embeddings import train_embeddings, words_of
@@ -43,7 +44,7 @@ def induce_lexicon(
     target_counts = Counter(w for line in target_lines for w in words_of(line))
     anchors = shared_anchors(source_counts, target_counts)
     if len(anchors) < 2:
-        raise ValueError("the corpora share fewer than 2 frequent identical strings: no anchors to induce a lexicon from")
+        raise DataError("the corpora share fewer than 2 frequent identical strings: no anchors to induce a lexicon from")
     frequency_gap = np.abs(_log_frequency(source)[:, None] - _log_frequency(target)[None, :])
     profile_scores = csls_scores(
         anchor_profiles(source_lines, source.words, anchors), anchor_profiles(target_lines, target.words, anchors)

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from unmt.errors import DataError
 from unmt.lexicon.embeddings import WordEmbeddings, normalize
 
 
@@ -47,7 +48,7 @@ def train_skipgram(
     counts = Counter(w for s in sentences for w in s)
     vocab = [w for w, c in counts.most_common(max_words) if c >= min_count]
     if len(vocab) < 2:
-        raise ValueError("fewer than 2 words occur min_count times: nothing to learn embeddings from")
+        raise DataError("fewer than 2 words occur min_count times: nothing to learn embeddings from")
     index = {w: i for i, w in enumerate(vocab)}
     frequency = np.array([counts[w] for w in vocab], dtype=np.float64)
     rng = np.random.default_rng(seed)

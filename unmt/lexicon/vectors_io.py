@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
+from unmt.errors import UserError
 from unmt.lexicon.embeddings import WordEmbeddings
 
 
-class VectorFileError(ValueError):
+class VectorFileError(UserError):
     pass
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from unmt.errors import UserError
 from unmt.lexicon.induce import translate_word_by_word
 
 
-class LexiconError(ValueError):
+class LexiconError(UserError):
     pass
 
 

@@ -19,13 +19,15 @@ from torch import nn
 
 @dataclass
 class TransformerConfig:
+    """The shape of the model. These defaults are the configuration's too (unmt.config.ModelConfig reads them):
+    the demo on the toy corpus."""
     vocab_size: int
-    d_model: int = 256  # width of every residual stream
+    d_model: int = 128  # width of every residual stream
     n_heads: int = 4  # attention heads; d_model must divide evenly
-    encoder_layers: int = 3
-    decoder_layers: int = 3
-    ffn_dim: int = 1024  # hidden width of the position-wise feed-forward block
-    dropout: float = 0.1
+    encoder_layers: int = 2
+    decoder_layers: int = 2
+    ffn_dim: int = 512  # hidden width of the position-wise feed-forward block
+    dropout: float = 0.0
     activation: str = "relu"  # relu | gelu
     max_positions: int = 512  # longest sequence the sinusoidal table covers
 

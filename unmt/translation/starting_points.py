@@ -1,0 +1,90 @@
+"""What a new UNMT run starts from before its first step, built from the monolingual corpora alone:
+
+- the word-by-word lexicon of the first back-translations (induced, or read off an earlier run's translations),
+  kept as lexicon.json in the run folder;
+- the aligned skip-gram table that initialises the subword embeddings, kept as aligned_embeddings.pt.
+Both are cached in the run folder, so a run restarted from step 0 (or copied elsewhere) skips their minutes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from unmt.checkpoint import CheckpointError, atomic_torch_save, atomic_write_text, find_run
+from unmt.config import Config, ConfigError
+from unmt.data.corpus import DataFiles, read_lines
+from unmt.data.vocab import Vocabulary
+from unmt.lexicon.from_translations import lexicon_from_translations
+from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
+from unmt.lexicon.pipeline import lexicon_from_monolingual
+from unmt.lexicon.subword_init import aligned_subword_embeddings, initialise_embeddings_
+from unmt.models.transformer import Transformer
+from unmt.translation.model_io import load_translator
+
+log = logging.getLogger("unmt")
+
+LEXICON_LINES = 100_000  # training lines per language that the lexicon and the aligned embeddings are built from
+
+
+def word_by_word_translators(run_dir: Path, files: DataFiles, languages: tuple[str, str], config: Config,
+                             device: torch.device) -> dict[str, Callable[[str], str]]:
+    """language -> translator into it, word by word through the run's lexicon (made and saved on first use)."""
+    path = run_dir / "lexicon.json"
+    if path.is_file():
+        lexicon = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        bt = config.back_translation
+        if bt.lexicon_from:
+            lexicon = lexicon_from_earlier_run(run_dir, bt.lexicon_from, files, languages, device)
+        else:
+            log.info("inducing a bilingual lexicon from the monolingual corpora (%s)", bt.lexicon_method)
+            lines = [read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages]
+            if bt.lexicon_method == "anchors":
+                induced = induce_lexicon(*lines)
+            else:
+                induced = lexicon_from_monolingual(*lines, bt.lexicon_method, seed=config.runtime.seed)
+            src, tgt = languages
+            lexicon = {tgt: induced.forward, src: induced.backward}  # keyed by the language translated into
+        atomic_write_text(path, json.dumps(lexicon, ensure_ascii=False, indent=0))
+    return {lang: partial(translate_word_by_word, lexicon=lexicon[lang]) for lang in languages}
+
+
+def lexicon_from_earlier_run(run_dir: Path, name: str, files: DataFiles, languages: tuple[str, str],
+                             device: torch.device) -> dict:
+    """The lexicon read off an earlier run's greedy translations of this run's training corpora."""
+    try:
+        earlier = find_run(run_dir.parent, name)
+    except CheckpointError as error:
+        raise ConfigError(f"back_translation.lexicon_from: {error}") from None
+    translator, info = load_translator(earlier, device=device)
+    if set(info["languages"]) != set(languages):
+        raise ConfigError(f"back_translation.lexicon_from: run {earlier.name} translates {'/'.join(info['languages'])}, "
+                          f"this run {'/'.join(languages)}")
+    corpora = {lang: [line for line in read_lines(files.path("train", lang), LEXICON_LINES) if line.strip()] for lang in languages}
+    log.info("reading a lexicon off %s's translations of %s sentences", earlier.name, " + ".join(str(len(c)) for c in corpora.values()))
+    translate = partial(translator.translate, batch_size=128)
+    return lexicon_from_translations(corpora, translate, *languages)
+
+
+def initialise_embeddings(model: Transformer, run_dir: Path, vocab: Vocabulary, files: DataFiles,
+                          languages: tuple[str, str], config: Config) -> None:
+    """Copies the aligned skip-gram table into the model's embeddings. A cached table made for another width,
+    vocabulary, method or seed is recomputed."""
+    method = config.pretraining.init_embeddings
+    path = run_dir / "aligned_embeddings.pt"
+    vocabulary = hashlib.sha256((run_dir / "spm.model").read_bytes()).hexdigest()
+    key = {"method": method, "dim": config.model.d_model, "vocabulary": vocabulary, "seed": config.runtime.seed}
+    cached = torch.load(path, weights_only=True) if path.is_file() else None
+    if cached is not None and cached["key"] == key:
+        vectors, found = cached["vectors"], cached["found"]
+    else:
+        lines = {lang: read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages}
+        vectors, found = aligned_subword_embeddings(vocab, lines, languages, config.model.d_model, method, config.runtime.seed)
+        atomic_torch_save({"key": key, "vectors": vectors, "found": found}, path)  # never half a table to trust
+    initialise_embeddings_(model.embed, vectors, found)

@@ -1,0 +1,173 @@
+"""One UNMT training step as an adversarial task, the paper's recipe read top to bottom.
+
+discriminator_loss: encode a noisy batch of each language without gradients; D predicts the language.
+generator_loss:     for each language, denoise C(x) -> x (while weighted); for each direction, back-translate
+                    x -> y (eval mode, no gradient) and learn to recover x from C(y); with teachers, optionally also
+                    learn y from x; with parallel pairs, learn to translate them; plus the adversarial term: the
+                    encoder states of the denoising inputs (without denoising, of every input) must fool D.
+                    During masked-LM pretraining, the encoder alone learns to fill in masked subwords.
+The Phase of the step (unmt.translation.phases) says which of these run and with what weights; `begin` applies
+it to the model. The AlternatingTrainer of unmt.adversarial calls the two losses in turn.
+
+On several processes (unmt.distributed) each rank computes these on its own share of the batch, and every mean is
+rescaled from the rank's count to the world's (its share), so that the ranks' summed gradients are those of one
+process on the whole global batch.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from unmt.adversarial.losses import classifier_discriminator_loss, classifier_fooling_loss
+from unmt.config import Config
+from unmt.data.noise import NoiseConfig, corrupt, split_words
+from unmt.data.parallel import SPLIT as PARALLEL
+from unmt.data.vocab import EOS, PAD, UNK, Vocabulary
+from unmt.distributed import World
+from unmt.models.discriminators import LatentDiscriminator
+from unmt.models.transformer import Transformer
+from unmt.translation import objectives
+from unmt.translation.back_translator import BackTranslator
+from unmt.translation.batching import pad, source_batch
+from unmt.translation.mlm import copy_encoder_into_decoder_, mask_tokens
+from unmt.translation.objectives import LossGroup, Rows
+from unmt.translation.phases import Phase
+
+# language -> sentences as subword ids; with parallel data also PARALLEL -> (src rows, tgt rows)
+Batch = dict[str, Rows | tuple[Rows, Rows]]
+
+
+class UNMTStep:
+    def __init__(self, model: Transformer, discriminator: LatentDiscriminator, vocab: Vocabulary, config: Config,
+                 languages: tuple[str, str], device: torch.device, back_translator: BackTranslator, seed: int):
+        self.model, self.discriminator, self.vocab, self.config = model, discriminator, vocab, config
+        self.languages, self.device, self.back_translate = languages, device, back_translator
+        self.rng = np.random.default_rng(seed)  # the noise model's draws
+        self.phase: Phase | None = None
+        self.world = World()  # one process unless the run says otherwise
+        self._pools: dict[str, np.ndarray] = {}  # language -> ids a masked-LM replacement may take
+
+    def begin(self, phase: Phase) -> None:
+        """Applies the step's phase to the model: its dropout rate, and the decoder's start after pretraining."""
+        self.phase = phase
+        self.model.set_dropout(phase.dropout)
+        if phase.copy_encoder:
+            copy_encoder_into_decoder_(self.model)
+
+    # --- the two halves of the adversarial step ---------------------------------------------------------
+    def discriminator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        rows = [r for lang in self.languages for r in self.noisy(batch[lang], self.config.noise)]
+        with torch.no_grad():
+            src, mask = source_batch(rows, self.device)
+            states = self.model.encode(src, mask)[mask]
+        logits = self.discriminator(states)
+        labels = self._state_labels(mask, [lang for lang in self.languages for _ in batch[lang]])
+        loss = classifier_discriminator_loss(logits, labels, self.config.discriminator.smoothing)
+        accuracy = (logits.argmax(-1) == labels).float().mean().item()
+        metrics = {"d_loss": loss.item(), "d_accuracy": accuracy}
+        return self._world_share(loss, len(labels)), metrics
+
+    def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        phase = self.phase
+        if phase.masked_lm:
+            return self.masked_lm_loss(batch)
+        groups = self.loss_groups(batch, phase)
+        computed = objectives.sequence_losses(
+            self.model, groups, self.vocab.lang_ids, self.device, self.config.optim.label_smoothing
+        )
+        metrics = {g.name: loss.item() for g, loss in zip(groups, computed.losses)}
+        losses = [self._world_share(loss, n) for loss, n in zip(computed.losses, computed.tokens)]
+        total = sum(g.weight * loss for g, loss in zip(groups, losses))
+        if self.back_translate.remembered is not None and phase.translates:
+            metrics["bt_new_sentences"] = self.back_translate.newly_translated
+        if phase.uses_discriminator:
+            fooling, states = self.fooling_loss(groups, computed)
+            total = total + phase.weights["adv"] * self._world_share(fooling, states)
+            metrics["adv"] = fooling.item()
+        metrics["loss"] = total.item()
+        metrics["target_tokens"] = sum(computed.tokens)
+        return total, metrics
+
+    # --- the objectives -------------------------------------------------------------------------------
+    def loss_groups(self, batch: Batch, phase: Phase) -> list[LossGroup]:
+        """The step's translation problems. A group weighted 0 is skipped, not computed and multiplied by 0: once
+        back-translation runs, a denoising weight scheduled down to 0 makes every step cheaper."""
+        w = phase.weights
+        first, second = self.languages
+        groups = []
+        if phase.denoises:
+            for lang in self.languages:
+                groups.append(objectives.denoising(lang, batch[lang], self.noisy(batch[lang], self.config.noise), w["ae"]))
+        if phase.translates:  # both directions in one batched decoding: x -> y
+            rows = batch[first] + batch[second]
+            to_langs = [second] * len(batch[first]) + [first] * len(batch[second])
+            translations = self.back_translate(rows, to_langs, word_by_word=phase.word_by_word)
+            split = len(batch[first])
+            for lang, other, y in ((first, second, translations[:split]), (second, first, translations[split:])):
+                if w["bt"] > 0:
+                    groups.append(objectives.back_translation(lang, other, batch[lang], self.noisy(y, self.config.bt_noise), w["bt"]))
+                if w["kd"] > 0:
+                    groups.append(objectives.distillation(lang, other, batch[lang], y, w["kd"]))
+        if w["mt"] > 0:
+            first_rows, second_rows = batch[PARALLEL]
+            groups.append(objectives.supervised(first, second, first_rows, second_rows, w["mt"]))
+            groups.append(objectives.supervised(second, first, second_rows, first_rows, w["mt"]))
+        # The adversarial term: the denoising inputs are the monolingual sentences themselves; without them, the
+        # encoder sees every input it is trained on.
+        for group in groups:
+            group.fools = group.name.startswith("ae_") or not phase.denoises
+        return groups
+
+    def fooling_loss(self, groups: list[LossGroup], computed: objectives.GroupLosses) -> tuple[torch.Tensor, int]:
+        """The encoder states of the fooling groups pushed towards the discriminator's wrong (or uniform) answer;
+        returns the mean loss and the number of states it is the mean of."""
+        rows, row_languages = objectives.fooling_rows(groups)
+        memory, mask = computed.memory[rows], computed.mask[rows]
+        logits = self.discriminator(memory[mask])
+        labels = self._state_labels(mask, row_languages)
+        return classifier_fooling_loss(logits, labels, self.config.discriminator.fooling_target), len(labels)
+
+    def masked_lm_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        """Both languages' sentences, masked, through the encoder; the chosen subwords are predicted through the
+        tied embeddings. No decoder, no back-translation: a pretraining step costs a fraction of a UNMT step."""
+        rows = [r for lang in self.languages for r in batch[lang]]
+        pools = [self._replacement_pool(lang) for lang in self.languages for _ in batch[lang]]
+        inputs, targets = mask_tokens(rows, pools, self.config.pretraining.mlm_probability, self.vocab.blank, self.rng)
+        src, src_mask = source_batch(inputs, self.device)
+        wanted = pad([t + [PAD] for t in targets], self.device)  # one more column: source_batch appended EOS
+        chosen = wanted != PAD
+        logits = self.model.encode(src, src_mask)[chosen] @ self.model.embed.weight.T
+        loss = F.cross_entropy(logits.float(), wanted[chosen])
+        accuracy = (logits.argmax(-1) == wanted[chosen]).float().mean().item()
+        return self._world_share(loss, len(logits)), {"mlm": loss.item(), "mlm_accuracy": accuracy, "loss": loss.item()}
+
+    # --- helpers ----------------------------------------------------------------------------------------
+    def _world_share(self, mean: torch.Tensor, count: int) -> torch.Tensor:
+        """A mean over this rank's `count` items, rescaled to its share of the mean over all ranks' items."""
+        if not self.world.distributed:
+            return mean
+        (world_count,) = self.world.global_counts([count], mean.device)
+        return mean * (count / world_count)
+
+    def noisy(self, rows: Rows, noise: NoiseConfig) -> Rows:
+        starts = self.vocab.starts_word
+        out = []
+        for row in rows:
+            words = corrupt(split_words(row, [starts[t] for t in row]), noise, [self.vocab.blank], self.rng)
+            out.append([t for word in words for t in word])
+        return out
+
+    def _state_labels(self, mask: torch.Tensor, row_languages: list[str]) -> torch.Tensor:
+        """Language index of every real encoder state, given the language of each (stacked) row."""
+        row_language = torch.tensor([self.languages.index(lang) for lang in row_languages], device=self.device)
+        return row_language[:, None].expand_as(mask)[mask]
+
+    def _replacement_pool(self, lang: str) -> np.ndarray:
+        """Subwords a random replacement in `lang` may take: those its corpus uses (all ordinary ones without masks)."""
+        if lang not in self._pools:
+            masks = self.back_translate.output_masks
+            allowed = masks[lang].cpu().numpy().copy() if lang in masks else np.ones(len(self.vocab), dtype=bool)
+            allowed[[PAD, UNK, EOS, self.vocab.blank, *self.vocab.lang_ids.values()]] = False
+            self._pools[lang] = np.flatnonzero(allowed)
+        return self._pools[lang]
