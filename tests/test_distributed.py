@@ -1,6 +1,7 @@
 """Training on several processes with torch.distributed (gloo, 2 processes on this CPU): one step of the world on
 a global batch equals one process's step on that batch; a rank killed mid-run stops the job, and the job resumed
-under torchrun ends with the weights of a run that was never interrupted."""
+under torchrun ends with the weights of a run that was never interrupted; the GANs train under torchrun too."""
+import json
 import os
 import shutil
 import signal
@@ -116,3 +117,39 @@ def test_a_rank_killed_mid_run_stops_the_job_and_the_resumed_job_ends_as_an_unin
     final = {name: load_weights(read_pointer(tmp_path / name, "latest") / "model.safetensors") for name in ("straight", "killed")}
     for key, value in final["straight"].items():
         assert torch.equal(final["killed"][key], value), key
+
+
+DIGITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "digits"
+
+
+@pytest.mark.parametrize("config, extra", [
+    ("configs/gan_dcgan_digits.yaml", []),
+    ("configs/gan_cyclegan_mnist_usps.yaml", ["--data", str(DIGITS)]),
+], ids=["dcgan", "cyclegan"])
+def test_gans_train_under_torchrun_with_rank_0_the_only_writer(tmp_path, config, extra):
+    if extra and not (DIGITS / "usps-zip.train.gz").is_file():
+        pytest.skip("../shared/data/digits is not on this machine")
+    out = tmp_path / "gan"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+               "-m", "unmt", "--quiet", "gan", "train", "--config", config, "--out", str(out), "--max-steps", "6", *extra,
+               "--set", "train.log_every=3", "--set", "train.eval_every=100", "--set", "train.eval_samples=64",
+               "--set", "train.batch_size=8", "--set", "train.threads=1", "--set", "model.channels=8"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if r["kind"] == "train"] == [3, 6]  # one writer: no line twice
+    assert [r["step"] for r in records if r["kind"] == "eval"] == [0, 6]
+    checkpoint = read_pointer(out, "latest")
+    assert checkpoint.name == "step-0000006" and (checkpoint / "trainer.json").is_file()
+    assert result.stdout.count('"run"') == 1  # the result is printed once, by rank 0
+
+
+def test_a_process_that_cannot_reach_its_rendezvous_says_so_in_one_sentence_instead_of_hanging(tmp_path):
+    env = {**os.environ, "RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+           "MASTER_PORT": str(free_port()), "UNMT_DIST_JOIN_SECONDS": "3"}  # nobody listens there
+    command = [sys.executable, "-m", "unmt", "--checkpoints-dir", str(tmp_path), *TORCHRUN_TRAIN, "--run-name", "r", "--max-steps", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2
+    assert "could not join the other 1 process(es)" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()  # nothing was written

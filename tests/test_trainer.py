@@ -97,3 +97,28 @@ def test_without_autocast_the_losses_stay_fp32():
     trainer = AlternatingTrainer(task, None, torch.optim.SGD(task.layer.parameters(), lr=0.1))
     trainer.step(lambda: torch.ones(4, 1))
     assert task.forward_dtypes == [torch.float32]
+
+
+def test_accumulated_batches_make_one_update_with_their_mean_gradient():
+    task = LineTask()
+    g_opt = torch.optim.SGD([task.offset], lr=0.1)
+    trainer = AlternatingTrainer(task, None, g_opt, AlternatingConfig(accumulate=2))
+    trainer.step(iter([torch.tensor([2.0]), torch.tensor([4.0])]))
+    # d/d offset of (offset - b)^2 at offset 0 is -2b: the mean over b = 2 and 4 is -6, so one step moves it by +0.6
+    assert trainer.step_count == 1 and task.calls == ["g", "g"]
+    assert task.offset.item() == pytest.approx(0.6)
+
+
+def test_a_non_finite_loss_elsewhere_reported_by_the_gradient_sync_stops_this_process_too():
+    seen = []
+
+    def other_process_failed(parameters, finite):
+        seen.append(finite)
+        return False  # as World.sum_gradients_ says when some rank's loss was not finite
+
+    task = LineTask()
+    g_opt = torch.optim.SGD([task.offset], lr=0.1)
+    trainer = AlternatingTrainer(task, None, g_opt, AlternatingConfig(gradient_sync=other_process_failed))
+    with pytest.raises(NonFiniteLossError, match="non-finite on another process"):
+        trainer.step(iter([torch.tensor([2.0])]))
+    assert seen == [True] and task.offset.item() == 0.0  # this process's loss was fine; nothing was applied

@@ -9,6 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+# torch's C++ side logs connection retries with stack traces to stderr; a user gets our one sentence instead
+# (set TORCH_CPP_LOG_LEVEL yourself to see them). Read when torch loads, so set before anything imports it.
+os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")
+
 from unmt.checkpoint import find_run, load_json
 from unmt.config import ConfigError, load_config
 from unmt.data.corpus import DataError

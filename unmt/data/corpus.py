@@ -101,7 +101,8 @@ class BatchStream:
     on (seed, epoch), so the position (epoch, index) is all a checkpoint needs to continue exactly.
 
     With `share=(rank, world)` the ranks of a distributed run walk the same plan in step, each taking every
-    world-th batch from its own offset: disjoint shares, and one position for all of them.
+    world-th batch from its own offset: disjoint shares, and one position for all of them. (A plan for several
+    ranks shuffles its batches in tuples of alike length, and leaves out the few that do not fill a tuple.)
     """
 
     def __init__(self, corpus, max_tokens: int, seed: int, share: tuple[int, int] = (0, 1)):
@@ -122,7 +123,10 @@ class BatchStream:
             chunk = order[start : start + pool]
             chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
             batches += _cut_by_tokens(chunk, lengths, self.max_tokens)
-        return [batches[i] for i in rng.permutation(len(batches))]
+        # Neighbouring batches come from one pool and have alike lengths: the ranks of a step take such neighbours
+        # (tuples of `world` shuffled as units), so none waits long for a rank with longer sentences.
+        tuples = len(batches) // self.world
+        return [batches[t * self.world + r] for t in rng.permutation(tuples) for r in range(self.world)]
 
     def __iter__(self) -> "BatchStream":
         return self

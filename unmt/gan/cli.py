@@ -60,6 +60,9 @@ def _trained(run_dir: Path, data_folder: str | None):
 
 
 def cmd_train(args) -> int:
+    from contextlib import nullcontext
+
+    from unmt.distributed import shutdown, world_from_environment
     from unmt.gan.config import load_gan_config
     from unmt.gan.train import GanRun
     from unmt.run_directory import RunDirectory
@@ -70,11 +73,18 @@ def cmd_train(args) -> int:
         raise ConfigError("--max-steps must be at least 1")
     if args.resume and not args.out:
         raise ConfigError("--resume needs --out naming the run folder to continue")
+    world = world_from_environment()
     out = args.out or Path("runs") / f"gan-{config.data.name}-{config.loss.type}-{time.strftime('%Y%m%d-%H%M%S')}"
-    logging.getLogger("unmt.gan").info("run folder: %s", out)
-    with RunDirectory(out) as directory:
-        result = GanRun(config, directory, resume=args.resume).run(args.max_steps)
-    print(json.dumps({"run": str(out), **result}, indent=1))
+    out = Path(world.gather(str(out))[0])  # rank 0's timestamp names the folder for every rank
+    if world.is_main:
+        logging.getLogger("unmt.gan").info("run folder: %s", out)
+    try:
+        with RunDirectory(out) if world.is_main else nullcontext(RunDirectory(out)) as directory:
+            result = GanRun(config, directory, resume=args.resume, world=world).run(args.max_steps)
+    finally:
+        shutdown()
+    if world.is_main:
+        print(json.dumps({"run": str(out), **result}, indent=1))
     return 0
 
 

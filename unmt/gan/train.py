@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from unmt.config import ConfigError
+from unmt.distributed import World
 from unmt.gan import pictures
 from unmt.gan.build import build_nets, build_task, build_trainer
 from unmt.gan.checkpoints import latest_checkpoint, load_nets, load_trainer_state, save_gan_checkpoint
@@ -28,11 +29,14 @@ log = logging.getLogger("unmt.gan")
 
 
 class GanRun:
-    def __init__(self, config: GanConfig, directory: RunDirectory | Path, resume: bool = False):
+    def __init__(self, config: GanConfig, directory: RunDirectory | Path, resume: bool = False, world: World | None = None):
+        """On several processes (torchrun) every rank draws its own batches and latents, the gradients are
+        averaged, and rank 0 alone evaluates, draws and writes (batch norm keeps per-rank statistics)."""
         if not isinstance(directory, RunDirectory):  # a bare folder (library use, benchmarks): no lock is taken
             Path(directory).mkdir(parents=True, exist_ok=True)
             directory = RunDirectory(Path(directory))
         self.config, self.directory, self.out = config, directory, directory.path
+        self.world = world = world or World()
         if not resume and (self.out / "latest").exists():
             raise ConfigError(f"{self.out} already holds a GAN run: pass --resume to continue it or another --out")
         if config.train.threads:
@@ -41,8 +45,14 @@ class GanRun:
         self.rng = torch.Generator().manual_seed(config.train.seed)
         self.data = load_gan_data(config, self.rng)
         self.nets = build_nets(config)
+        if world.distributed:  # the same networks everywhere; then each rank its own batches and latents
+            for net in self.nets.values():
+                world.broadcast_(net)
+            self.rng.manual_seed(config.train.seed + 1000 * world.rank)
         self.task = build_task(config, self.nets, self.rng)
         self.trainer = build_trainer(config, self.nets, self.task)
+        if world.distributed:
+            self.trainer.config.gradient_sync = world.average_gradients_
         self.seconds_before = 0.0
         if resume:
             checkpoint = latest_checkpoint(self.out)
@@ -50,9 +60,12 @@ class GanRun:
             trainer_state, state = load_trainer_state(checkpoint)
             self.trainer.load_state_dict(trainer_state)
             self.seconds_before = state["seconds"]
-        directory.write_json("config.json", dataclasses.asdict(config))
+        if world.is_main:
+            directory.write_json("config.json", dataclasses.asdict(config))
 
     def evaluate(self, step: int, seconds: float) -> dict:
+        if not self.world.is_main:
+            return {}
         t = self.config.train
         result = evaluate_run(self.nets, self.data, t.eval_samples, self.out / "classifiers", t.seed)
         self.directory.log("eval", {"step": step, "seconds": round(seconds, 2), **result})
@@ -92,20 +105,33 @@ class GanRun:
         result = self.evaluate(step, 0.0) if step == 0 else {}
         sums: dict[str, float] = defaultdict(float)
         count = 0
+        main = self.world.is_main
         while step < last:
             for key, value in self.trainer.step(self.data.next_batch).items():
                 sums[key] += value
             count, step = count + 1, step + 1
             elapsed = time.monotonic() - started
-            out_of_time = t.max_minutes > 0 and elapsed >= 60 * t.max_minutes
-            if step % t.log_every == 0:
+            out_of_time = self._out_of_time(elapsed)
+            if step % t.log_every == 0 and main:
                 self.directory.log("train", {"step": step, "seconds": round(elapsed, 2), **{k: v / count for k, v in sums.items()}})
+            if step % t.log_every == 0:
                 sums, count = defaultdict(float), 0
             if step % t.eval_every == 0 or step == last or out_of_time:
                 result = self.evaluate(step, elapsed)
-                save_gan_checkpoint(self.directory, step, self.nets, self.trainer.state_dict(), {"step": step, "seconds": elapsed, "eval": result})
+                if main:
+                    save_gan_checkpoint(self.directory, step, self.nets, self.trainer.state_dict(), {"step": step, "seconds": elapsed, "eval": result})
+                self.world.barrier()
             if out_of_time:
                 log.info("stopping at step %d: the %.1f-minute budget is spent", step, t.max_minutes)
                 break
-        self.final_pictures()
+        if main:
+            self.final_pictures()
         return {"steps": step, "seconds": round(time.monotonic() - started, 1), "final": result}
+
+    def _out_of_time(self, elapsed: float) -> bool:
+        """Whether the time budget is spent; on several processes rank 0's clock decides for all."""
+        minutes = self.config.train.max_minutes
+        if minutes <= 0:
+            return False
+        spent = torch.tensor([float(elapsed >= 60 * minutes and self.world.is_main)])
+        return bool(self.world.sum_(spent).item())

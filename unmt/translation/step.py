@@ -66,7 +66,7 @@ class UNMTStep:
         loss = classifier_discriminator_loss(logits, labels, self.config.discriminator.smoothing)
         accuracy = (logits.argmax(-1) == labels).float().mean().item()
         metrics = {"d_loss": loss.item(), "d_accuracy": accuracy}
-        return self._world_share(loss, len(labels)), metrics
+        return self._world_shares([loss], [len(labels)])[0], metrics
 
     def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         phase = self.phase
@@ -77,15 +77,17 @@ class UNMTStep:
             self.model, groups, self.vocab.lang_ids, self.device, self.config.optim.label_smoothing
         )
         metrics = {g.name: loss.item() for g, loss in zip(groups, computed.losses)}
-        losses = [self._world_share(loss, n) for loss, n in zip(computed.losses, computed.tokens)]
-        total = sum(g.weight * loss for g, loss in zip(groups, losses))
-        if self.back_translate.remembered is not None and phase.translates:
-            metrics["bt_new_sentences"] = self.back_translate.newly_translated
+        means, counts = list(computed.losses), list(computed.tokens)
+        weights = [g.weight for g in groups]
         if phase.uses_discriminator:
             fooling, states = self.fooling_loss(groups, computed)
-            total = total + phase.weights["adv"] * self._world_share(fooling, states)
+            means, counts, weights = means + [fooling], counts + [states], weights + [phase.weights["adv"]]
             metrics["adv"] = fooling.item()
-        metrics["loss"] = total.item()
+        total = sum(w * loss for w, loss in zip(weights, self._world_shares(means, counts)))
+        if self.back_translate.remembered is not None and phase.translates:
+            metrics["bt_new_sentences"] = self.back_translate.newly_translated
+        # the loss this rank's batch gives (on several ranks `total` holds only its share of the world's)
+        metrics["loss"] = sum(w * m.item() for w, m in zip(weights, means)) if self.world.distributed else total.item()
         metrics["target_tokens"] = sum(computed.tokens)
         return total, metrics
 
@@ -140,15 +142,16 @@ class UNMTStep:
         logits = self.model.encode(src, src_mask)[chosen] @ self.model.embed.weight.T
         loss = F.cross_entropy(logits.float(), wanted[chosen])
         accuracy = (logits.argmax(-1) == wanted[chosen]).float().mean().item()
-        return self._world_share(loss, len(logits)), {"mlm": loss.item(), "mlm_accuracy": accuracy, "loss": loss.item()}
+        return self._world_shares([loss], [len(logits)])[0], {"mlm": loss.item(), "mlm_accuracy": accuracy, "loss": loss.item()}
 
     # --- helpers ----------------------------------------------------------------------------------------
-    def _world_share(self, mean: torch.Tensor, count: int) -> torch.Tensor:
-        """A mean over this rank's `count` items, rescaled to its share of the mean over all ranks' items."""
+    def _world_shares(self, means: list[torch.Tensor], counts: list[int]) -> list[torch.Tensor]:
+        """Means over this rank's `counts` items, each rescaled to its share of the mean over all ranks' items (the
+        world's counts in one collective)."""
         if not self.world.distributed:
-            return mean
-        (world_count,) = self.world.global_counts([count], mean.device)
-        return mean * (count / world_count)
+            return means
+        world_counts = self.world.global_counts(counts, means[0].device)
+        return [mean * (count / world) for mean, count, world in zip(means, counts, world_counts)]
 
     def noisy(self, rows: Rows, noise: NoiseConfig) -> Rows:
         starts = self.vocab.starts_word

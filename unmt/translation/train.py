@@ -28,10 +28,10 @@ from tqdm import tqdm
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonFiniteLossError
 from unmt.checkpoint import load_json
 from unmt.config import Config, ConfigError, changes_since, to_dict
-from unmt.data.corpus import BatchStream, DataError, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
-from unmt.data.parallel import SPLIT as PARALLEL, ParallelCorpus
+from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
+from unmt.data.parallel import SPLIT as PARALLEL
 from unmt.data.toy import write_toy_corpus
-from unmt.data.vocab import EOS, Vocabulary
+from unmt.data.vocab import Vocabulary
 from unmt.distributed import World
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
@@ -41,6 +41,7 @@ from unmt.translation.back_translator import BackTranslator
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
 from unmt.translation.model_io import load_teachers, run_info, save_output_masks
 from unmt.translation.phases import Phases
+from unmt.translation.run_data import output_masks, parallel_corpus, valid_sentences
 from unmt.translation.run_state import RunState
 from unmt.translation.schedule import inverse_sqrt_schedule
 from unmt.translation.starting_points import initialise_embeddings, word_by_word_translators
@@ -94,12 +95,18 @@ class TrainingRun:
         if world.is_main:
             self._write_metadata()
             if self.trainer.step_count == 0:  # preparation outside the training clock, logged so it can be reported
-                directory.log("setup", {"step": 0, "setup_seconds": round(time.monotonic() - setup_started, 1)})
+                directory.log("setup", {"step": 0, "setup_seconds": round(time.monotonic() - setup_started, 1),
+                                        "world_size": world.size, "global_batch_tokens": self.global_batch_tokens})
             world.barrier()  # the other ranks may read what rank 0 prepared
         if world.distributed and self.checkpoint is None:  # the same weights everywhere, each rank its own draws
             world.broadcast_(self.model)
             world.broadcast_(self.discriminator)
             self.state.reseed(runtime.seed)
+
+    @property
+    def global_batch_tokens(self) -> int:
+        """Padded source tokens per language in one update, over every rank and accumulated batch."""
+        return self.config.data.max_tokens * self.world.size * self.config.optim.accumulate_steps
 
     # --- setup stages -------------------------------------------------------------------------------
     def _check_shape_against_run(self) -> None:
@@ -156,12 +163,13 @@ class TrainingRun:
             for i, lang in enumerate(self.languages)
         }
         if self.config.losses.mt.ever_positive():
-            self.streams[PARALLEL] = BatchStream(self._parallel_corpus(), data.max_tokens, seed=seed * 10 + 2, share=share)
-        self.valid = self._valid_sentences()
+            pairs = parallel_corpus(self.files, self.languages, self.vocab, data.max_len)
+            self.streams[PARALLEL] = BatchStream(pairs, data.max_tokens, seed=seed * 10 + 2, share=share)
+        self.valid = valid_sentences(self.files, self.languages, self.config.evaluation.sentences)
         self.test = (
             {lang: read_lines(self.files.path("test", lang)) for lang in self.languages} if self.files.has("test") else None
         )
-        self.output_masks = self._output_masks() if data.restrict_output else {}
+        self.output_masks = output_masks(self.corpora, len(self.vocab)) if data.restrict_output else {}
 
     def _setup_model(self) -> None:
         config = self.config
@@ -225,34 +233,6 @@ class TrainingRun:
         self.directory.write_json("run.json", run_info(self.model_config, self.src, self.tgt, str(self.data_dir)))
         if self.output_masks:
             save_output_masks(self.run_dir / "output_tokens.json", self.output_masks)
-
-    def _parallel_corpus(self) -> ParallelCorpus:
-        if not self.files.has(PARALLEL):
-            names = " and ".join(str(self.files.path(PARALLEL, lang)) for lang in self.languages)
-            raise ConfigError(f"losses.mt trains on parallel pairs: it needs {names} (line i of one translating line i of the other)")
-        for lang in self.languages:
-            if self.files.path(PARALLEL, lang).stat().st_size == 0:
-                raise DataError(f"the parallel file {self.files.path(PARALLEL, lang)} is empty")
-        datasets = [load_text_dataset(self.files.path(PARALLEL, lang)) for lang in self.languages]
-        corpus = ParallelCorpus(*datasets, self.vocab, self.config.data.max_len)
-        log.info("supervised translation on %d parallel pairs (losses.mt)", len(corpus))
-        return corpus
-
-    def _output_masks(self) -> dict[str, torch.Tensor]:
-        """Per language, the subwords its training corpus uses (plus EOS); saved for `unmt translate`."""
-        masks = {}
-        for lang, corpus in self.corpora.items():
-            mask = corpus.token_mask(len(self.vocab))
-            mask[EOS] = True
-            masks[lang] = torch.from_numpy(mask)
-        return masks
-
-    def _valid_sentences(self) -> dict[str, list[str]]:
-        n = self.config.evaluation.sentences
-        if self.files.has("valid"):
-            return {lang: [s for s in read_lines(self.files.path("valid", lang)) if s.strip()][:n] for lang in self.languages}
-        log.warning("no valid.<lang> files: the round-trip criterion uses the first %d training lines", n)
-        return {lang: read_lines(self.files.path("train", lang), n) for lang in self.languages}
 
     # --- one step, evaluation -------------------------------------------------------------------------
     def train_step(self, next_batch) -> dict[str, float]:
