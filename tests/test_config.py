@@ -8,7 +8,7 @@ import pytest
 
 from unmt.config import RENAMED, Config, ConfigError, changed_settings, changes_since, load_config, to_dict
 from unmt.schedules import PiecewiseLinear
-from unmt.typed_config import describe, options_markdown
+from unmt.typed_config import describe, options_markdown, options_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,11 +113,13 @@ def test_model_defaults_have_one_source():
 def test_every_key_has_help_and_the_readme_reference_is_generated_from_it():
     records = describe(Config)
     assert all(r["help"] for r in records) and len(records) > 50
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     begin, end = "<!-- options:begin -->\n", "<!-- options:end -->"
-    assert begin in readme and end in readme, "README.md lost its option-reference markers"
-    generated = readme.split(begin, 1)[1].split(end, 1)[0]
-    assert generated == options_markdown(Config), "README option reference is stale: regenerate it with `unmt options --markdown`"
+    for name, render, flag in (("README.md", options_summary, "--summary"), ("docs/options.md", options_markdown, "--markdown")):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert begin in text and end in text, f"{name} lost its option-reference markers"
+        generated = text.split(begin, 1)[1].split(end, 1)[0]
+        assert generated == render(Config), f"{name}'s option reference is stale: regenerate it with `unmt options {flag}`"
+    assert all(f"`{r['key'].rsplit('.', 1)[1]}=" in options_summary(Config) for r in records)  # every key in the README
 
 
 def test_changed_settings_names_every_changed_leaf_and_nothing_else():

@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--beam", type=int, default=1)
     evaluate.add_argument("--json", type=Path, help="also write the scores to this JSON file")
     options = commands.add_parser("options", help="every configuration key of `unmt train`, with its default and help")
-    options.add_argument("--markdown", action="store_true", help="as the Markdown table of the README's option reference")
+    options.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/options.md")
+    options.add_argument("--summary", action="store_true", help="as the README's short table: keys and defaults per section")
     add_lexicon_parsers(commands)
     add_export_parsers(commands)
     add_gan_parser(commands)
@@ -151,9 +152,10 @@ def _run_name(args) -> str:
 
 def cmd_options(args) -> int:
     from unmt.config import Config
-    from unmt.typed_config import options_markdown, options_text
+    from unmt.typed_config import options_markdown, options_summary, options_text
 
-    print((options_markdown if args.markdown else options_text)(Config), end="")
+    render = options_summary if args.summary else options_markdown if args.markdown else options_text
+    print(render(Config), end="")
     return 0
 
 

@@ -20,7 +20,7 @@ from unmt.errors import ConfigError
 from unmt.schedules import PiecewiseLinear as Schedule
 
 __all__ = ["ConfigError", "Schedule", "option", "from_dict", "to_dict", "read_values", "apply_override",
-           "changed_settings", "describe", "options_markdown"]
+           "changed_settings", "describe", "options_markdown", "options_summary"]
 
 
 def option(default: Any, help: str, *, at_least: float | None = None, above: float | None = None,
@@ -215,12 +215,25 @@ def _bounds_text(bounds: dict) -> str:
 
 
 def options_markdown(cls) -> str:
-    """The option reference as a Markdown table, one row per key (README's option reference is this text)."""
+    """The option reference as a Markdown table, one row per key (docs/options.md is this text)."""
     rows = ["| key | type | default | what it does |", "|---|---|---|---|"]
     for r in describe(cls):
         default = "" if r["default"] in ("", []) else f"`{r['default']}`"
         kind = r["type"] + (f" ({_bounds_text(r['bounds'])})" if r["bounds"] else "")
         rows.append(f"| `{r['key']}` | {kind} | {default} | {r['help']} |")
+    return "\n".join(rows) + "\n"
+
+
+def options_summary(cls) -> str:
+    """Every key with its default, one Markdown row per section: the README's short option reference (the full one,
+    with types, bounds and help, is options_markdown)."""
+    sections: dict[str, list[str]] = {}
+    for r in describe(cls):
+        section_name, key = r["key"].rsplit(".", 1)
+        default = "" if r["default"] in ("", []) else r["default"]
+        sections.setdefault(section_name, []).append(f"`{key}={default}`")
+    rows = ["| section | keys and defaults |", "|---|---|"]
+    rows += [f"| `{name}` | {' '.join(keys)} |" for name, keys in sections.items()]
     return "\n".join(rows) + "\n"
 
 
