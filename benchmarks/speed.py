@@ -1,0 +1,522 @@
+"""Training and translation speed against the machine's own matrix-multiply ceiling and against fairseq, in one run.
+
+    python benchmarks/speed.py --run toy=RUNS/toy300 --run multi30k=RUNS/enfr1h:DATA \
+        --peer-python benchmarks/peers/.venv/bin/python --out benchmarks/results/speed-DATE.json
+    python benchmarks/speed.py --quick --out /tmp/speed-quick.json   # a tiny run trained on the spot: a smoke test
+
+One JSON holds:
+- the ceiling: the measured dense matmul rate, fp32 (and bf16 where the hardware has it), square and at the
+  model's own shapes;
+- per trained run (`--run NAME=RUN_DIR[:DATA_DIR]`; a run trained without --data keeps its toy corpus in RUN/data):
+  the UNMT step resumed from the run's latest checkpoint, with and without the latent discriminator (losses.adv=0,
+  what fairseq's online back-translation lacks), both with denoising and back-translation weighted 1 (the phase
+  fairseq trains in). Target tokens/s of the median turn; the step's time split by wrapping unmt's own functions
+  from here (nothing under unmt/ is edited): host work (noise, batching, padding), back-translation generation,
+  the one batched forward pass of denoising + back-translation and its backward, the discriminator, the
+  optimisers; analytic FLOPs of the step over its time over the ceiling (MFU);
+- translation sentences/s, greedy and beam 5, at batch sizes 1, 16 and 64 (`Translator.translate`: raw text in,
+  detokenised text out), en->fr, on the first N test sentences;
+- with `--peer-python`, fairseq's online_backtranslation at the same shape, data, batch and starting weights
+  (benchmarks/peers/fairseq_obt.py in its own environment), run between two halves of our turns;
+- the peak RSS, the machine, the commands' arguments.
+
+Denoising and back-translation share one forward and one backward pass (unmt.translation.objectives): their split
+is the ratio of the two measured apart on the same captured batches (`ae_share`), applied to the shared pass.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from machine_info import machine  # noqa: E402
+from step_cost import copy_latest_checkpoint  # noqa: E402
+
+import unmt.translation.back_translator as back_translator_module  # noqa: E402
+import unmt.translation.objectives as objectives_module  # noqa: E402
+import unmt.translation.step as step_module  # noqa: E402
+from unmt.adversarial.trainer import AlternatingTrainer  # noqa: E402
+from unmt.config import load_config  # noqa: E402
+from unmt.data.corpus import read_lines  # noqa: E402
+from unmt.data.vocab import PAD  # noqa: E402
+from unmt.models.discriminators import LatentDiscriminator  # noqa: E402
+from unmt.models.transformer import Transformer  # noqa: E402
+from unmt.translation.averaging import WeightAverage  # noqa: E402
+from unmt.translation.train import TrainingRun  # noqa: E402
+
+ROOT = HERE.parent
+PHASE = ["losses.ae=1", "losses.bt=1", "back_translation.word_by_word_steps=0"]  # held constant while timing
+VARIANTS = {"with_discriminator": [], "without_discriminator": ["losses.adv=0"]}
+# region -> what the issue calls it; the shared forward/backward pass is split by ae_share afterwards
+CATEGORIES = {
+    "host.noise": "host", "host.padding": "host", "host.batching": "host", "host.groups": "host",
+    "bt.generation": "bt_generation",
+    "g.forward": "denoise_bt_forward_backward", "generator.backward": "denoise_bt_forward_backward",
+    "discriminator": "discriminator", "discriminator.backward": "discriminator", "adv.fooling_forward": "discriminator",
+    "generator": "optimizer_and_average", "ema": "optimizer_and_average",
+    "step": "other", "generator.loss_glue": "other",
+}
+
+
+# --- the ceiling -----------------------------------------------------------------------------------------
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_rate(m: int, k: int, n: int, dtype: torch.dtype, device: torch.device, seconds: float, reps: int = 5) -> float:
+    """Median GFLOP/s of (m, k) @ (k, n) over `reps` timed repetitions of about seconds/reps each."""
+    a, b = torch.randn(m, k, device=device).to(dtype), torch.randn(k, n, device=device).to(dtype)
+    for _ in range(2):
+        a @ b
+    _sync(device)
+    started = time.perf_counter()
+    a @ b
+    _sync(device)
+    iterations = max(1, int(seconds / reps / max(time.perf_counter() - started, 1e-7)))
+    rates = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        for _ in range(iterations):
+            a @ b
+        _sync(device)
+        rates.append(2 * m * k * n * iterations / (time.perf_counter() - started) / 1e9)
+    return statistics.median(rates)
+
+
+def has_bf16(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "").split()
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def ceiling(device: torch.device, shapes: dict[str, tuple[int, int, int]], seconds: float) -> dict:
+    dtypes = {"fp32": torch.float32, **({"bf16": torch.bfloat16} if has_bf16(device) else {})}
+    rates = {name: {label: round(matmul_rate(*shape, dtype, device, seconds), 1) for label, shape in shapes.items()}
+             for name, dtype in dtypes.items()}
+    return {"gflops": rates, "shapes_mkn": shapes, "fp32_ceiling_gflops": max(rates["fp32"].values()),
+            "hardware_bf16": has_bf16(device),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability() if device.type == "cpu" else None}
+
+
+# --- timing regions and FLOPs, wrapped around unmt's functions -------------------------------------------
+class Regions:
+    """Exclusive wall time per named region: a region's time excludes the regions nested in it."""
+
+    def __init__(self, device: torch.device):
+        self.device, self.seconds, self._stack = device, defaultdict(float), []
+
+    @contextlib.contextmanager
+    def region(self, name: str):
+        frame = [name, 0.0]
+        self._stack.append(frame)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            _sync(self.device)
+            elapsed = time.perf_counter() - started
+            self._stack.pop()
+            self.seconds[name] += elapsed - frame[1]
+            if self._stack:
+                self._stack[-1][1] += elapsed
+
+    def parent(self) -> str:
+        return self._stack[-1][0] if self._stack else "none"
+
+    def wrap(self, function, name):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with self.region(name(*args, **kwargs) if callable(name) else name):
+                return function(*args, **kwargs)
+        return wrapper
+
+
+class Flops:
+    """Analytic matmul FLOPs of what the model computes (padded shapes, `executed`) and of the real tokens alone
+    (`model`); a call with gradients enabled counts its backward pass as twice its forward."""
+
+    def __init__(self):
+        self.executed = self.model = 0.0
+
+    def add(self, per_token: float, padded: float, real: float) -> None:
+        factor = 3.0 if torch.is_grad_enabled() else 1.0
+        self.executed += factor * per_token * padded
+        self.model += factor * per_token * real
+
+    def encode(self, model, src, mask):
+        c = model.config
+        d, f, S = c.d_model, c.ffn_dim, src.shape[1]
+        self.add(c.encoder_layers * (2 * (4 * d * d + 2 * d * f) + 4 * S * d), src.numel(), float(mask.sum()))
+
+    def decode(self, model, tgt_in, memory, mask):
+        c = model.config
+        d, f, V, S, T = c.d_model, c.ffn_dim, c.vocab_size, memory.shape[1], tgt_in.shape[1]
+        per_token = c.decoder_layers * (2 * (6 * d * d + 2 * d * f) + 4 * T * d + 4 * S * d) + 2 * d * V
+        self.add(per_token, tgt_in.numel(), float((tgt_in != PAD).sum()))
+        self.add(c.decoder_layers * 4 * d * d, memory.shape[0] * S, float(mask.sum()))  # cross-attention keys/values
+
+    def decode_step(self, model, token, memory, mask, cache, step):
+        c = model.config
+        d, f, V, S = c.d_model, c.ffn_dim, c.vocab_size, memory.shape[1]
+        B = token.shape[0]
+        self.add(c.decoder_layers * (2 * (6 * d * d + 2 * d * f) + 4 * (step + 1) * d + 4 * S * d) + 2 * d * V, B, B)
+        if "cross_k" not in cache[0]:  # the first step projects the source's keys and values once
+            self.add(c.decoder_layers * 4 * d * d, B * S, float(mask.sum()))
+
+    def discriminator(self, module, states):
+        per_state = sum(2 * layer.in_features * layer.out_features for layer in module.net if isinstance(layer, torch.nn.Linear))
+        self.add(per_state, states.shape[0], states.shape[0])
+
+
+@contextlib.contextmanager
+def instrumented(regions: Regions, flops: Flops, captured: list):
+    """Wraps unmt's step functions for the duration; every original is put back on exit."""
+    def counting(function, count):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            count(*args, **kwargs)
+            return function(*args, **kwargs)
+        return wrapper
+
+    def capturing(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            groups = function(*args, **kwargs)
+            captured.append(groups)
+            del captured[:-4]  # the last few steps' loss groups, for the denoising/back-translation split
+            return groups
+        return wrapper
+
+    patches = [
+        (step_module.UNMTStep, "noisy", lambda f: regions.wrap(f, "host.noise")),
+        (step_module.UNMTStep, "loss_groups", lambda f: capturing(regions.wrap(f, "host.groups"))),
+        (step_module.UNMTStep, "generator_loss", lambda f: regions.wrap(f, "generator.loss_glue")),
+        (step_module.UNMTStep, "discriminator_loss", lambda f: regions.wrap(f, "discriminator")),
+        (step_module.UNMTStep, "fooling_loss", lambda f: regions.wrap(f, "adv.fooling_forward")),
+        (step_module, "source_batch", lambda f: regions.wrap(f, "host.padding")),
+        (objectives_module, "source_batch", lambda f: regions.wrap(f, "host.padding")),
+        (objectives_module, "target_batch", lambda f: regions.wrap(f, "host.padding")),
+        (back_translator_module, "source_batch", lambda f: regions.wrap(f, "host.padding")),
+        (back_translator_module.BackTranslator, "_decode", lambda f: regions.wrap(f, "bt.generation")),
+        (objectives_module, "sequence_losses", lambda f: regions.wrap(f, "g.forward")),
+        (AlternatingTrainer, "_update", lambda f: regions.wrap(f, lambda *a, **k: a[5] if len(a) > 5 else k["side"])),
+        (torch.Tensor, "backward", lambda f: regions.wrap(f, lambda *a, **k: f"{regions.parent()}.backward")),
+        (WeightAverage, "update", lambda f: regions.wrap(f, "ema")),
+        (Transformer, "encode", lambda f: counting(f, flops.encode)),
+        (Transformer, "decode", lambda f: counting(f, flops.decode)),
+        (Transformer, "decode_step", lambda f: counting(f, flops.decode_step)),
+        (LatentDiscriminator, "forward", lambda f: counting(f, flops.discriminator)),
+    ]
+    originals = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
+    try:
+        for owner, name, make in patches:
+            setattr(owner, name, make(getattr(owner, name)))
+        yield
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+# --- the training step -------------------------------------------------------------------------------
+def build_runs(run_dir: Path, data_dir: Path, scratch: Path, settings: list[str]) -> dict[str, TrainingRun]:
+    """One resumed copy of the trained run per variant: every variant starts from the same weights and batches."""
+    runs = {}
+    for name, overrides in VARIANTS.items():
+        config = load_config(run_dir / "config.yaml", [*settings, *PHASE, *overrides])
+        copy_latest_checkpoint(run_dir, scratch / name)
+        run = TrainingRun(config, *_languages(run_dir), scratch / name, data_dir, resume=True)
+        run.model.train()
+        run.discriminator.train()
+        runs[name] = run
+    return runs
+
+
+def _languages(run_dir: Path) -> tuple[str, str]:
+    return tuple(json.loads((run_dir / "run.json").read_text())["languages"])
+
+
+def timed_turn(run: TrainingRun, steps: int, regions: Regions, flops: Flops) -> dict:
+    regions.seconds.clear()
+    flops.executed = flops.model = 0.0
+    tokens = 0
+
+    def draw():
+        with regions.region("host.batching"):
+            return {lang: next(stream) for lang, stream in run.streams.items()}
+
+    started = time.perf_counter()
+    for _ in range(steps):
+        with regions.region("step"):
+            tokens += run.train_step(draw)["target_tokens"]
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "target_tokens": tokens, "regions": dict(regions.seconds),
+            "flops_executed": flops.executed, "flops_model": flops.model}
+
+
+def split_denoising_from_back_translation(run: TrainingRun, groups_per_step: list, reps: int) -> dict:
+    """Forward + backward of the denoising groups alone and of the back-translation groups alone, on the same
+    captured batches (median of `reps`), and of both in one pass as the step does it."""
+    config = run.config
+
+    def fwd_bwd(groups) -> float:
+        times = []
+        for _ in range(reps):
+            run.model.zero_grad(set_to_none=True)
+            started = time.perf_counter()
+            computed = objectives_module.sequence_losses(run.model, groups, run.vocab.lang_ids, run.device, config.optim.label_smoothing)
+            sum(g.weight * loss for g, loss in zip(groups, computed.losses)).backward()
+            _sync(run.device)
+            times.append(time.perf_counter() - started)
+        run.model.zero_grad(set_to_none=True)
+        return statistics.median(times)
+
+    seconds = {"denoising": 0.0, "back_translation": 0.0, "both_in_one_pass": 0.0}
+    for groups in groups_per_step:
+        seconds["denoising"] += fwd_bwd([g for g in groups if g.name.startswith("ae_")])
+        seconds["back_translation"] += fwd_bwd([g for g in groups if g.name.startswith("bt_")])
+        seconds["both_in_one_pass"] += fwd_bwd(groups)
+    apart = seconds["denoising"] + seconds["back_translation"]
+    return {"seconds": {k: round(v, 4) for k, v in seconds.items()}, "ae_share": round(seconds["denoising"] / apart, 4),
+            "one_pass_over_apart": round(seconds["both_in_one_pass"] / apart, 4), "steps": len(groups_per_step)}
+
+
+def summarise(turns: list[dict], ae_share: float, ceiling_gflops: float) -> dict:
+    seconds = sum(t["seconds"] for t in turns)
+    regions = defaultdict(float)
+    for turn in turns:
+        for name, value in turn["regions"].items():
+            regions[name] += value
+    split = defaultdict(float)
+    for name, value in regions.items():
+        split[CATEGORIES.get(name, "other")] += value
+    shared = split.pop("denoise_bt_forward_backward", 0.0)
+    split["denoising_forward_backward"] = shared * ae_share
+    split["back_translation_forward_backward"] = shared * (1 - ae_share)
+    split["other"] += seconds - sum(regions.values())  # the loop itself, outside every region
+    rates = [t["target_tokens"] / t["seconds"] for t in turns]
+    steps = sum(t.get("steps", 0) for t in turns)
+    flops_executed = sum(t["flops_executed"] for t in turns)
+    flops_model = sum(t["flops_model"] for t in turns)
+    return {
+        "target_tokens_per_second_median": round(statistics.median(rates), 1),
+        "target_tokens_per_second_per_turn": [round(r, 1) for r in rates],
+        "seconds_per_step_median": round(statistics.median(t["seconds"] / t["steps"] for t in turns), 4),
+        "target_tokens_per_step": round(sum(t["target_tokens"] for t in turns) / steps, 1),
+        "time_split": {k: round(v / seconds, 4) for k, v in sorted(split.items(), key=lambda kv: -kv[1])},
+        "regions_seconds": {k: round(v, 3) for k, v in sorted(regions.items(), key=lambda kv: -kv[1])},
+        "gflops_per_step_executed": round(flops_executed / steps / 1e9, 3),
+        "gflops_per_step_model": round(flops_model / steps / 1e9, 3),
+        "achieved_gflops": round(flops_executed / seconds / 1e9, 2),
+        "mfu": round(flops_model / seconds / 1e9 / ceiling_gflops, 4),
+        "hfu": round(flops_executed / seconds / 1e9 / ceiling_gflops, 4),
+    }
+
+
+def measure_training(runs: dict[str, TrainingRun], steps: int, turns: int, warmup: int, regions: Regions, flops: Flops,
+                     captured: list, between=None) -> tuple[dict[str, list[dict]], list]:
+    """Warm-up steps, then `turns` turns of `steps` steps per variant in alternation; `between` (the peer) runs
+    once half the turns are done, so drift over the session lands on both sides of it."""
+    results: dict[str, list[dict]] = {name: [] for name in runs}
+    groups: list = []
+    with instrumented(regions, flops, captured):
+        for name, run in runs.items():
+            timed_turn(run, warmup, regions, flops)
+        for turn in range(turns):
+            if between is not None and turn == (turns + 1) // 2:
+                between()
+            for name, run in runs.items():
+                results[name].append({**timed_turn(run, steps, regions, flops), "steps": steps})
+                if name == next(iter(runs)):
+                    groups = list(captured)
+    return results, groups
+
+
+# --- translation ---------------------------------------------------------------------------------------
+def measure_translation(run: TrainingRun, lines: list[str], beams: list[int], batches: list[int], reps: int) -> dict:
+    src, tgt = run.languages
+    out = {}
+    for beam in beams:
+        for batch in batches:
+            rates, words = [], 0
+            for _ in range(reps):
+                started = time.perf_counter()
+                outputs = run.translator.translate(lines, tgt, beam_size=beam, batch_size=batch)
+                rates.append(len(lines) / (time.perf_counter() - started))
+                words = sum(len(o.split()) for o in outputs)
+            out[f"beam{beam}_batch{batch}"] = {"sentences_per_second_median": round(statistics.median(rates), 2),
+                                              "per_rep": [round(r, 2) for r in rates], "output_words": words}
+    return {"direction": f"{src}-{tgt}", "sentences": len(lines), "reps": reps, "results": out}
+
+
+def test_sentences(data_dir: Path, lang: str, n: int) -> list[str]:
+    for split in ("test", "valid", "train"):
+        path = data_dir / f"{split}.{lang}"
+        if path.is_file():
+            return [line for line in read_lines(path) if line.strip()][:n]
+    raise SystemExit(f"{data_dir} has no test/valid/train.{lang} to translate")
+
+
+def peak_rss_mib(who=resource.RUSAGE_SELF) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+# --- the peer ------------------------------------------------------------------------------------------
+def run_peer(python: str, run_dir: Path, data_dir: Path, config, dropout: float, scratch: Path, args, out: Path) -> dict:
+    """fairseq's online back-translation from the same weights (benchmarks/peers/), in its own environment."""
+    sys.path.insert(0, str(HERE / "peers"))
+    from warm_start import write_warm_start  # noqa: E402  (plain torch: no fairseq in this environment)
+
+    work = scratch / "peer"
+    checkpoint, dictionary = write_warm_start(run_dir, work)
+    m = config.model
+    command = [python, str(HERE / "peers" / "fairseq_obt.py"), "--work", str(work), "--data", str(data_dir),
+               "--spm", str(run_dir / "spm.model"), "--dict", str(dictionary), "--warm-start", str(checkpoint),
+               "--languages", *_languages(run_dir), "--d-model", str(m.d_model), "--heads", str(m.n_heads),
+               "--encoder-layers", str(m.encoder_layers), "--decoder-layers", str(m.decoder_layers),
+               "--ffn", str(m.ffn_dim), "--activation", m.activation, "--dropout", str(dropout),
+               "--max-tokens", str(config.data.max_tokens), "--max-len", str(config.data.max_len),
+               "--lr", str(config.optim.lr), "--warmup-updates", str(config.optim.warmup_steps),
+               "--label-smoothing", str(config.optim.label_smoothing), "--threads", str(args.threads),
+               "--updates", str(args.peer_updates), "--skip", str(args.peer_skip), "--out", str(out)]
+    print("peer:", " ".join(command), file=sys.stderr, flush=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the fairseq peer failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(out.read_text())
+
+
+# --- quick mode: a tiny run trained here -----------------------------------------------------------------
+QUICK = ["data.toy_sentences=400", "data.vocab_size=200", "data.max_tokens=200", "model.d_model=32", "model.n_heads=2",
+         "model.encoder_layers=1", "model.decoder_layers=1", "model.ffn_dim=64", "discriminator.hidden=32",
+         "evaluation.every=1000", "evaluation.sentences=10", "back_translation.word_by_word_steps=0",
+         "pretraining.init_embeddings=random", "losses.bt=1", "runtime.max_minutes=0"]
+
+
+def quick_run(scratch: Path, threads: int) -> tuple[Path, Path]:
+    from unmt.translation.train import TrainingRun as Run
+    config = load_config(ROOT / "configs" / "toy.yaml", [*QUICK, f"runtime.threads={threads}"])
+    run = Run(config, "en", "fr", scratch / "quick", None)
+    for _ in range(3):
+        run.train_step(lambda: {lang: next(stream) for lang, stream in run.streams.items()})
+    run.state.save(run.directory, {})  # a checkpoint to resume from, without the end-of-run evaluation
+    return scratch / "quick", scratch / "quick" / "data"
+
+
+def parse_run(spec: str) -> tuple[str, Path, Path]:
+    name, _, paths = spec.partition("=")
+    run_dir, _, data_dir = paths.partition(":")
+    return name, Path(run_dir), Path(data_dir) if data_dir else Path(run_dir) / "data"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", action="append", type=parse_run, default=[], help="NAME=RUN_DIR[:DATA_DIR], a trained run")
+    parser.add_argument("--quick", action="store_true", help="train a tiny run here and time it briefly (smoke test)")
+    parser.add_argument("--peer-python", help="python of benchmarks/peers/.venv: run fairseq on the --peer-run's shape")
+    parser.add_argument("--peer-run", help="NAME of the --run the peer trains like (default: the last one)")
+    parser.add_argument("--peer-updates", type=int, default=40)
+    parser.add_argument("--peer-skip", type=int, default=5, help="first peer updates left out (warm-up)")
+    parser.add_argument("--steps", type=int, default=8, help="steps per timed turn")
+    parser.add_argument("--turns", type=int, default=4, help="turns per variant, alternating; the median turn is reported")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps per variant first")
+    parser.add_argument("--split-reps", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--translate-sentences", type=int, default=64)
+    parser.add_argument("--translate-reps", type=int, default=3)
+    parser.add_argument("--beams", type=int, nargs="+", default=[1, 5])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64])
+    parser.add_argument("--ceiling-seconds", type=float, default=1.0, help="time per matmul shape")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / f"speed-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    args = parser.parse_args()
+    if not args.run and not args.quick:
+        parser.error("give --run NAME=RUN_DIR[:DATA_DIR] (a trained run) or --quick")
+    if args.quick:
+        args.steps, args.turns, args.warmup, args.split_reps = 2, 2, 1, 1
+        args.translate_sentences, args.translate_reps, args.ceiling_seconds = 4, 1, 0.05
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    settings = [f"runtime.threads={args.threads}", f"runtime.device={args.device}"]
+    started = time.time()
+    report = {"command": sys.argv, "machine": {**machine(), "threads": args.threads}, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+              "phase_overrides": PHASE, "variants": VARIANTS, "steps_per_turn": args.steps, "turns": args.turns, "shapes": {}}
+
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        if args.quick:
+            args.run = [("quick", *quick_run(scratch, args.threads))]
+        shapes = {"square_256" if args.quick else "square_2048": (256, 256, 256) if args.quick else (2048, 2048, 2048)}
+        for name, run_dir, _ in args.run:
+            m = load_config(run_dir / "config.yaml", []).model
+            tokens = load_config(run_dir / "config.yaml", []).data.max_tokens * 2
+            vocab = len(__import__("sentencepiece").SentencePieceProcessor(model_file=str(run_dir / "spm.model")))
+            shapes[f"{name}_ffn"] = (tokens, m.d_model, m.ffn_dim)
+            shapes[f"{name}_output_projection"] = (tokens, m.d_model, vocab)
+            shapes[f"{name}_decode_step_output"] = (64, m.d_model, vocab)
+        report["ceiling"] = ceiling(device, shapes, args.ceiling_seconds)
+        top = report["ceiling"]["fp32_ceiling_gflops"]
+        print(f"ceiling fp32 {top} GFLOP/s", file=sys.stderr, flush=True)
+
+        peer_name = args.peer_run or args.run[-1][0]
+        for name, run_dir, data_dir in args.run:
+            regions, flops, captured = Regions(device), Flops(), []
+            setup_started = time.perf_counter()
+            runs = build_runs(run_dir, data_dir, scratch / name, settings)
+            first = next(iter(runs.values()))
+            start_step = first.trainer.step_count
+            between = None
+            if args.peer_python and name == peer_name:
+                peer_out = args.out.with_name(args.out.name.replace("speed", "peer", 1)) if "speed" in args.out.name else args.out.with_suffix(".peer.json")
+
+                def between(run_dir=run_dir, data_dir=data_dir, run=first, out=peer_out):
+                    dropout = run.phases.at(run.trainer.step_count).dropout
+                    report["peer"] = run_peer(args.peer_python, run_dir, data_dir, run.config, dropout, scratch, args, out)
+                    report["peer"]["json"] = str(out)
+            results, groups = measure_training(runs, args.steps, args.turns, args.warmup, regions, flops, captured, between)
+            split = split_denoising_from_back_translation(first, groups[-2:], args.split_reps)
+            shape = {"run": str(run_dir), "data": str(data_dir), "checkpoint_step": start_step,
+                     "model": {k: getattr(first.config.model, k) for k in ("d_model", "n_heads", "encoder_layers", "decoder_layers", "ffn_dim")},
+                     "vocab_size": len(first.vocab), "max_tokens_per_language": first.config.data.max_tokens,
+                     "setup_seconds": round(time.perf_counter() - setup_started, 1), "denoising_vs_back_translation": split,
+                     "training": {variant: summarise(turns, split["ae_share"], top) for variant, turns in results.items()}}
+            shape["peak_rss_mib_after_training"] = peak_rss_mib()
+            lines = test_sentences(data_dir, first.languages[0], args.translate_sentences)
+            shape["translation"] = measure_translation(first, lines, args.beams, args.batches, args.translate_reps)
+            shape["peak_rss_mib_after_translation"] = peak_rss_mib()
+            report["shapes"][name] = shape
+            for variant, summary in shape["training"].items():
+                print(f"{name} {variant}: {summary['target_tokens_per_second_median']} target tokens/s, "
+                      f"MFU {summary['mfu']:.3f}, split {summary['time_split']}", file=sys.stderr, flush=True)
+            del runs, first
+    if "peer" in report:
+        peer_rate = report["peer"]["target_tokens_per_second_median"]
+        ours = report["shapes"][peer_name]["training"]
+        report["ours_over_peer"] = {variant: round(s["target_tokens_per_second_median"] / peer_rate, 3) for variant, s in ours.items()}
+    report["peak_rss_mib"] = peak_rss_mib()
+    report["peak_rss_mib_children"] = peak_rss_mib(resource.RUSAGE_CHILDREN)
+    report["wall_seconds"] = round(time.time() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""benchmarks/speed.py (and the fairseq peer harness's unmt-side parts) on a tiny run: the report's fields and
+sanity, the FLOP count, the timing regions. fairseq itself is never imported here."""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
+
+import speed  # noqa: E402
+from unmt.models.transformer import Transformer, TransformerConfig  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("speed") / "speed-quick.json"
+    subprocess.run([sys.executable, "benchmarks/speed.py", "--quick", "--threads", "1", "--out", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=300)
+    return json.loads(out.read_text())
+
+
+def test_quick_report_has_every_figure(quick_report):
+    ceiling = quick_report["ceiling"]
+    assert ceiling["gflops"]["fp32"] and all(rate > 0 for rate in ceiling["gflops"]["fp32"].values())
+    assert ceiling["fp32_ceiling_gflops"] == max(ceiling["gflops"]["fp32"].values())
+    assert ceiling["hardware_bf16"] == ("bf16" in ceiling["gflops"])
+    assert quick_report["machine"]["cores"] >= 1 and quick_report["peak_rss_mib"] > 0
+    shape = quick_report["shapes"]["quick"]
+    assert 0 < shape["denoising_vs_back_translation"]["ae_share"] < 1
+    for variant, summary in shape["training"].items():
+        assert summary["target_tokens_per_second_median"] > 0 and summary["target_tokens_per_step"] > 0
+        assert 0 < summary["mfu"] <= summary["hfu"] < 1
+        split = summary["time_split"]
+        assert abs(sum(split.values()) - 1) < 0.02, split
+        for part in ("host", "bt_generation", "denoising_forward_backward", "back_translation_forward_backward"):
+            assert split[part] > 0, (variant, part)
+    assert shape["training"]["with_discriminator"]["time_split"]["discriminator"] > 0
+    assert shape["training"]["without_discriminator"]["time_split"].get("discriminator", 0) == 0
+    results = shape["translation"]["results"]
+    assert set(results) == {f"beam{b}_batch{n}" for b in (1, 5) for n in (1, 16, 64)}
+    assert all(r["sentences_per_second_median"] > 0 for r in results.values())
+
+
+def test_flops_count_a_pass_three_times_when_it_has_a_backward():
+    model = Transformer(TransformerConfig(vocab_size=50, d_model=16, n_heads=2, encoder_layers=2, decoder_layers=1, ffn_dim=32))
+    src = torch.tensor([[5, 6, 7, 2], [5, 6, 2, 0]])
+    mask = src != 0
+    flops = speed.Flops()
+    with torch.no_grad():
+        flops.encode(model, src, mask)
+    per_token = 2 * (2 * (4 * 16 * 16 + 2 * 16 * 32) + 4 * 4 * 16)  # two layers: projections, FFN, attention
+    assert flops.executed == per_token * 8 and flops.model == per_token * 7  # 8 positions, 7 of them real
+    flops.executed = flops.model = 0.0
+    flops.encode(model, src, mask)  # gradients enabled: forward + backward
+    assert flops.executed == 3 * per_token * 8
+
+
+def test_regions_time_exclusively():
+    regions = speed.Regions(torch.device("cpu"))
+    with regions.region("outer"):
+        with regions.region("inner"):
+            time.sleep(0.02)
+    assert regions.seconds["inner"] >= 0.02 > regions.seconds["outer"]
+
+
+def test_instrumentation_puts_every_original_back():
+    originals = (speed.step_module.UNMTStep.noisy, torch.Tensor.backward, speed.objectives_module.sequence_losses)
+    with speed.instrumented(speed.Regions(torch.device("cpu")), speed.Flops(), []):
+        assert torch.Tensor.backward is not originals[1]
+    assert (speed.step_module.UNMTStep.noisy, torch.Tensor.backward, speed.objectives_module.sequence_losses) == originals
+
+
+def test_warm_start_lays_out_fairseqs_dictionary(tmp_path):
+    from warm_start import write_warm_start
+
+    run_dir, _ = speed.quick_run(tmp_path, threads=1)
+    checkpoint, dictionary = write_warm_start(run_dir, tmp_path / "peer")
+    state = torch.load(checkpoint, weights_only=True)["model"]
+    pieces = len(dictionary.read_text().splitlines())
+    vocab = 200  # speed.QUICK's data.vocab_size
+    assert pieces == vocab - 3  # every piece but <pad>, <unk>, </s>, which fairseq has itself
+    assert state["encoder.embed_tokens.weight"].shape[0] == 4 + pieces + 3  # + <mask>, __en__, __fr__
+    assert torch.equal(state["encoder.embed_tokens.weight"], state["decoder.output_projection.weight"])
+    assert "encoder.layers.0.self_attn.q_proj.weight" in state and "decoder.layers.0.encoder_attn.k_proj.weight" in state
+
+
+def test_peer_summary_times_updates_start_to_start():
+    from fairseq_obt import summarise
+
+    records = [{"start": float(i), "ntokens": 100, "bt_seconds": 0.25, "task_seconds": 0.75, "trainer_seconds": 0.875,
+                "bt_source_tokens": 50, "bt_generated_tokens": 55} for i in range(12)]
+    summary = summarise(records, skip=2, window=3)
+    assert summary["target_tokens_per_second_median"] == 100.0 and summary["updates_timed"] == 9
+    assert summary["time_split"]["bt_generation"] == 0.25 and summary["bt_generated_over_source_tokens"] == 1.1
+
+
+def test_the_benchmarks_never_import_fairseq():
+    code = ("import sys; sys.path[:0] = ['benchmarks', 'benchmarks/peers']; import speed, warm_start, fairseq_obt; "
+            "assert not [m for m in sys.modules if m.split('.')[0] == 'fairseq'], 'fairseq imported'")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
