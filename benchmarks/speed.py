@@ -52,7 +52,7 @@ import unmt.translation.step as step_module  # noqa: E402
 from unmt.adversarial.trainer import AlternatingTrainer  # noqa: E402
 from unmt.config import load_config  # noqa: E402
 from unmt.data.corpus import read_lines  # noqa: E402
-from unmt.data.vocab import PAD  # noqa: E402
+from unmt.data.vocab import EOS, PAD  # noqa: E402
 from unmt.models.discriminators import LatentDiscriminator  # noqa: E402
 from unmt.models.transformer import Transformer  # noqa: E402
 from unmt.translation.averaging import WeightAverage  # noqa: E402
@@ -234,10 +234,10 @@ def instrumented(regions: Regions, flops: Flops, captured: list):
 
 
 # --- the training step -------------------------------------------------------------------------------
-def build_runs(run_dir: Path, data_dir: Path, scratch: Path, settings: list[str]) -> dict[str, TrainingRun]:
+def build_runs(run_dir: Path, data_dir: Path, scratch: Path, settings: list[str], variants: dict[str, list[str]]) -> dict[str, TrainingRun]:
     """One resumed copy of the trained run per variant: every variant starts from the same weights and batches."""
     runs = {}
-    for name, overrides in VARIANTS.items():
+    for name, overrides in variants.items():
         config = load_config(run_dir / "config.yaml", [*settings, *PHASE, *overrides])
         copy_latest_checkpoint(run_dir, scratch / name)
         run = TrainingRun(config, *_languages(run_dir), scratch / name, data_dir, resume=True)
@@ -347,6 +347,104 @@ def measure_training(runs: dict[str, TrainingRun], steps: int, turns: int, warmu
     return results, groups
 
 
+def profile_steps(run: TrainingRun, steps: int, top: int = 25) -> dict:
+    """Where a step's time goes by operator (torch.profiler, self time) and by Python function (cProfile, own time),
+    each over `steps` further steps of the run; both add overhead, so read shares, not seconds."""
+    import cProfile
+    import pstats
+
+    draw = lambda: {lang: next(stream) for lang, stream in run.streams.items()}  # noqa: E731
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
+        started = time.perf_counter()
+        for _ in range(steps):
+            run.train_step(draw)
+        wall = time.perf_counter() - started
+    events = [e for e in profiler.key_averages() if e.self_cpu_time_total > 0]
+    total = sum(e.self_cpu_time_total for e in events)
+    operators = [{"op": e.key, "self_share": round(e.self_cpu_time_total / total, 4), "calls_per_step": round(e.count / steps, 1)}
+                 for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[:top]]
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(steps):
+        run.train_step(draw)
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # (file, line, name) -> (calls, primitive calls, own time, cumulative, callers)
+    own_total = sum(v[2] for v in stats.values())
+    functions = [{"function": f"{Path(k[0]).name}:{k[1]}:{k[2]}", "own_share": round(v[2] / own_total, 4),
+                  "cumulative_share": round(v[3] / own_total, 4), "calls_per_step": round(v[0] / steps, 1)}
+                 for k, v in sorted(stats.items(), key=lambda kv: -kv[1][2])[:top]]
+    return {"steps": steps, "profiled_wall_seconds": round(wall, 2), "operators_by_self_time": operators,
+            "python_functions_by_own_time": functions}
+
+
+def candidate_optimisations(run: TrainingRun, groups: list, reps: int) -> dict:
+    """Changes that a profile points at, each timed in isolation against what unmt does now, on this run's own
+    parameters and a captured batch's shapes (median of `reps`); none of them touches unmt's code."""
+    def median_time(function) -> float:
+        function()
+        times = []
+        for _ in range(reps):
+            started = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    out = {}
+    # 1. the generator's Adam step: the default (a loop over tensors on CPU) against the multi-tensor and fused kernels
+    params = [p.detach().clone().requires_grad_(True) for p in run.model.parameters()]
+    for p in params:
+        p.grad = torch.randn_like(p) * 1e-3
+    adam = {}
+    for name, options in {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": True}}.items():
+        try:
+            optimizer = torch.optim.Adam(params, lr=1e-4, betas=(0.9, 0.98), **options)
+            adam[name] = median_time(optimizer.step)
+        except (RuntimeError, TypeError) as error:  # a build without the kernel
+            adam[name] = f"unavailable: {error}"
+    out["adam_step_seconds"] = {k: round(v, 5) if isinstance(v, float) else v for k, v in adam.items()}
+    # 2. the weight average: a lerp_ per tensor (WeightAverage.update) against one multi-tensor lerp
+    averaged = [p.detach().clone() for p in run.model.parameters()]
+    live = [p.detach() for p in run.model.parameters()]
+    out["weight_average_seconds"] = {
+        "per_tensor_lerp": round(median_time(lambda: [a.lerp_(c, 0.005) for a, c in zip(averaged, live)]), 5),
+        "foreach_lerp": round(median_time(lambda: torch._foreach_lerp_(averaged, live, 0.005)), 5),
+    }
+    # 3. the teacher-forced output layer + label-smoothed loss (objectives.sequence_losses): logits at every padded
+    #    position, class axis moved by transpose, against logits at the real positions only, rows contiguous
+    targets = [r for g in groups[-1] for r in g.target]
+    B, T, d = len(targets), max(len(r) for r in targets) + 1, run.model.config.d_model
+    gold = torch.full((B, T), PAD, dtype=torch.long)
+    for i, row in enumerate(targets):
+        gold[i, : len(row) + 1] = torch.tensor(row + [EOS])
+    hidden = torch.randn(B, T, d, requires_grad=True)
+    weight = run.model.embed.weight.detach().clone().requires_grad_(True)
+    smoothing = run.config.optim.label_smoothing
+    real = gold != PAD
+
+    def padded():
+        logits = hidden @ weight.T
+        torch.nn.functional.cross_entropy(logits.transpose(1, 2), gold, ignore_index=PAD, reduction="none",
+                                          label_smoothing=smoothing).sum().backward()
+
+    def packed():
+        logits = hidden[real] @ weight.T
+        torch.nn.functional.cross_entropy(logits, gold[real], reduction="sum", label_smoothing=smoothing).backward()
+
+    out["output_layer_and_loss_seconds"] = {"all_padded_positions": round(median_time(padded), 5),
+                                             "real_positions_only": round(median_time(packed), 5),
+                                             "rows": B, "padded_positions": B * T, "real_positions": int(real.sum())}
+    return out
+
+
+def git_state() -> dict:
+    """The commit measured, and the files under unmt/ that differ from it (others may be editing the tree)."""
+    def git(*command):
+        done = subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip("\n") if done.returncode == 0 else None
+    changed = git("status", "--porcelain", "--", "unmt")
+    return {"commit": git("rev-parse", "HEAD"), "unmt_changes_uncommitted": changed.splitlines() if changed else []}
+
+
 # --- translation ---------------------------------------------------------------------------------------
 def measure_translation(run: TrainingRun, lines: list[str], beams: list[int], batches: list[int], reps: int) -> dict:
     src, tgt = run.languages
@@ -432,6 +530,9 @@ def main() -> int:
     parser.add_argument("--peer-run", help="NAME of the --run the peer trains like (default: the last one)")
     parser.add_argument("--peer-updates", type=int, default=40)
     parser.add_argument("--peer-skip", type=int, default=5, help="first peer updates left out (warm-up)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=VALUE;KEY=VALUE",
+                        help="one more variant beside the two, e.g. bf16=runtime.precision=bf16")
+    parser.add_argument("--profile-steps", type=int, default=3, help="steps of the first variant under torch.profiler and cProfile")
     parser.add_argument("--steps", type=int, default=8, help="steps per timed turn")
     parser.add_argument("--turns", type=int, default=4, help="turns per variant, alternating; the median turn is reported")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps per variant first")
@@ -449,13 +550,18 @@ def main() -> int:
         parser.error("give --run NAME=RUN_DIR[:DATA_DIR] (a trained run) or --quick")
     if args.quick:
         args.steps, args.turns, args.warmup, args.split_reps = 2, 2, 1, 1
-        args.translate_sentences, args.translate_reps, args.ceiling_seconds = 4, 1, 0.05
+        args.translate_sentences, args.translate_reps, args.ceiling_seconds, args.profile_steps = 4, 1, 0.05, 1
+    variants = dict(VARIANTS)
+    for spec in args.variant:
+        name, _, overrides = spec.partition("=")
+        variants[name] = [o for o in overrides.split(";") if o]
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     settings = [f"runtime.threads={args.threads}", f"runtime.device={args.device}"]
     started = time.time()
     report = {"command": sys.argv, "machine": {**machine(), "threads": args.threads}, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-              "phase_overrides": PHASE, "variants": VARIANTS, "steps_per_turn": args.steps, "turns": args.turns, "shapes": {}}
+              "phase_overrides": PHASE, "variants": variants,
+              "git": git_state(), "steps_per_turn": args.steps, "turns": args.turns, "shapes": {}}
 
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
@@ -477,7 +583,7 @@ def main() -> int:
         for name, run_dir, data_dir in args.run:
             regions, flops, captured = Regions(device), Flops(), []
             setup_started = time.perf_counter()
-            runs = build_runs(run_dir, data_dir, scratch / name, settings)
+            runs = build_runs(run_dir, data_dir, scratch / name, settings, variants)
             first = next(iter(runs.values()))
             start_step = first.trainer.step_count
             between = None
@@ -495,6 +601,9 @@ def main() -> int:
                      "vocab_size": len(first.vocab), "max_tokens_per_language": first.config.data.max_tokens,
                      "setup_seconds": round(time.perf_counter() - setup_started, 1), "denoising_vs_back_translation": split,
                      "training": {variant: summarise(turns, split["ae_share"], top) for variant, turns in results.items()}}
+            shape["candidate_optimisations"] = candidate_optimisations(first, groups, args.split_reps * 3)
+            if args.profile_steps:
+                shape["profile"] = profile_steps(first, args.profile_steps)
             shape["peak_rss_mib_after_training"] = peak_rss_mib()
             lines = test_sentences(data_dir, first.languages[0], args.translate_sentences)
             shape["translation"] = measure_translation(first, lines, args.beams, args.batches, args.translate_reps)

@@ -104,3 +104,20 @@ def test_the_benchmarks_never_import_fairseq():
     code = ("import sys; sys.path[:0] = ['benchmarks', 'benchmarks/peers']; import speed, warm_start, fairseq_obt; "
             "assert not [m for m in sys.modules if m.split('.')[0] == 'fairseq'], 'fairseq imported'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+
+
+@pytest.mark.slow  # two fresh `unmt train` processes: about 15 s
+def test_corpus_scaling_times_each_setup_stage(tmp_path):
+    out = tmp_path / "scaling.json"
+    settings = ["data.vocab_size=200", "pretraining.init_embeddings=random", "back_translation.word_by_word_steps=0",
+                "evaluation.sentences=10", "model.d_model=32", "model.ffn_dim=64", "runtime.threads=1"]
+    subprocess.run([sys.executable, "benchmarks/corpus_scaling.py", "--sizes", "300", "600", "--work", str(tmp_path / "work"),
+                    "--out", str(out), *[arg for s in settings for arg in ("--set", s)]],
+                   cwd=ROOT, check=True, capture_output=True, timeout=300)
+    runs = json.loads(out.read_text())["runs"]
+    assert [r["lines_per_language"] for r in runs] == [300, 600]
+    for r in runs:
+        assert r["exit_code"] == 0 and r["setup_seconds"] > 0 and r["process_peak_rss_mib"] > 0
+        assert {"vocabulary", "data.tokenise", "data.arrow", "model"} <= set(r["exclusive_seconds"])
+        assert [t["stage"] for t in r["timeline"]][-1] == "first_step_and_evaluation"
+    assert (tmp_path / "work" / "data-600" / "train.fr").read_text().count("\n") == 600
