@@ -106,7 +106,7 @@ def _peak_mib() -> float:
 
 
 # --- the parent ----------------------------------------------------------------------------------------
-def measure(size: int, data: Path, work: Path, settings: list[str]) -> dict:
+def measure(size: int, data: Path, work: Path, settings: list[str], timeout: float) -> dict:
     run_work = work / f"run-{size}"
     shutil.rmtree(run_work, ignore_errors=True)
     run_work.mkdir(parents=True)
@@ -116,7 +116,16 @@ def measure(size: int, data: Path, work: Path, settings: list[str]) -> dict:
                "--stages", str(stages), *[arg for s in settings for arg in ("--set", s)]]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(run_work / "stderr.log", "w"))
-    _, status, usage = os.wait4(process.pid, 0)
+    while True:  # wait4 gives the child's own peak RSS; poll it so that a size over its time limit can be stopped
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - started > timeout:
+            process.kill()
+            _, status, usage = os.wait4(process.pid, 0)
+            shutil.rmtree(run_work / "hf-cache", ignore_errors=True)
+            return {"lines_per_language": size, "timed_out_after_seconds": timeout, "process_peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+        time.sleep(0.2)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"size {size}: unmt train failed; see {run_work / 'stderr.log'}")
@@ -134,6 +143,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000, 5_000_000])
     parser.add_argument("--pool", type=int, default=1_000_000, help="distinct lines drawn per language; larger sizes repeat them")
     parser.add_argument("--work", type=Path, default=Path("/tmp/unmt-corpus-scaling"))
+    parser.add_argument("--timeout", type=float, default=900, help="seconds one size may take before it is stopped")
     parser.add_argument("--set", action="append", default=[], help="override for every run, e.g. runtime.threads=2")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / f"corpus_scaling-{time.strftime('%Y%m%d-%H%M%S')}.json")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
@@ -149,17 +159,17 @@ def main() -> int:
     folders = write_corpora(args.work, sorted(args.sizes), args.pool)
     generation = time.perf_counter() - started
     results = []
-    for size in sorted(args.sizes):
-        results.append(measure(size, folders[size], args.work, args.set))
-        r = results[-1]
-        print(f"{size:>9} lines: setup {r['setup_seconds']} s, peak RSS {r['process_peak_rss_mib']} MiB, "
-              f"stages {r['exclusive_seconds']}", file=sys.stderr, flush=True)
-    for r, first in zip(results, [results[0]] * len(results)):
-        r["setup_over_smallest"] = round(r["setup_seconds"] / first["setup_seconds"], 2)
     report = {"command": sys.argv, "machine": machine(), "settings": args.set, "pool_lines": min(args.pool, max(args.sizes)),
               "corpus_generation_seconds": round(generation, 1), "runs": results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
+    for size in sorted(args.sizes):
+        r = measure(size, folders[size], args.work, args.set, args.timeout)
+        if "setup_seconds" in r and results and "setup_seconds" in results[0]:
+            r["setup_over_smallest"] = round(r["setup_seconds"] / results[0]["setup_seconds"], 2)
+        results.append(r)
+        args.out.write_text(json.dumps(report, indent=1) + "\n")  # after every size: a stopped run keeps what it measured
+        print(f"{size:>9} lines: setup {r.get('setup_seconds')} s, peak RSS {r['process_peak_rss_mib']} MiB, "
+              f"stages {r.get('exclusive_seconds')}", file=sys.stderr, flush=True)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
