@@ -5,6 +5,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -99,13 +100,19 @@ def cmd_train(args) -> int:
         if value is not None and value <= 0:
             raise ConfigError(f"{flag} must be positive, got {value}")
     world = world_from_environment(config.runtime.device)
+    new_folder = None
     try:
         run_dir = _train_folder(args, world)
         if world.is_main:
             log.info("run folder: %s", run_dir)
+            new_folder = None if run_dir.exists() else run_dir
         with _run_directory(run_dir, world) as directory:
             run = TrainingRun(config, args.src, args.tgt, directory, args.data, resume=args.resume, world=world)
             result = run.run(args.max_steps, args.max_minutes)
+    except USER_ERRORS:
+        if new_folder is not None and not (new_folder / "latest").exists():  # refused input: no half-made run is left
+            shutil.rmtree(new_folder, ignore_errors=True)
+        raise
     except DistError as error:  # a peer stopped (killed, crashed): this rank cannot go on alone
         raise TrainingStopped(f"rank {world.rank} lost the other processes ({str(error).splitlines()[0][:120]}); "
                               "`--resume` under torchrun continues from the last complete checkpoint") from None

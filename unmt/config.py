@@ -81,7 +81,9 @@ class BackTranslationConfig:
     """Who back-translates and how."""
     temperature: float = option(0.0, "0 = greedy back-translation; > 0 samples at that temperature", at_least=0)
     word_by_word_steps: int = option(300, "first UNMT steps that back-translate word by word with an induced lexicon", at_least=0)
-    lexicon_method: Literal["anchors", "identical", "adversarial"] = option("anchors", "how that lexicon is induced from the monolingual corpora")
+    lexicon_method: Literal["anchors", "identical", "adversarial", "vectors"] = option("anchors", "how that lexicon is induced from the monolingual corpora (vectors: nearest neighbours in pretraining's vector files)")
+    dictionary: str = option("", "a bilingual dictionary file ('source target' per line, MUSE's format) that is that lexicon instead")
+    reverse_dictionary: str = option("", "the target-to-source dictionary file; default: back_translation.dictionary inverted")
     lexicon_from: str = option("", "a trained run whose translations of both corpora give that lexicon instead (a second iteration)")
     from_average: bool = option(False, "back-translate with the weight average (needs optim.weight_average > 0)")
     teachers: list[str] = option([], "trained runs that back-translate instead (a frozen ensemble)")
@@ -91,6 +93,8 @@ class BackTranslationConfig:
 class PretrainingConfig:
     """What happens before, or at the start of, UNMT proper."""
     init_embeddings: Literal["random", "identical", "adversarial"] = option("identical", "start the subword embeddings in an aligned skip-gram space (random = plain init)")
+    src_vectors: str = option("", "source-language vectors (fastText/word2vec .vec text) in one space with tgt_vectors, which start the embeddings instead")
+    tgt_vectors: str = option("", "target-language vectors in that shared space (MUSE's aligned vectors, or unmt align's output)")
     mlm_steps: int = option(0, "masked-LM pretraining steps of the shared encoder before UNMT (XLM); 0 = none", at_least=0)
     mlm_probability: float = option(0.15, "share of subwords masked per sentence during that pretraining", above=0, below=1)
 
@@ -194,11 +198,24 @@ def changes_since(saved: dict, config: Config) -> list[str]:
 def validate(config: Config) -> None:
     """The rules that relate several keys; each key's own type and bounds were checked when it was read."""
     m, d, o, bt, losses = config.model, config.data, config.optim, config.back_translation, config.losses
+    p = config.pretraining
     checks = [
         (m.d_model % m.n_heads == 0, f"model.d_model ({m.d_model}) must be a multiple of model.n_heads ({m.n_heads})"),
         (d.max_tokens >= d.max_len, f"data.max_tokens ({d.max_tokens}) must be at least data.max_len ({d.max_len})"),
         (not bt.lexicon_from or bt.word_by_word_steps > 0,
          "back_translation.lexicon_from gives the word-by-word lexicon: it needs back_translation.word_by_word_steps > 0"),
+        (bool(p.src_vectors) == bool(p.tgt_vectors),
+         "pretraining.src_vectors and pretraining.tgt_vectors come together: one vector file per language"),
+        (not (p.src_vectors and p.init_embeddings == "random"),
+         "pretraining.init_embeddings is random but pretraining.src_vectors starts the embeddings from files: choose one"),
+        (bt.lexicon_method != "vectors" or bool(p.src_vectors),
+         "back_translation.lexicon_method vectors reads the lexicon off pretraining.src_vectors and tgt_vectors: give them"),
+        (not (bt.dictionary and bt.lexicon_from),
+         "back_translation.dictionary and back_translation.lexicon_from both give the lexicon: choose one"),
+        (not bt.dictionary or bt.word_by_word_steps > 0,
+         "back_translation.dictionary gives the word-by-word lexicon: it needs back_translation.word_by_word_steps > 0"),
+        (not bt.reverse_dictionary or bool(bt.dictionary),
+         "back_translation.reverse_dictionary needs back_translation.dictionary (the source-to-target one)"),
         (not bt.from_average or o.weight_average > 0,
          "back_translation.from_average needs optim.weight_average > 0: an average to translate with"),
         (not (bt.from_average and bt.teachers),

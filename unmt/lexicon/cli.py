@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,13 +35,16 @@ def add_lexicon_parsers(commands) -> None:
     align.add_argument("--tgt-emb", type=Path, required=True, help="target .vec file")
     align.add_argument("--src", required=True, help="source language code, e.g. en")
     align.add_argument("--tgt", required=True, help="target language code, e.g. fr")
-    align.add_argument("--output", type=Path, required=True, help="folder for mapping.npy, lexicon.json, report.json")
+    align.add_argument("--output", type=Path, required=True, help="folder for mapping.npy, lexicon.json, report.json "
+                       "and the aligned vectors SRC.vec, TGT.vec")
     align.add_argument(
         "--method",
         choices=["adversarial", "identical"],
         default="adversarial",
         help="first map: adversarial training, or Procrustes on identical strings (names, numbers, cognates)",
     )
+    align.add_argument("--max-words", type=int, default=200_000, help="most frequent words read from each file "
+                       "(fastText's Wikipedia files hold millions)")
     align.add_argument("--refinements", type=int, default=5, help="Procrustes refinement iterations")
     align.add_argument("--restarts", type=int, default=1, help="adversarial runs with different seeds; the best "
                        "by the unsupervised criterion is kept")
@@ -84,7 +88,7 @@ def cmd_align(args) -> int:
     from unmt.lexicon.pipeline import align_embeddings
     from unmt.lexicon.embeddings import normalize
     from unmt.lexicon.evaluation import read_dictionary
-    from unmt.lexicon.vectors_io import read_vectors
+    from unmt.lexicon.vectors_io import read_vectors, write_vectors
 
     _set_threads(args.threads)
     if args.src == args.tgt:
@@ -93,7 +97,9 @@ def cmd_align(args) -> int:
         if path is not None and not path.is_file():
             raise DataError(f"{path} does not exist")
     # MUSE normalisation (unit length, centred), whatever tool wrote the vectors.
-    source, target = (read_vectors(path) for path in (args.src_emb, args.tgt_emb))
+    if args.max_words < 1:
+        raise ConfigError("--max-words must be at least 1")
+    source, target = (read_vectors(path, args.max_words) for path in (args.src_emb, args.tgt_emb))
     source.vectors, target.vectors = normalize(source.vectors), normalize(target.vectors)
     gold = read_dictionary(args.gold) if args.gold else None
     with RunDirectory(args.output) as run:  # one aligner at a time per folder; each file whole or not at all
@@ -102,6 +108,9 @@ def cmd_align(args) -> int:
         lexicon = {args.tgt: result.forward, args.src: result.backward}  # keyed by the language translated into
         run.write_text("lexicon.json", json.dumps(lexicon, ensure_ascii=False, indent=0))
         run.write_json("report.json", result.report)
+        # Both languages in the target space, as the vector files `unmt train` starts its embeddings from.
+        write_vectors(run.path / f"{args.src}.vec", replace(source, vectors=source.vectors @ result.W.T))
+        write_vectors(run.path / f"{args.tgt}.vec", target)
         for step, stage in enumerate(result.report["stages"]):
             run.log("eval", {"step": step, **stage})
             print(" ".join(f"{k}={round(v, 4) if isinstance(v, float) else v}" for k, v in stage.items()))

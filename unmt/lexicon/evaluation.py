@@ -11,17 +11,34 @@ from unmt.lexicon.align import csls_scores
 from unmt.lexicon.embeddings import WordEmbeddings
 
 
+def read_pairs(path: Path) -> list[tuple[str, str]]:
+    """A bilingual dictionary file in the MUSE text format: one 'source target' pair per line, separated by a
+    space or a tab; a word may have several lines, blank lines are skipped. In file order."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"dictionary file {path} does not exist")
+    pairs = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                parts = line.split()
+                if not parts:
+                    continue
+                if len(parts) != 2:
+                    raise DataError(f"{path}:{number}: expected 'source target' (two words), got {line.strip()[:80]!r}")
+                pairs.append((parts[0], parts[1]))
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    if not pairs:
+        raise DataError(f"dictionary file {path} holds no 'source target' pairs")
+    return pairs
+
+
 def read_dictionary(path: Path) -> dict[str, set[str]]:
-    """A test dictionary file: one 'source target' pair per line (a word may have several lines)."""
+    """A test dictionary: each source word's set of gold translations."""
     gold: dict[str, set[str]] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 2:
-                raise DataError(f"{path}:{number}: expected 'source target', got {line.strip()!r}")
-            gold.setdefault(parts[0], set()).add(parts[1])
+    for source, target in read_pairs(path):
+        gold.setdefault(source, set()).add(target)
     return gold
 
 

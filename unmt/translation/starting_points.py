@@ -3,7 +3,7 @@
 - the word-by-word lexicon of the first back-translations (induced, or read off an earlier run's translations),
   kept as lexicon.json in the run folder;
 - the aligned skip-gram table that initialises the subword embeddings, kept as aligned_embeddings.pt.
-Both are cached in the run folder, so a run restarted from step 0 (or copied elsewhere) skips their minutes.
+Either may come from files made elsewhere instead (unmt.lexicon.pretrained). Both are cached in the run folder, so a run restarted from step 0 (or copied elsewhere) skips their minutes.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from unmt.data.vocab import Vocabulary
 from unmt.lexicon.from_translations import lexicon_from_translations
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
 from unmt.lexicon.pipeline import lexicon_from_monolingual
+from unmt.lexicon.pretrained import PretrainedFiles, file_identity, lexicon_from_vectors, subword_table_from_vectors
 from unmt.lexicon.subword_init import aligned_subword_embeddings, initialise_embeddings_
 from unmt.models.transformer import Transformer
 from unmt.translation.model_io import load_translator
@@ -33,15 +34,27 @@ LEXICON_LINES = 100_000  # training lines per language that the lexicon and the 
 
 
 def word_by_word_translators(run_dir: Path, files: DataFiles, languages: tuple[str, str], config: Config,
-                             device: torch.device) -> dict[str, Callable[[str], str]]:
-    """language -> translator into it, word by word through the run's lexicon (made and saved on first use)."""
+                             device: torch.device, pretrained: PretrainedFiles | None = None) -> dict[str, Callable[[str], str]]:
+    """language -> translator into it, word by word through the run's lexicon (made and saved on first use; a
+    dictionary file given now always wins over a saved lexicon)."""
     path = run_dir / "lexicon.json"
-    if path.is_file():
+    bt = config.back_translation
+    if pretrained is not None and pretrained.dictionary is not None:
+        lexicon = pretrained.dictionary
+        log.info("word-by-word lexicon from %s (%s)", bt.dictionary,
+                 ", ".join(f"{len(words)} words into {lang}" for lang, words in lexicon.items()))
+        atomic_write_text(path, json.dumps(lexicon, ensure_ascii=False, indent=0))
+    elif path.is_file():
         lexicon = json.loads(path.read_text(encoding="utf-8"))
     else:
-        bt = config.back_translation
         if bt.lexicon_from:
             lexicon = lexicon_from_earlier_run(run_dir, bt.lexicon_from, files, languages, device)
+        elif bt.lexicon_method == "vectors":
+            if pretrained is None or pretrained.vectors is None:
+                raise ConfigError(f"{path} is missing and back_translation.lexicon_method vectors makes it from the "
+                                  "vector files, which only a new run reads: start the run again")
+            corpora = {lang: read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages}
+            lexicon = lexicon_from_vectors(pretrained.vectors, corpora)
         else:
             log.info("inducing a bilingual lexicon from the monolingual corpora (%s)", bt.lexicon_method)
             lines = [read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages]
@@ -73,18 +86,24 @@ def lexicon_from_earlier_run(run_dir: Path, name: str, files: DataFiles, languag
 
 
 def initialise_embeddings(model: Transformer, run_dir: Path, vocab: Vocabulary, files: DataFiles,
-                          languages: tuple[str, str], config: Config) -> None:
-    """Copies the aligned skip-gram table into the model's embeddings. A cached table made for another width,
-    vocabulary, method or seed is recomputed."""
-    method = config.pretraining.init_embeddings
+                          languages: tuple[str, str], config: Config, pretrained: PretrainedFiles | None = None) -> None:
+    """Copies the aligned table (from skip-gram on the corpora, or from the vector files) into the model's
+    embeddings. A cached table made for another width, vocabulary, method, seed or file is recomputed."""
+    p = config.pretraining
+    method = "files" if p.src_vectors else p.init_embeddings
     path = run_dir / "aligned_embeddings.pt"
     vocabulary = hashlib.sha256((run_dir / "spm.model").read_bytes()).hexdigest()
     key = {"method": method, "dim": config.model.d_model, "vocabulary": vocabulary, "seed": config.runtime.seed}
+    if p.src_vectors:
+        key["files"] = file_identity([p.src_vectors, p.tgt_vectors])
     cached = torch.load(path, weights_only=True) if path.is_file() else None
     if cached is not None and cached["key"] == key:
         vectors, found = cached["vectors"], cached["found"]
     else:
-        lines = {lang: read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages}
-        vectors, found = aligned_subword_embeddings(vocab, lines, languages, config.model.d_model, method, config.runtime.seed)
+        if method == "files":
+            vectors, found = subword_table_from_vectors(vocab, pretrained.vectors, config.model.d_model)
+        else:
+            lines = {lang: read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages}
+            vectors, found = aligned_subword_embeddings(vocab, lines, languages, config.model.d_model, method, config.runtime.seed)
         atomic_torch_save({"key": key, "vectors": vectors, "found": found}, path)  # never half a table to trust
     initialise_embeddings_(model.embed, vectors, found)

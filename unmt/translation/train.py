@@ -1,8 +1,8 @@
 """The UNMT training run, built by named stages and then trained by `run()`.
 
-Stages, in order: teachers (when trained runs back-translate), vocabulary, data, model, optimisers,
-back-translator, restore (resuming), initialisation (a new run's aligned embeddings), then the run's metadata is
-written. Nothing is written into a resumed run before its checkpoint has been checked against the configuration
+Stages, in order: the pretrained files named (vectors, dictionary), teachers (when trained runs back-translate),
+vocabulary, data, model, optimisers, back-translator, restore (resuming), initialisation (a new run's aligned
+embeddings), then the run's metadata is written. Nothing is written into a resumed run before its checkpoint has been checked against the configuration
 and restored, so a refused resume leaves the run as it was.
 
 On several processes (torchrun; unmt.distributed) rank 0 prepares and writes everything while the other ranks
@@ -33,6 +33,7 @@ from unmt.data.parallel import SPLIT as PARALLEL
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import Vocabulary
 from unmt.distributed import World
+from unmt.lexicon.pretrained import PretrainedFiles, read_pretrained
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.run_directory import RunDirectory
@@ -79,6 +80,7 @@ class TrainingRun:
         setup_started = time.monotonic()
         self.test_seconds = 0.0  # time the last evaluation spent scoring the test set, kept off the clock
 
+        self.pretrained = self._read_pretrained_files()
         teacher, teacher_vocabulary = self._setup_teachers()
         self._setup_vocabulary(data_dir, teacher_vocabulary)
         self._setup_data()
@@ -91,7 +93,7 @@ class TrainingRun:
             self.state.restore(self.checkpoint, runtime.seed)
             self.trainer.set_rates(config.optim.lr, config.discriminator.lr)
         elif config.pretraining.init_embeddings != "random":
-            initialise_embeddings(self.model, self.run_dir, self.vocab, self.files, self.languages, config)
+            initialise_embeddings(self.model, self.run_dir, self.vocab, self.files, self.languages, config, self.pretrained)
         if world.is_main:
             self._write_metadata()
             if self.trainer.step_count == 0:  # preparation outside the training clock, logged so it can be reported
@@ -117,6 +119,15 @@ class TrainingRun:
         if changed:
             raise ConfigError(f"run {self.run_dir} was trained with another model shape ({'; '.join(changed)}); a resumed "
                               "run keeps its shape: drop those settings, or train a new run with --run")
+
+    def _read_pretrained_files(self) -> PretrainedFiles | None:
+        """Vector and dictionary files made elsewhere, read (and refused if malformed) before anything is written;
+        rank 0 alone, which writes what the other ranks then read. A resumed run needs the dictionary only."""
+        p, bt = self.config.pretraining, self.config.back_translation
+        if not self.world.is_main or not (p.src_vectors or bt.dictionary):
+            return None
+        return read_pretrained(self.src, self.tgt, p.src_vectors, p.tgt_vectors, bt.dictionary, bt.reverse_dictionary,
+                               with_vectors=self.checkpoint is None)
 
     def _setup_teachers(self):
         """Trained runs that back-translate (frozen); a new run takes their subword model."""
@@ -210,7 +221,8 @@ class TrainingRun:
         self.back_translator = BackTranslator(translator_model, self.vocab, self.device, bt.temperature, generator,
                                               masks, frozen=teacher is not None)
         if bt.word_by_word_steps > 0 and teacher is None:  # trained teachers translate from the first step
-            self.back_translator.word_by_word = word_by_word_translators(self.run_dir, self.files, self.languages, config, self.device)
+            self.back_translator.word_by_word = word_by_word_translators(self.run_dir, self.files, self.languages, config, self.device,
+                                                                         self.pretrained)
         self.phases = Phases(config, has_lexicon=self.back_translator.word_by_word is not None)
         self.task = UNMTStep(self.model, self.discriminator, self.vocab, config, self.languages, self.device,
                              self.back_translator, config.runtime.seed)
