@@ -1,9 +1,12 @@
 """Builds a bilingual TEST dictionary from parallel text with IBM Model 1 in both directions (unmt/lexicon/ibm1.py).
 
-For evaluating lexicons induced without parallel data (`unmt align --gold`) only: never train on it.
+For evaluating lexicons induced without parallel data (`unmt align --gold`) only: never train on it. Any pair of
+line-by-line parallel files works, whatever the languages:
 
     python data_scripts/build_test_dictionary.py ../shared/data/multi30k/train.en ../shared/data/multi30k/train.fr \
         OUT/en-fr.test.txt --lowercase
+    python data_scripts/build_test_dictionary.py ../shared/data/multi30k/train.en ../shared/data/multi30k/train.cs \
+        OUT/en-cs.test.txt --lowercase
 """
 import argparse
 import sys
