@@ -153,6 +153,11 @@ class Flops:
 
     def __init__(self):
         self.executed = self.model = 0.0
+        self.bt_source_tokens = self.bt_output_tokens = 0  # back-translation lengths (EOS excluded), beside the FLOPs
+
+    def back_translation(self, rows, outputs):
+        self.bt_source_tokens += sum(len(r) for r in rows)
+        self.bt_output_tokens += sum(len(r) for r in outputs)
 
     def add(self, per_token: float, padded: float, real: float) -> None:
         factor = 3.0 if torch.is_grad_enabled() else 1.0
@@ -203,6 +208,14 @@ def instrumented(regions: Regions, flops: Flops, captured: list):
             return groups
         return wrapper
 
+    def lengths(function):
+        @functools.wraps(function)
+        def wrapper(translator, rows, to_langs):
+            outputs = function(translator, rows, to_langs)
+            flops.back_translation(rows, outputs)
+            return outputs
+        return wrapper
+
     patches = [
         (step_module.UNMTStep, "noisy", lambda f: regions.wrap(f, "host.noise")),
         (step_module.UNMTStep, "loss_groups", lambda f: capturing(regions.wrap(f, "host.groups"))),
@@ -213,7 +226,7 @@ def instrumented(regions: Regions, flops: Flops, captured: list):
         (objectives_module, "source_batch", lambda f: regions.wrap(f, "host.padding")),
         (objectives_module, "target_batch", lambda f: regions.wrap(f, "host.padding")),
         (back_translator_module, "source_batch", lambda f: regions.wrap(f, "host.padding")),
-        (back_translator_module.BackTranslator, "_decode", lambda f: regions.wrap(f, "bt.generation")),
+        (back_translator_module.BackTranslator, "_decode", lambda f: lengths(regions.wrap(f, "bt.generation"))),
         (objectives_module, "sequence_losses", lambda f: regions.wrap(f, "g.forward")),
         (AlternatingTrainer, "_update", lambda f: regions.wrap(f, lambda *a, **k: a[5] if len(a) > 5 else k["side"])),
         (torch.Tensor, "backward", lambda f: regions.wrap(f, lambda *a, **k: f"{regions.parent()}.backward")),
@@ -254,6 +267,7 @@ def _languages(run_dir: Path) -> tuple[str, str]:
 def timed_turn(run: TrainingRun, steps: int, regions: Regions, flops: Flops) -> dict:
     regions.seconds.clear()
     flops.executed = flops.model = 0.0
+    flops.bt_source_tokens = flops.bt_output_tokens = 0
     tokens = 0
 
     def draw():
@@ -266,7 +280,8 @@ def timed_turn(run: TrainingRun, steps: int, regions: Regions, flops: Flops) -> 
             tokens += run.train_step(draw)["target_tokens"]
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "target_tokens": tokens, "regions": dict(regions.seconds),
-            "flops_executed": flops.executed, "flops_model": flops.model}
+            "flops_executed": flops.executed, "flops_model": flops.model,
+            "bt_source_tokens": flops.bt_source_tokens, "bt_output_tokens": flops.bt_output_tokens}
 
 
 def split_denoising_from_back_translation(run: TrainingRun, groups_per_step: list, reps: int) -> dict:
@@ -296,35 +311,45 @@ def split_denoising_from_back_translation(run: TrainingRun, groups_per_step: lis
             "one_pass_over_apart": round(seconds["both_in_one_pass"] / apart, 4), "steps": len(groups_per_step)}
 
 
-def summarise(turns: list[dict], ae_share: float, ceiling_gflops: float) -> dict:
-    seconds = sum(t["seconds"] for t in turns)
-    regions = defaultdict(float)
-    for turn in turns:
-        for name, value in turn["regions"].items():
-            regions[name] += value
+def turn_split(turn: dict, ae_share: float) -> dict[str, float]:
+    """A turn's time by the issue's categories, as shares of the turn."""
     split = defaultdict(float)
-    for name, value in regions.items():
+    for name, value in turn["regions"].items():
         split[CATEGORIES.get(name, "other")] += value
     shared = split.pop("denoise_bt_forward_backward", 0.0)
     split["denoising_forward_backward"] = shared * ae_share
     split["back_translation_forward_backward"] = shared * (1 - ae_share)
-    split["other"] += seconds - sum(regions.values())  # the loop itself, outside every region
+    split["other"] += turn["seconds"] - sum(turn["regions"].values())  # the loop itself, outside every region
+    return {k: v / turn["seconds"] for k, v in split.items()}
+
+
+def summarise(turns: list[dict], ae_share: float, ceiling_gflops: float) -> dict:
+    """Per-turn figures and their medians: a turn disturbed by the shared machine moves a median, not a sum."""
     rates = [t["target_tokens"] / t["seconds"] for t in turns]
-    steps = sum(t.get("steps", 0) for t in turns)
-    flops_executed = sum(t["flops_executed"] for t in turns)
-    flops_model = sum(t["flops_model"] for t in turns)
+    splits = [turn_split(t, ae_share) for t in turns]
+    keys = sorted({k for split in splits for k in split})
+    median_split = {k: statistics.median(split.get(k, 0.0) for split in splits) for k in keys}
+    norm = sum(median_split.values())
+    regions = defaultdict(float)
+    for turn in turns:
+        for name, value in turn["regions"].items():
+            regions[name] += value
+    steps = sum(t["steps"] for t in turns)
+    per_turn = lambda key: [t[key] / t["seconds"] / 1e9 for t in turns]  # noqa: E731  GFLOP/s of each turn
     return {
         "target_tokens_per_second_median": round(statistics.median(rates), 1),
         "target_tokens_per_second_per_turn": [round(r, 1) for r in rates],
         "seconds_per_step_median": round(statistics.median(t["seconds"] / t["steps"] for t in turns), 4),
         "target_tokens_per_step": round(sum(t["target_tokens"] for t in turns) / steps, 1),
-        "time_split": {k: round(v / seconds, 4) for k, v in sorted(split.items(), key=lambda kv: -kv[1])},
-        "regions_seconds": {k: round(v, 3) for k, v in sorted(regions.items(), key=lambda kv: -kv[1])},
-        "gflops_per_step_executed": round(flops_executed / steps / 1e9, 3),
-        "gflops_per_step_model": round(flops_model / steps / 1e9, 3),
-        "achieved_gflops": round(flops_executed / seconds / 1e9, 2),
-        "mfu": round(flops_model / seconds / 1e9 / ceiling_gflops, 4),
-        "hfu": round(flops_executed / seconds / 1e9 / ceiling_gflops, 4),
+        "time_split": {k: round(v / norm, 4) for k, v in sorted(median_split.items(), key=lambda kv: -kv[1])},
+        "time_split_per_turn": [{k: round(v, 4) for k, v in split.items()} for split in splits],
+        "regions_seconds_all_turns": {k: round(v, 3) for k, v in sorted(regions.items(), key=lambda kv: -kv[1])},
+        "gflops_per_step_executed": round(sum(t["flops_executed"] for t in turns) / steps / 1e9, 3),
+        "gflops_per_step_model": round(sum(t["flops_model"] for t in turns) / steps / 1e9, 3),
+        "achieved_gflops_median": round(statistics.median(per_turn("flops_executed")), 2),
+        "mfu": round(statistics.median(per_turn("flops_model")) / ceiling_gflops, 4),
+        "hfu": round(statistics.median(per_turn("flops_executed")) / ceiling_gflops, 4),
+        "bt_output_over_source_tokens": round(sum(t["bt_output_tokens"] for t in turns) / max(1, sum(t["bt_source_tokens"] for t in turns)), 3),
     }
 
 
@@ -617,14 +642,13 @@ def main() -> int:
             report["shapes"][name] = shape
             for variant, summary in shape["training"].items():
                 print(f"{name} {variant}: {summary['target_tokens_per_second_median']} target tokens/s, "
-                      f"MFU {summary['mfu']:.3f}, split {summary['time_split']}", file=sys.stderr, flush=True)
+                      f"MFU {summary['mfu']:.3f}, BT length x{summary['bt_output_over_source_tokens']}, split {summary['time_split']}", file=sys.stderr, flush=True)
             del runs, first
     if "peer" in report:
         peer_rate = report["peer"]["target_tokens_per_second_median"]
         ours = report["shapes"][peer_name]["training"]
         report["ours_over_peer"] = {variant: round(s["target_tokens_per_second_median"] / peer_rate, 3) for variant, s in ours.items()}
     report["peak_rss_mib"] = peak_rss_mib()
-    report["peak_rss_mib_children"] = peak_rss_mib(resource.RUSAGE_CHILDREN)
     report["wall_seconds"] = round(time.time() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
