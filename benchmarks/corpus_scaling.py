@@ -8,7 +8,8 @@ configuration unless --set says otherwise) on toy-grammar text, with its own emp
 every setup is cold. Inside it the setup stages are timed by wrapping unmt's own functions from here (nothing
 under unmt/ is edited): vocabulary learning, the corpus as Arrow, tokenisation, the output restriction, lexicon
 induction, the aligned subword embeddings, the model and the rest; the peak RSS after each stage shows which one
-raised it. The whole process's peak RSS comes from wait4, the setup time from the run's own `setup_seconds`.
+raised it, with the resident memory split into anonymous (heap) and file-backed pages (the memory-mapped Arrow
+cache counts in RSS once touched, but the kernel can drop it). The whole process's peak RSS comes from wait4, the setup time from the run's own `setup_seconds`.
 
 The text comes from unmt.data.toy's grammar: English from one random stream, French from another. Drawing a
 sentence costs about 20 us, so a pool of at most --pool lines per language is drawn and larger corpora repeat it
@@ -74,7 +75,8 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
             try:
                 return timed(*args, **kwargs)
             finally:
-                timeline.append({"stage": name, "seconds": round(time.perf_counter() - before, 2), "peak_rss_mib": _peak_mib()})
+                timeline.append({"stage": name, "seconds": round(time.perf_counter() - before, 2), "peak_rss_mib": _peak_mib(),
+                                 **_rss_now()})
         return wrapper
 
     Run = train.TrainingRun
@@ -99,6 +101,17 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
                                "setup_seconds": setup["setup_seconds"], "exclusive_seconds": {k: round(v, 2) for k, v in regions.seconds.items()},
                                "timeline": timeline, "peak_rss_mib": _peak_mib()}, indent=1))
     return code
+
+
+def _rss_now() -> dict:
+    """The process's resident memory now, split into anonymous pages (heap: what the code holds) and file pages
+    (memory-mapped Arrow tables, libraries: the kernel may drop them under pressure)."""
+    fields = {}
+    for line in open("/proc/self/status"):
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile"):
+            fields[f"{key.lower()}_mib"] = round(int(value.split()[0]) / 1024, 1)
+    return fields
 
 
 def _peak_mib() -> float:

@@ -285,30 +285,31 @@ def timed_turn(run: TrainingRun, steps: int, regions: Regions, flops: Flops) -> 
 
 
 def split_denoising_from_back_translation(run: TrainingRun, groups_per_step: list, reps: int) -> dict:
-    """Forward + backward of the denoising groups alone and of the back-translation groups alone, on the same
-    captured batches (median of `reps`), and of both in one pass as the step does it."""
+    """Forward + backward of the denoising groups alone, of the back-translation groups alone, and of both in one
+    pass as the step does it, on the same captured batches; the three kinds alternate within each repetition, so
+    drift lands on all of them, and each kind's median repetition is kept."""
     config = run.config
 
     def fwd_bwd(groups) -> float:
-        times = []
-        for _ in range(reps):
-            run.model.zero_grad(set_to_none=True)
-            started = time.perf_counter()
-            computed = objectives_module.sequence_losses(run.model, groups, run.vocab.lang_ids, run.device, config.optim.label_smoothing)
-            sum(g.weight * loss for g, loss in zip(groups, computed.losses)).backward()
-            _sync(run.device)
-            times.append(time.perf_counter() - started)
         run.model.zero_grad(set_to_none=True)
-        return statistics.median(times)
+        started = time.perf_counter()
+        computed = objectives_module.sequence_losses(run.model, groups, run.vocab.lang_ids, run.device, config.optim.label_smoothing)
+        sum(g.weight * loss for g, loss in zip(groups, computed.losses)).backward()
+        _sync(run.device)
+        return time.perf_counter() - started
 
-    seconds = {"denoising": 0.0, "back_translation": 0.0, "both_in_one_pass": 0.0}
-    for groups in groups_per_step:
-        seconds["denoising"] += fwd_bwd([g for g in groups if g.name.startswith("ae_")])
-        seconds["back_translation"] += fwd_bwd([g for g in groups if g.name.startswith("bt_")])
-        seconds["both_in_one_pass"] += fwd_bwd(groups)
+    kinds = {"denoising": lambda groups: [g for g in groups if g.name.startswith("ae_")],
+             "back_translation": lambda groups: [g for g in groups if g.name.startswith("bt_")],
+             "both_in_one_pass": lambda groups: groups}
+    times = {kind: [] for kind in kinds}
+    for _ in range(reps):
+        for kind, pick in kinds.items():
+            times[kind].append(sum(fwd_bwd(pick(groups)) for groups in groups_per_step))
+    run.model.zero_grad(set_to_none=True)
+    seconds = {kind: statistics.median(values) for kind, values in times.items()}
     apart = seconds["denoising"] + seconds["back_translation"]
     return {"seconds": {k: round(v, 4) for k, v in seconds.items()}, "ae_share": round(seconds["denoising"] / apart, 4),
-            "one_pass_over_apart": round(seconds["both_in_one_pass"] / apart, 4), "steps": len(groups_per_step)}
+            "one_pass_over_apart": round(seconds["both_in_one_pass"] / apart, 4), "steps": len(groups_per_step), "reps": reps}
 
 
 def turn_split(turn: dict, ae_share: float) -> dict[str, float]:
@@ -567,7 +568,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=8, help="steps per timed turn")
     parser.add_argument("--turns", type=int, default=4, help="turns per variant, alternating; the median turn is reported")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps per variant first")
-    parser.add_argument("--split-reps", type=int, default=3)
+    parser.add_argument("--split-reps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--translate-sentences", type=int, default=64)
@@ -626,13 +627,13 @@ def main() -> int:
                     report["peer"] = run_peer(args.peer_python, run_dir, data_dir, run.config, dropout, scratch, args, out)
                     report["peer"]["json"] = str(out)
             results, groups = measure_training(runs, args.steps, args.turns, args.warmup, regions, flops, captured, between)
-            split = split_denoising_from_back_translation(first, groups[-2:], args.split_reps)
+            split = split_denoising_from_back_translation(first, groups[-3:], args.split_reps)
             shape = {"run": str(run_dir), "data": str(data_dir), "checkpoint_step": start_step,
                      "model": {k: getattr(first.config.model, k) for k in ("d_model", "n_heads", "encoder_layers", "decoder_layers", "ffn_dim")},
                      "vocab_size": len(first.vocab), "max_tokens_per_language": first.config.data.max_tokens,
                      "setup_seconds": round(time.perf_counter() - setup_started, 1), "denoising_vs_back_translation": split,
                      "training": {variant: summarise(turns, split["ae_share"], top) for variant, turns in results.items()}}
-            shape["candidate_optimisations"] = candidate_optimisations(first, groups, args.split_reps * 3)
+            shape["candidate_optimisations"] = candidate_optimisations(first, groups, args.split_reps + 2)
             if args.profile_steps:
                 shape["profile"] = profile_steps(first, args.profile_steps)
             shape["peak_rss_mib_after_training"] = peak_rss_mib()
