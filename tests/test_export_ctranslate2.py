@@ -44,10 +44,12 @@ def test_greedy_ctranslate2_is_identical_to_torch_on_every_test_line(toy_run, ex
 
     torch_engine, info = load_translator(toy_run)
     ct2_engine = CTranslate2Translator(exported, threads=1)
+    parallel = CTranslate2Translator(exported, threads=2)  # two workers decode batches side by side
     for src, tgt in ((info["src"], info["tgt"]), (info["tgt"], info["src"])):
         lines = read_lines(toy_run / "data" / f"test.{src}")
         ours, theirs = torch_engine.translate(lines, tgt), ct2_engine.translate(lines, tgt)
         assert [i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b] == []
+        assert parallel.translate(lines, tgt) == theirs  # the same batches, every line back in its place
         assert score(theirs, read_lines(toy_run / "data" / f"test.{tgt}"))["bleu"] > 3  # it translates
 
 
