@@ -39,9 +39,12 @@ def add_lexicon_parsers(commands) -> None:
                        "and the aligned vectors SRC.vec, TGT.vec")
     align.add_argument(
         "--method",
-        choices=["adversarial", "identical"],
+        choices=["adversarial", "identical", "self_learning", "identical_self_learning", "auto"],
         default="adversarial",
-        help="first map: adversarial training, or Procrustes on identical strings (names, numbers, cognates)",
+        help="first map: adversarial training, Procrustes on identical strings (names, numbers, cognates), "
+             "self_learning (Artetxe et al. 2018: no shared strings needed), identical_self_learning (self-learning "
+             "started from the identical strings), or auto (the last three compared, the one with the higher "
+             "unsupervised criterion kept)",
     )
     align.add_argument("--max-words", type=int, default=200_000, help="most frequent words read from each file "
                        "(fastText's Wikipedia files hold millions)")
