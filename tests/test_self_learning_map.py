@@ -212,7 +212,7 @@ def test_lexicon_benchmark_compares_the_methods_and_appends(tmp_path):
     subprocess.run([*command, "--append", "--methods", "self_learning"], check=True, capture_output=True, timeout=300)
     result = json.loads((tmp_path / "t.json").read_text())
     methods = [r["method"] for r in result["rows"]]
-    assert methods.count("self_learning") == 2 and methods.count("identical") == 2 and len(result["commands"]) == 2
+    assert methods.count("self_learning") == 3 and methods.count("identical") == 2 and len(result["commands"]) == 2  # stages
     auto = [r for r in result["rows"] if r["method"] == "auto"][-1]
     assert auto["chosen"] in ("identical", "self_learning") and set(auto["candidates"]) == {"identical", "self_learning"}
     assert all("p@1" in r for r in result["rows"]) and list((tmp_path / "cache").glob("*.npz"))
