@@ -5,6 +5,7 @@ small one: only the lengths column is held in memory, and rows are read per batc
 """
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +46,9 @@ def _head(path: Path, n: int) -> list[str]:
 
 
 def read_lines(path: Path, limit: int | None = None) -> list[str]:
+    """The first `limit` lines (all without one); only those are read, so memory does not grow with the file."""
     with open(path, encoding="utf-8", errors="replace") as handle:
-        lines = [line.rstrip("\r\n") for line in handle]
-    return lines[:limit] if limit else lines
+        return [line.rstrip("\r\n") for line in itertools.islice(handle, limit or None)]
 
 
 def load_text_dataset(path: Path):

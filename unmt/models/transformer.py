@@ -169,11 +169,19 @@ class Transformer(nn.Module):
 
     def decode(self, tgt_in: torch.Tensor, memory: torch.Tensor, src_pad_mask: torch.Tensor) -> torch.Tensor:
         """Teacher-forced decoding: tgt_in (B, T) starting with the language tag -> logits (B, T, V)."""
+        return self.output_logits(self.decoder_states(tgt_in, memory, src_pad_mask))
+
+    def decoder_states(self, tgt_in: torch.Tensor, memory: torch.Tensor, src_pad_mask: torch.Tensor) -> torch.Tensor:
+        """The decoder's final states (B, T, C), before the output layer: a loss may project only the positions it scores."""
         x = self._embed(tgt_in)
         memory_mask = self.attention_mask(src_pad_mask)
         for layer in self.decoder_layers:
             x = layer(x, memory, memory_mask)
-        return self.decoder_norm(x) @ self.embed.weight.T
+        return self.decoder_norm(x)
+
+    def output_logits(self, states: torch.Tensor) -> torch.Tensor:
+        """(..., C) decoder states -> (..., V) logits through the tied embeddings."""
+        return states @ self.embed.weight.T
 
     def new_cache(self) -> list[LayerCache]:
         return [{} for _ in self.decoder_layers]

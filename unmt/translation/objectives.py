@@ -68,13 +68,17 @@ def sequence_losses(
         [r for g in groups for r in g.target], [lang_ids[g.target_lang] for g in groups for _ in g.target], device
     )
     memory = model.encode(src, src_mask)
-    logits = model.decode(tgt_in, memory, src_mask)  # (B, T, V)
-    token_loss = F.cross_entropy(
-        logits.transpose(1, 2).float(), tgt_out, ignore_index=PAD, reduction="none", label_smoothing=label_smoothing
-    )  # (B, T)
-    losses = []
-    for rows in _row_slices(groups):
-        losses.append(token_loss[rows].sum() / (tgt_out[rows] != PAD).sum())
+    states = model.decoder_states(tgt_in, memory, src_mask)  # (B, T, C)
+    # Only the real target positions go through the output layer and the loss, as one contiguous (N, V) block:
+    # padding costs nothing there, and the loss needs no transposed (B, V, T) layout.
+    real = tgt_out != PAD
+    logits = model.output_logits(states[real])  # (N, V), row-major over (row, position)
+    token_loss = F.cross_entropy(logits.float(), tgt_out[real], reduction="none", label_smoothing=label_smoothing)
+    group_of_row = torch.tensor([i for i, g in enumerate(groups) for _ in g.target], device=tgt_out.device)
+    group_of_token = group_of_row.repeat_interleave(real.sum(1))
+    sums = token_loss.new_zeros(len(groups)).index_add_(0, group_of_token, token_loss)
+    counts = token_loss.new_zeros(len(groups)).index_add_(0, group_of_token, torch.ones_like(token_loss))
+    losses = list(sums / counts)
     tokens = [sum(len(row) + 1 for row in g.target) for g in groups]  # target_batch appends EOS to every row
     return GroupLosses(losses, memory, src_mask, tokens)
 
