@@ -169,12 +169,18 @@ class Flops:
         d, f, S = c.d_model, c.ffn_dim, src.shape[1]
         self.add(c.encoder_layers * (2 * (4 * d * d + 2 * d * f) + 4 * S * d), src.numel(), float(mask.sum()))
 
-    def decode(self, model, tgt_in, memory, mask):
+    def decoder_states(self, model, tgt_in, memory, mask):
+        """The teacher-forced decoder body; its output layer is counted where it runs (output_logits)."""
         c = model.config
-        d, f, V, S, T = c.d_model, c.ffn_dim, c.vocab_size, memory.shape[1], tgt_in.shape[1]
-        per_token = c.decoder_layers * (2 * (6 * d * d + 2 * d * f) + 4 * T * d + 4 * S * d) + 2 * d * V
+        d, f, S, T = c.d_model, c.ffn_dim, memory.shape[1], tgt_in.shape[1]
+        per_token = c.decoder_layers * (2 * (6 * d * d + 2 * d * f) + 4 * T * d + 4 * S * d)
         self.add(per_token, tgt_in.numel(), float((tgt_in != PAD).sum()))
         self.add(c.decoder_layers * 4 * d * d, memory.shape[0] * S, float(mask.sum()))  # cross-attention keys/values
+
+    def output_logits(self, model, states):
+        """The tied output layer on the rows it is given (the loss gives only real target positions)."""
+        rows = states.numel() // states.shape[-1]
+        self.add(2 * model.config.d_model * model.config.vocab_size, rows, rows)
 
     def decode_step(self, model, token, memory, mask, cache, step):
         c = model.config
@@ -232,7 +238,8 @@ def instrumented(regions: Regions, flops: Flops, captured: list):
         (torch.Tensor, "backward", lambda f: regions.wrap(f, lambda *a, **k: f"{regions.parent()}.backward")),
         (WeightAverage, "update", lambda f: regions.wrap(f, "ema")),
         (Transformer, "encode", lambda f: counting(f, flops.encode)),
-        (Transformer, "decode", lambda f: counting(f, flops.decode)),
+        (Transformer, "decoder_states", lambda f: counting(f, flops.decoder_states)),
+        (Transformer, "output_logits", lambda f: counting(f, flops.output_logits)),
         (Transformer, "decode_step", lambda f: counting(f, flops.decode_step)),
         (LatentDiscriminator, "forward", lambda f: counting(f, flops.discriminator)),
     ]
