@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from unmt.errors import DataError
-from unmt.lexicon.align import csls_scores, mutual_neighbours, procrustes
+from unmt.lexicon.align import best_translations, csls_scores, mutual_neighbours, procrustes
 from unmt.lexicon.anchors import anchor_profiles, shared_anchors
 from unmt.lexicon.embeddings import train_embeddings, words_of
 
@@ -63,8 +63,7 @@ def induce_lexicon(
     # function words drift onto frequent anchors such as '.' or numerals.
     scores[:, [target_index[a] for a in anchors]] = -np.inf
     scores[[source_index[a] for a in anchors], :] = -np.inf
-    forward = {w: target.words[j] for w, j in zip(source.words, scores.argmax(1))}
-    backward = {w: source.words[i] for w, i in zip(target.words, scores.argmax(0))}
+    forward, backward = best_translations(scores, source.words, target.words)
     for anchor in anchors:  # identical strings translate to themselves
         forward[anchor] = backward[anchor] = anchor
     log.info("induced a lexicon of %d -> %d words from %d shared anchors", len(forward), len(backward), len(anchors))

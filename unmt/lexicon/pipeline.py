@@ -12,7 +12,7 @@ import numpy as np
 
 from unmt.lexicon.adversarial_map import AdversarialMapConfig, adversarial_map
 from unmt.lexicon.anchors import shared_anchors
-from unmt.lexicon.align import csls_scores, identical_pairs, identical_strings_map, mean_csls_cosine, refine
+from unmt.lexicon.align import best_translations, csls_scores, identical_pairs, identical_strings_map, mean_csls_cosine, refine
 from unmt.lexicon.embeddings import WordEmbeddings
 from unmt.errors import DataError
 from unmt.lexicon.evaluation import precision_at_k
@@ -163,8 +163,7 @@ def align_embeddings(source: WordEmbeddings, target: WordEmbeddings, *args, **kw
         report = {**report, "lexicon_from": "re-weighted spaces"}
     else:
         scores = csls_scores(source.vectors @ W.T, target.vectors)
-    forward = {w: target.words[j] for w, j in zip(source.words, scores.argmax(1))}
-    backward = {w: source.words[i] for w, i in zip(target.words, scores.argmax(0))}
+    forward, backward = best_translations(scores, source.words, target.words)
     # Strings shared with a similar frequency (names, numbers, punctuation) translate to themselves in the
     # lexicon, as in induce.py; precision@k above scores the map alone.
     pinned = shared_anchors(Counter(dict(zip(source.words, source.counts))), Counter(dict(zip(target.words, target.counts))),

@@ -17,9 +17,10 @@ import torch
 
 from unmt.data.vocab import WORD_START, Vocabulary
 from unmt.errors import DataError
-from unmt.lexicon.align import csls_scores
+from unmt.lexicon.align import best_translations, csls_scores
 from unmt.lexicon.embeddings import WordEmbeddings, normalize, words_of
 from unmt.lexicon.evaluation import read_pairs
+from unmt.lexicon.subword_init import unit_row_means
 from unmt.lexicon.vectors_io import read_vectors
 
 log = logging.getLogger("unmt")
@@ -47,11 +48,12 @@ def read_pretrained(src: str, tgt: str, src_vectors: str, tgt_vectors: str, dict
                             "ones: the two languages must share one space")
     lexicon = None
     if dictionary:
-        forward = first_translations(read_pairs(Path(dictionary)))
+        pairs = read_pairs(Path(dictionary))
+        forward = first_translations(pairs)
         if reverse_dictionary:
             backward = first_translations(read_pairs(Path(reverse_dictionary)))
         else:
-            backward = first_translations((t, s) for s, t in read_pairs(Path(dictionary)))
+            backward = first_translations((t, s) for s, t in pairs)
         lexicon = {tgt: forward, src: backward}
     return PretrainedFiles(vectors, lexicon)
 
@@ -77,9 +79,7 @@ def lexicon_from_vectors(spaces: dict[str, WordEmbeddings], corpora: dict[str, l
     for lang, found in ((src, src_words), (tgt, tgt_words)):
         if len(found) < 2:
             raise DataError(f"the {lang} vectors hold fewer than 2 of the {lang} corpus' words: wrong file or language?")
-    scores = csls_scores(src_rows, tgt_rows)
-    forward = {w: tgt_words[j] for w, j in zip(src_words, scores.argmax(1))}
-    backward = {w: src_words[i] for w, i in zip(tgt_words, scores.argmax(0))}
+    forward, backward = best_translations(csls_scores(src_rows, tgt_rows), src_words, tgt_words)
     log.info("lexicon from the vector files: %d %s and %d %s words", len(src_words), src, len(tgt_words), tgt)
     return {tgt: forward, src: backward}
 
@@ -127,14 +127,12 @@ def subword_table_from_vectors(vocab: Vocabulary, spaces: dict[str, WordEmbeddin
                 pieces = np.fromiter((i for ids in encoded for i in ids), dtype=np.int64, count=len(owners))
                 np.add.at(spread, pieces, rows[owners])
                 np.add.at(spread_count, pieces, 1)
-    whole = direct_count > 0
-    part = ~whole & (spread_count > 0)
+    table, whole = unit_row_means(direct, direct_count)
+    spread_table, part = unit_row_means(spread, spread_count)
+    part &= ~whole
     part[skip] = False  # a word spelled like a language tag must not give the tag its vector
-    table = np.zeros((size, dim))
-    table[whole] = direct[whole] / direct_count[whole, None]
-    table[part] = spread[part] / spread_count[part, None]
+    table[part] = spread_table[part]
     found = whole | part
-    table[found] /= np.maximum(np.linalg.norm(table[found], axis=1, keepdims=True), 1e-8)
     log.info("initialised %d of %d subword embeddings from the vector files (%d whole words, %d from the words "
              "they are part of)", found.sum(), size, whole.sum(), part.sum())
     return torch.from_numpy(table).float(), torch.from_numpy(found)

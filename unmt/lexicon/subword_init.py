@@ -34,13 +34,19 @@ def aligned_subword_embeddings(
             index = vocab.sp.piece_to_id(piece)
             total[index] += vector
             count[index] += 1
+    table, found = unit_row_means(total, count)
+    log.info("initialised %d of %d subword embeddings from the %s-aligned skip-gram space (criterion %.3f)",
+             found.sum(), len(vocab), method, report["stages"][-1]["criterion"])
+    return torch.from_numpy(table).float(), torch.from_numpy(found)
+
+
+def unit_row_means(total: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's sum over its count, scaled to unit length, and the mask of rows that had any (others stay 0)."""
     found = count > 0
     table = np.zeros_like(total)
     table[found] = total[found] / count[found, None]
     table[found] /= np.maximum(np.linalg.norm(table[found], axis=1, keepdims=True), 1e-8)
-    log.info("initialised %d of %d subword embeddings from the %s-aligned skip-gram space (criterion %.3f)",
-             found.sum(), len(vocab), method, report["stages"][-1]["criterion"])
-    return torch.from_numpy(table).float(), torch.from_numpy(found)
+    return table, found
 
 
 def initialise_embeddings_(embedding: torch.nn.Embedding, vectors: torch.Tensor, found: torch.Tensor) -> None:
