@@ -1,4 +1,4 @@
-"""Multi30k English-French without parallel data (Lample et al. 2018's split): trains for a wall-clock budget,
+"""Multi30k English-French (or English and any other Multi30k language) without parallel data (Lample et al. 2018's split): trains for a wall-clock budget,
 records test BLEU and chrF in both directions at every evaluation (sacreBLEU on detokenized text; the test set
 is only scored, never used to choose anything), scores the round-trip-selected best checkpoint at the end with
 `unmt evaluate`, and writes JSON and a PNG of BLEU over training time, with the machine.
@@ -7,6 +7,7 @@ is only scored, never used to choose anything), scores the round-trip-selected b
     python benchmarks/multi30k.py --minutes 20 --name random_init --set pretraining.init_embeddings=random
     python benchmarks/multi30k.py --minutes 60 --resume RUN      # carry an earlier run on to 60 minutes in total
     python benchmarks/multi30k.py --minutes 60 --supervised       # the same model on the 29,000 parallel pairs instead
+    python benchmarks/multi30k.py --minutes 60 --tgt cs --name en-cs  # English-Czech, the French recipe unchanged
 
 --supervised is the reference that says what the model and the budget can do with parallel data (Lample et al.'s
 "supervised" row); its numbers used parallel data and are reported apart from the unsupervised ones.
@@ -35,9 +36,9 @@ PUBLISHED = {"lample2018_unsupervised": {"en-fr": 32.76, "fr-en": 32.07}, "lampl
 SUPERVISED = ["losses.mt=1", "losses.ae=0", "losses.bt=0", "losses.adv=0", "back_translation.word_by_word_steps=0"]
 
 
-def prepare(raw: Path, data: Path, parallel: bool) -> None:
-    if not (data / "train.en").is_file() or (parallel and not (data / "parallel.en").is_file()):
-        command = [sys.executable, str(ROOT / "data_scripts" / "prepare_multi30k.py"), str(raw), str(data)]
+def prepare(raw: Path, data: Path, tgt: str, parallel: bool) -> None:
+    if not (data / f"train.{tgt}").is_file() or (parallel and not (data / "parallel.en").is_file()):
+        command = [sys.executable, str(ROOT / "data_scripts" / "prepare_multi30k.py"), str(raw), str(data), "--tgt", tgt]
         subprocess.run(command + ["--parallel"] * parallel, check=True)
 
 
@@ -53,8 +54,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, required=True, help="training budget in minutes: checkpoint selection counts, test scoring does not")
     parser.add_argument("--raw", type=Path, default=ROOT.parent / "shared" / "data" / "multi30k", help="raw Multi30k files")
+    parser.add_argument("--tgt", default="fr", help="the language paired with English (default fr; e.g. cs, de)")
     parser.add_argument("--data", type=Path, help="prepared split (default: benchmarks/results/runs/multi30k-data, "
-                        "with --supervised multi30k-data-parallel: the split plus the parallel pairs, kept apart)")
+                        "-data-TGT for a language other than French, with --supervised -parallel added: the split "
+                        "plus the parallel pairs, kept apart)")
     parser.add_argument("--supervised", action="store_true", help="train the same model on the parallel training pairs instead (a reference; uses parallel data)")
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "multi30k_en_fr.yaml")
     parser.add_argument("--set", action="append", default=[], help="config override, e.g. runtime.threads=1")
@@ -63,18 +66,19 @@ def main() -> int:
     parser.add_argument("--resume", metavar="RUN", help="continue this earlier run (under OUT/runs) until --minutes in total")
     parser.add_argument("--beam", type=int, default=1, help="also score the best checkpoint with this beam size (curves stay greedy)")
     args = parser.parse_args()
-    args.data = args.data or Path("benchmarks/results/runs") / ("multi30k-data-parallel" if args.supervised else "multi30k-data")
-    prepare(args.raw, args.data, parallel=args.supervised)
+    default_data = "multi30k-data" + ("" if args.tgt == "fr" else f"-{args.tgt}") + ("-parallel" if args.supervised else "")
+    args.data = args.data or Path("benchmarks/results/runs") / default_data
+    prepare(args.raw, args.data, args.tgt, parallel=args.supervised)
     overrides = (SUPERVISED if args.supervised else []) + args.set  # the command line's own --set come last and win
     checkpoints = args.out / "runs"
     run = args.resume or f"multi30k-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    train_args = ["--src", "en", "--tgt", "fr", "--data", str(args.data), "--config", str(args.config), "--max-minutes", str(args.minutes)]
+    train_args = ["--src", "en", "--tgt", args.tgt, "--data", str(args.data), "--config", str(args.config), "--max-minutes", str(args.minutes)]
     if args.resume:
         train_args.append("--resume")
     curve, setup_seconds = train_run(checkpoints, run, train_args, overrides)
     best = score_best(checkpoints, run, beam=1)
     result = {
-        "name": args.name, "minutes": args.minutes, "config": str(args.config), "overrides": overrides, "supervised": args.supervised,
+        "name": args.name, "pair": f"en-{args.tgt}", "minutes": args.minutes, "config": str(args.config), "overrides": overrides, "supervised": args.supervised,
         "machine": machine(),
         "command": " ".join(sys.argv), "setup_seconds": setup_seconds, "curve": curve, "best_checkpoint_test": best, "published": PUBLISHED,
     }
@@ -83,7 +87,9 @@ def main() -> int:
     stem = args.out / f"multi30k-{args.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
     plot_curves({args.name: curve}, stem.with_suffix(".png"), "Multi30k test BLEU (test_2016_flickr)")
-    print(f"{args.name}: best checkpoint (round-trip criterion) en-fr BLEU {best['en-fr']['bleu']:.2f}, fr-en {best['fr-en']['bleu']:.2f}; wrote {stem}.json")
+    forward, backward = f"en-{args.tgt}", f"{args.tgt}-en"
+    print(f"{args.name}: best checkpoint (round-trip criterion) {forward} BLEU {best[forward]['bleu']:.2f}, "
+          f"{backward} {best[backward]['bleu']:.2f}; wrote {stem}.json")
     return 0
 
 

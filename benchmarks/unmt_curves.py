@@ -32,7 +32,8 @@ def plot_curves(curves: dict[str, list[dict]], path: Path, ylabel: str) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, curve in curves.items():
         minutes = [r["seconds"] / 60 for r in curve]
-        for direction, style in (("en-fr", "-"), ("fr-en", "--")):
+        directions = sorted({key[len("test_bleu_"):] for r in curve for key in r if key.startswith("test_bleu_") and "live" not in key})
+        for direction, style in zip(directions, ("-", "--")):
             ax.plot(minutes, [r[f"test_bleu_{direction}"] for r in curve], style, marker=".", label=f"{name} {direction}")
             if curve and f"test_bleu_live_{direction}" in curve[0]:  # a weight-averaged run: its live weights, thin
                 live = [r[f"test_bleu_live_{direction}"] for r in curve]
