@@ -88,6 +88,7 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
         (train, "load_text_dataset", "data.arrow"), (train, "MonolingualCorpus", "data.tokenise"),
         (train, "output_masks", "data.output_masks"), (train, "valid_sentences", "data.valid"),
         (train, "word_by_word_translators", "lexicon"), (train, "initialise_embeddings", "aligned_embeddings"),
+        (train, "describe_pair", "pair_signals"),
         (starting_points, "read_lines", "read_lines (lexicon, embeddings)"),
     ]:
         setattr(owner, name, stage(getattr(owner, name), label))

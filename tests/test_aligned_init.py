@@ -20,7 +20,7 @@ def test_aligned_subword_embeddings_put_translations_together():
     corpus = generate_toy_corpus(n_train=4000, n_valid=1, n_test=1, seed=3)
     vocab = Vocabulary.train({"en": iter(corpus.train_en), "fr": iter(corpus.train_fr)}, 600, "unigram")
     lines = {"en": corpus.train_en, "fr": corpus.train_fr}
-    vectors, found = aligned_subword_embeddings(vocab, lines, ("en", "fr"), dim=32, method="identical")
+    vectors, found, criterion = aligned_subword_embeddings(vocab, lines, ("en", "fr"), dim=32, method="identical")
     ids = lambda word: vocab.sp.piece_to_id("▁" + word)  # noqa: E731
     pairs = [(ids(n[0]), ids(n[2])) for n in NOUNS if found[ids(n[0])] and found[ids(n[2])] and ids(n[0]) != ids(n[2])]
     assert len(pairs) >= 10
@@ -28,6 +28,7 @@ def test_aligned_subword_embeddings_put_translations_together():
     shuffled = np.mean([float(vectors[a] @ vectors[b]) for (a, _), (_, b) in zip(pairs, pairs[1:] + pairs[:1])])
     assert matched > shuffled + 0.1
     assert torch.allclose(vectors[found].norm(dim=1), torch.ones(int(found.sum())), atol=1e-5)
+    assert 0 < criterion <= 1  # a mean CSLS cosine of a map that brought the spaces together
 
 
 @pytest.mark.parametrize("method", ["identical", "identical_self_learning"])

@@ -19,8 +19,9 @@ log = logging.getLogger("unmt")
 
 def aligned_subword_embeddings(
     vocab: Vocabulary, lines: dict[str, list[str]], languages: tuple[str, str], dim: int, method: str, seed: int = 0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Returns (V, dim) vectors of unit length and a (V,) mask of the rows that got one."""
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Returns (V, dim) vectors of unit length, a (V,) mask of the rows that got one, and the map's unsupervised
+    criterion (mean CSLS cosine): how well the two subword spaces were brought together."""
     src, tgt = languages
     spaces = {
         lang: train_skipgram([vocab.sp.encode(line, out_type=str) for line in lines[lang]], dim=dim, epochs=5, min_count=2, seed=seed)
@@ -35,9 +36,10 @@ def aligned_subword_embeddings(
             total[index] += vector
             count[index] += 1
     table, found = unit_row_means(total, count)
+    criterion = float(report["stages"][-1]["criterion"])
     log.info("initialised %d of %d subword embeddings from the %s-aligned skip-gram space (criterion %.3f)",
-             found.sum(), len(vocab), method, report["stages"][-1]["criterion"])
-    return torch.from_numpy(table).float(), torch.from_numpy(found)
+             found.sum(), len(vocab), method, criterion)
+    return torch.from_numpy(table).float(), torch.from_numpy(found), criterion
 
 
 def unit_row_means(total: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

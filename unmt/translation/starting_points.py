@@ -22,6 +22,7 @@ from unmt.data.corpus import DataFiles, read_lines
 from unmt.data.vocab import Vocabulary
 from unmt.lexicon.from_translations import lexicon_from_translations
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
+from unmt.lexicon.pair_signals import pair_signals
 from unmt.lexicon.pipeline import lexicon_from_monolingual
 from unmt.lexicon.pretrained import PretrainedFiles, file_identity, lexicon_from_vectors, subword_table_from_vectors
 from unmt.lexicon.subword_init import aligned_subword_embeddings, initialise_embeddings_
@@ -86,9 +87,10 @@ def lexicon_from_earlier_run(run_dir: Path, name: str, files: DataFiles, languag
 
 
 def initialise_embeddings(model: Transformer, run_dir: Path, vocab: Vocabulary, files: DataFiles,
-                          languages: tuple[str, str], config: Config, pretrained: PretrainedFiles | None = None) -> None:
+                          languages: tuple[str, str], config: Config, pretrained: PretrainedFiles | None = None) -> float | None:
     """Copies the aligned table (from skip-gram on the corpora, or from the vector files) into the model's
-    embeddings. A cached table made for another width, vocabulary, method, seed or file is recomputed."""
+    embeddings; returns the alignment's unsupervised criterion (None for vector files, aligned elsewhere). A cached
+    table made for another width, vocabulary, method, seed or file is recomputed."""
     p = config.pretraining
     method = "files" if p.src_vectors else p.init_embeddings
     path = run_dir / "aligned_embeddings.pt"
@@ -98,12 +100,23 @@ def initialise_embeddings(model: Transformer, run_dir: Path, vocab: Vocabulary, 
         key["files"] = file_identity([p.src_vectors, p.tgt_vectors])
     cached = torch.load(path, weights_only=True) if path.is_file() else None
     if cached is not None and cached["key"] == key:
-        vectors, found = cached["vectors"], cached["found"]
+        vectors, found, criterion = cached["vectors"], cached["found"], cached.get("criterion")
     else:
+        criterion = None
         if method == "files":
             vectors, found = subword_table_from_vectors(vocab, pretrained.vectors, config.model.d_model)
         else:
             lines = {lang: read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages}
-            vectors, found = aligned_subword_embeddings(vocab, lines, languages, config.model.d_model, method, config.runtime.seed)
-        atomic_torch_save({"key": key, "vectors": vectors, "found": found}, path)  # never half a table to trust
+            vectors, found, criterion = aligned_subword_embeddings(vocab, lines, languages, config.model.d_model, method, config.runtime.seed)
+        # never half a table to trust
+        atomic_torch_save({"key": key, "vectors": vectors, "found": found, "criterion": criterion}, path)
     initialise_embeddings_(model.embed, vectors, found)
+    return criterion
+
+
+def describe_pair(files: DataFiles, languages: tuple[str, str], vocab: Vocabulary) -> dict:
+    """The pair's shared-spelling signals (unmt.lexicon.pair_signals) on the lines the starting points are built from."""
+    signals = pair_signals(*(read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages), vocab)
+    log.info("the corpora share %d frequent words (%.1f%% of the smaller vocabulary), %d anchors, %.1f%% of subword tokens",
+             signals["shared_words"], 100 * signals["shared_word_share"], signals["anchors"], 100 * signals["shared_subword_share"])
+    return signals

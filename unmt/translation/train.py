@@ -45,7 +45,7 @@ from unmt.translation.phases import Phases
 from unmt.translation.run_data import output_masks, parallel_corpus, valid_sentences
 from unmt.translation.run_state import RunState
 from unmt.translation.schedule import inverse_sqrt_schedule
-from unmt.translation.starting_points import initialise_embeddings, word_by_word_translators
+from unmt.translation.starting_points import describe_pair, initialise_embeddings, word_by_word_translators
 from unmt.translation.step import UNMTStep
 from unmt.translation.translator import Translator
 
@@ -89,16 +89,20 @@ class TrainingRun:
         self._setup_back_translation(teacher)
         self.state = RunState(self.model, self.discriminator, self.average, self.trainer, self.streams,
                               self.task.rng, self.back_translator.generator, self.device, world)
+        criterion = None  # the embedding alignment's, when this run makes one
         if self.checkpoint is not None:
             self.state.restore(self.checkpoint, runtime.seed)
             self.trainer.set_rates(config.optim.lr, config.discriminator.lr)
         elif config.pretraining.init_embeddings != "random":
-            initialise_embeddings(self.model, self.run_dir, self.vocab, self.files, self.languages, config, self.pretrained)
+            criterion = initialise_embeddings(self.model, self.run_dir, self.vocab, self.files, self.languages, config, self.pretrained)
         if world.is_main:
             self._write_metadata()
             if self.trainer.step_count == 0:  # preparation outside the training clock, logged so it can be reported
+                pair = describe_pair(self.files, self.languages, self.vocab)
+                if criterion is not None:
+                    pair["embedding_alignment_criterion"] = round(criterion, 4)
                 directory.log("setup", {"step": 0, "setup_seconds": round(time.monotonic() - setup_started, 1),
-                                        "world_size": world.size, "global_batch_tokens": self.global_batch_tokens})
+                                        "world_size": world.size, "global_batch_tokens": self.global_batch_tokens, "pair": pair})
             world.barrier()  # the other ranks may read what rank 0 prepared
         if world.distributed and self.checkpoint is None:  # the same weights everywhere, each rank its own draws
             world.broadcast_(self.model)
