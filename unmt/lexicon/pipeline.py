@@ -39,11 +39,18 @@ def first_map(
     adversarial: AdversarialMapConfig = AdversarialMapConfig(),
     self_learning: SelfLearningConfig = SelfLearningConfig(),
 ) -> tuple[np.ndarray, dict]:
+    W, details, _ = _first_map(source, target, method, restarts, seed, adversarial, self_learning)
+    return W, details
+
+
+def _first_map(source, target, method, restarts=1, seed=0, adversarial=AdversarialMapConfig(),
+               self_learning=SelfLearningConfig()):
+    """first_map, plus the self-learning result (for its re-weighted spaces) when the method is one (else None)."""
     if method == "identical":
-        return identical_strings_map(source, target), {"identical_pairs": len(identical_pairs(source, target))}
+        return identical_strings_map(source, target), {"identical_pairs": len(identical_pairs(source, target))}, None
     if method in ("self_learning", "identical_self_learning"):
         result = _self_learning(source, target, method, replace(self_learning, seed=seed))
-        return result.W, _self_learning_details(result)
+        return result.W, _self_learning_details(result), result
     if method != "adversarial":
         raise ValueError(f"unknown alignment method {method!r}; use one of {', '.join(FIRST_MAPS)} or auto")
     best, best_score, runs = None, float("-inf"), []
@@ -53,7 +60,7 @@ def first_map(
         runs.append({"seed": seed + restart, "criterion": score, "epochs": history})
         if score > best_score:
             best, best_score = W, score
-    return best, {"adversarial_runs": runs}
+    return best, {"adversarial_runs": runs}, None
 
 
 def map_embeddings(
@@ -76,14 +83,9 @@ def _map(source, target, method="adversarial", refinements=5, restarts=1, seed=0
     if method == "auto":
         return _select(source, target, AUTO_CANDIDATES, refinements, restarts, seed, gold, max_rank)
     reweighted = None
-    self_learned = method in ("self_learning", "identical_self_learning")
-    if self_learned:  # first_map's, keeping the result for its re-weighted stage
-        result = _self_learning(source, target, method, SelfLearningConfig(seed=seed))
-        W, details = result.W, _self_learning_details(result)
-    else:
-        W, details = first_map(source, target, method, restarts, seed)
+    W, details, result = _first_map(source, target, method, restarts, seed)
     stages = [_stage(method, source, target, W, gold)]
-    if self_learned:
+    if result is not None:
         # Both spaces re-weighted (Artetxe et al.'s last step): reported, but the one-map interface returns W.
         reweighted = reweighted_spaces(source, target, result)  # the final dictionary's, before refinement
         stages.append(_stage(f"{method}+reweighting (both spaces)", *reweighted, np.eye(W.shape[0]), gold))
