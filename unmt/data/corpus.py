@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 
 from unmt.data.vocab import Vocabulary
 from unmt.errors import DataError
@@ -88,9 +89,9 @@ class MonolingualCorpus:
     def token_mask(self, vocab_size: int) -> np.ndarray:
         """(V,) bool: which subwords occur in this corpus, i.e. what a decoder writing this language may emit."""
         seen = np.zeros(vocab_size, dtype=bool)
-        for rows in self.dataset.iter(batch_size=5000):
-            for ids in rows["ids"]:
-                seen[ids] = True
+        # Arrow batches flattened in C: a Python loop per sentence took 22.6 s of a 5M-line setup
+        for table in self.dataset.with_format("arrow").iter(batch_size=100_000):
+            seen[pc.list_flatten(table.column("ids")).to_numpy()] = True
         return seen
 
 
