@@ -99,31 +99,30 @@ def beam_search(
             logits = logits.masked_fill(~allowed, float("-inf"))
         log_probs = torch.log_softmax(logits.float(), dim=-1)  # (B*K, V)
         V = log_probs.shape[-1]
-        candidates = (scores.view(-1, 1) + log_probs).view(B, K * V)
+        candidates = (scores.reshape(-1, 1) + log_probs).view(B, K * V)
         top_scores, top_index = candidates.topk(2 * K, dim=1)  # 2K so K survive after removing EOS
         beam_origin, next_token = top_index // V, top_index % V
-        new_scores = torch.full((B, K), float("-inf"), device=device)
-        new_rows = torch.zeros((B, K), dtype=torch.long, device=device)
-        new_tokens = torch.full((B, K), PAD, dtype=torch.long, device=device)
-        for b in range(B):
-            kept = 0
-            for score, origin, token in zip(top_scores[b].tolist(), beam_origin[b].tolist(), next_token[b].tolist()):
-                if score == float("-inf"):
-                    break
-                row = b * K + origin
-                if token == EOS:
-                    if kept < K:  # only hypotheses ranked within the beam may finish
-                        hypothesis = tokens[row, 1:].tolist()
-                        finished[b].append((score / (len(hypothesis) + 1) ** length_penalty, hypothesis))
-                    continue
-                if kept < K:
-                    new_scores[b, kept], new_rows[b, kept], new_tokens[b, kept] = score, row, token
-                    kept += 1
-        order = new_rows.view(-1)
-        tokens = torch.cat([tokens[order], new_tokens.view(-1, 1)], dim=1)
+        rows = beam_origin + torch.arange(B, device=device)[:, None] * K  # (B, 2K) rows of the flat beam
+        # In rank order, a candidate ending in EOS finishes if fewer than K live candidates rank above it; the
+        # first K live ones survive, in rank order. As tensor ops over all sentences at once (a Python loop over
+        # 2K candidates per sentence grew with the batch while the matmuls did not).
+        real = top_scores > float("-inf")
+        ends = (next_token == EOS) & real
+        live = ~ends & real
+        above = live.cumsum(1) - live.long()  # live candidates ranked above each one
+        slot = torch.where(live & (above < K), above, K)  # K: not kept (a column dropped below)
+        new_scores = torch.full((B, K + 1), float("-inf"), device=device).scatter_(1, slot, top_scores)[:, :K]
+        new_rows = torch.zeros((B, K + 1), dtype=torch.long, device=device).scatter_(1, slot, rows)[:, :K]
+        new_tokens = torch.full((B, K + 1), PAD, dtype=torch.long, device=device).scatter_(1, slot, next_token)[:, :K]
+        for b, i in (ends & (above < K)).nonzero().tolist():
+            hypothesis = tokens[rows[b, i], 1:].tolist()
+            finished[b].append((top_scores[b, i].item() / (len(hypothesis) + 1) ** length_penalty, hypothesis))
+        order = new_rows.reshape(-1)
+        tokens = torch.cat([tokens[order], new_tokens.reshape(-1, 1)], dim=1)
         cache = model.reorder_cache(cache, order)
         scores = new_scores
-        if all(_done(finished[b], scores[b], step + 1, length_penalty, K) for b in range(B)):
+        best_live = scores.max(dim=1).values.tolist()
+        if all(_done(finished[b], best_live[b], step + 1, length_penalty, K) for b in range(B)):
             break
     results = []
     for b in range(B):
@@ -133,13 +132,12 @@ def beam_search(
     return results
 
 
-def _done(finished, live_scores, length, length_penalty, K) -> bool:
+def _done(finished, best_live: float, length, length_penalty, K) -> bool:
     """A sentence is done when K hypotheses have finished and the best live beam, normalised at its current
     length, scores below the best finished one (the usual heuristic: a live beam could in principle still
     overtake it by growing longer, but rarely does)."""
     if len(finished) < K:
         return False
-    best_live = live_scores.max().item()
     if best_live == float("-inf"):
         return True
     return max(score for score, _ in finished) >= best_live / (length + 1) ** length_penalty
