@@ -104,8 +104,7 @@ def beam_search(
         beam_origin, next_token = top_index // V, top_index % V
         rows = beam_origin + torch.arange(B, device=device)[:, None] * K  # (B, 2K) rows of the flat beam
         # In rank order, a candidate ending in EOS finishes if fewer than K live candidates rank above it; the
-        # first K live ones survive, in rank order. As tensor ops over all sentences at once (a Python loop over
-        # 2K candidates per sentence grew with the batch while the matmuls did not).
+        # first K live ones survive, in rank order. Tensor ops over all sentences at once, not a loop per candidate.
         real = top_scores > float("-inf")
         ends = (next_token == EOS) & real
         live = ~ends & real
