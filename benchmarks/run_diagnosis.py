@@ -17,7 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from unmt.lexicon.evaluation import read_dictionary  # noqa: E402
+from unmt.lexicon.evaluation import inverted_dictionary, read_dictionary  # noqa: E402
+from unmt.lexicon.induce import precision_at_1  # noqa: E402
 
 
 def lexicon_precision(lexicon: dict[str, str], gold: dict[str, set[str]]) -> dict:
@@ -25,17 +26,8 @@ def lexicon_precision(lexicon: dict[str, str], gold: dict[str, set[str]]) -> dic
     lowered: dict[str, str] = {}
     for word, translation in lexicon.items():
         lowered.setdefault(word.lower(), translation.lower())
-    known = [w for w in gold if w in lowered]
-    hits = sum(lowered[w] in gold[w] for w in known)
-    return {"p@1": round(hits / len(known), 4) if known else 0.0, "words": len(known), "gold_words": len(gold)}
-
-
-def inverted(gold: dict[str, set[str]]) -> dict[str, set[str]]:
-    reverse: dict[str, set[str]] = {}
-    for source, targets in gold.items():
-        for target in targets:
-            reverse.setdefault(target, set()).add(source)
-    return reverse
+    known = sum(w in lowered for w in gold)
+    return {"p@1": round(precision_at_1(lowered, gold), 4), "words": known, "gold_words": len(gold)}
 
 
 def diagnose(run_dir: Path, gold: dict[str, set[str]], gold_reverse: dict[str, set[str]]) -> dict:
@@ -73,7 +65,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     gold = read_dictionary(args.gold)
-    reverse = read_dictionary(args.gold_reverse) if args.gold_reverse else inverted(gold)
+    reverse = read_dictionary(args.gold_reverse) if args.gold_reverse else inverted_dictionary(gold)
     result = diagnose(args.run, gold, reverse)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     for row in result["curve"]:

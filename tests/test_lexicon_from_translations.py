@@ -10,6 +10,7 @@ from unmt.cli import main
 from unmt.config import ConfigError, load_config
 from unmt.data.toy import generate_toy_corpus, gold_lexicon, write_toy_corpus
 from unmt.lexicon.from_translations import lexicon_from_pairs, lexicon_from_translations
+from unmt.lexicon.evaluation import inverted_dictionary
 from unmt.lexicon.induce import precision_at_1
 from unmt.translation.train import TrainingRun
 
@@ -21,14 +22,6 @@ TINY = [value for flag, value in zip(TINY_CLI[::2], TINY_CLI[1::2]) if flag == "
 @pytest.fixture(scope="module")
 def toy():
     return generate_toy_corpus(n_train=50, n_valid=10, n_test=500, seed=3)
-
-
-def inverted(gold: dict[str, set[str]]) -> dict[str, set[str]]:
-    back: dict[str, set[str]] = {}
-    for word, translations in gold.items():
-        for translation in translations:
-            back.setdefault(translation, set()).add(word)
-    return back
 
 
 def test_pairs_with_right_translations_give_the_generators_lexicon(toy):
@@ -55,7 +48,7 @@ def test_both_directions_are_keyed_by_the_language_translated_into(toy):
     lexicon = lexicon_from_translations(corpora, translate, "en", "fr")
     assert sorted(calls) == ["en", "fr"]
     assert precision_at_1(lexicon["fr"], gold_lexicon()) > 0.7  # English words -> French
-    assert precision_at_1(lexicon["en"], inverted(gold_lexicon())) > 0.7  # French words -> English
+    assert precision_at_1(lexicon["en"], inverted_dictionary(gold_lexicon())) > 0.7  # French words -> English
 
 
 def test_a_run_reads_its_lexicon_off_an_earlier_run(tiny_run, tmp_path):

@@ -42,6 +42,15 @@ def read_dictionary(path: Path) -> dict[str, set[str]]:
     return gold
 
 
+def inverted_dictionary(gold: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The reverse direction of a test dictionary: each target word's set of source words."""
+    reverse: dict[str, set[str]] = {}
+    for source, targets in gold.items():
+        for target in targets:
+            reverse.setdefault(target, set()).add(source)
+    return reverse
+
+
 def write_dictionary(path: Path, pairs: dict[str, set[str]] | dict[str, str]) -> None:
     with open(path, "w", encoding="utf-8") as out:
         for source, targets in pairs.items():
