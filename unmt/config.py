@@ -81,7 +81,7 @@ class BackTranslationConfig:
     """Who back-translates and how."""
     temperature: float = option(0.0, "0 = greedy back-translation; > 0 samples at that temperature", at_least=0)
     word_by_word_steps: int = option(300, "first UNMT steps that back-translate word by word with an induced lexicon", at_least=0)
-    lexicon_method: Literal["anchors", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "vectors"] = option("anchors", "how that lexicon is induced from the monolingual corpora (as unmt align --method; vectors: nearest neighbours in pretraining's vector files)")
+    lexicon_method: Literal["anchors", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "vectors", "pair"] = option("anchors", "how that lexicon is induced from the monolingual corpora (as unmt align --method; vectors: nearest neighbours in pretraining's vector files; pair: chosen from what the corpora share, see docs/guide.md)")
     dictionary: str = option("", "a bilingual dictionary file ('source target' per line, MUSE's format) that is that lexicon instead")
     reverse_dictionary: str = option("", "the target-to-source dictionary file; default: back_translation.dictionary inverted")
     lexicon_from: str = option("", "a trained run whose translations of both corpora give that lexicon instead (a second iteration)")
@@ -92,7 +92,7 @@ class BackTranslationConfig:
 @dataclass
 class PretrainingConfig:
     """What happens before, or at the start of, UNMT proper."""
-    init_embeddings: Literal["random", "identical", "adversarial", "self_learning", "identical_self_learning", "auto"] = option("identical", "start the subword embeddings in a skip-gram space aligned by this method (as unmt align --method; random = plain init)")
+    init_embeddings: Literal["random", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "pair"] = option("identical", "start the subword embeddings in a skip-gram space aligned by this method (as unmt align --method; random = plain init; pair: chosen from what the corpora share)")
     src_vectors: str = option("", "source-language vectors (fastText/word2vec .vec text) in one space with tgt_vectors, which start the embeddings instead")
     tgt_vectors: str = option("", "target-language vectors in that shared space (MUSE's aligned vectors, or unmt align's output)")
     mlm_steps: int = option(0, "masked-LM pretraining steps of the shared encoder before UNMT (XLM); 0 = none", at_least=0)

@@ -41,6 +41,7 @@ from unmt.translation.averaging import WeightAverage
 from unmt.translation.back_translator import BackTranslator
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
 from unmt.translation.model_io import load_teachers, run_info, save_output_masks
+from unmt.translation.pair_recipe import PAIR, resolve_pair_settings
 from unmt.translation.phases import Phases
 from unmt.translation.run_data import output_masks, parallel_corpus, valid_sentences
 from unmt.translation.run_state import RunState
@@ -84,6 +85,12 @@ class TrainingRun:
         teacher, teacher_vocabulary = self._setup_teachers()
         self._setup_vocabulary(data_dir, teacher_vocabulary)
         self._setup_data()
+        self.pair = self._describe_pair()
+        # the configuration with its pair-dependent settings chosen: what the starting points are made with
+        self.start_config, pair_choice = resolve_pair_settings(config, self.pair)
+        if pair_choice:
+            log.info("pair-dependent settings: %s (%s)", ", ".join(f"{k}={v}" for k, v in pair_choice["settings"].items()),
+                     pair_choice["reason"])
         self._setup_model()
         self._setup_optimisers()
         self._setup_back_translation(teacher)
@@ -93,12 +100,13 @@ class TrainingRun:
         if self.checkpoint is not None:
             self.state.restore(self.checkpoint, runtime.seed)
             self.trainer.set_rates(config.optim.lr, config.discriminator.lr)
-        elif config.pretraining.init_embeddings != "random":
-            criterion = initialise_embeddings(self.model, self.run_dir, self.vocab, self.files, self.languages, config, self.pretrained)
+        elif self.start_config.pretraining.init_embeddings != "random":
+            criterion = initialise_embeddings(self.model, self.run_dir, self.vocab, self.files, self.languages,
+                                              self.start_config, self.pretrained)
         if world.is_main:
             self._write_metadata()
             if self.trainer.step_count == 0:  # preparation outside the training clock, logged so it can be reported
-                pair = describe_pair(self.files, self.languages, self.vocab)
+                pair = {**self.pair, **({"chosen": pair_choice} if pair_choice else {})}
                 if criterion is not None:
                     pair["embedding_alignment_criterion"] = round(criterion, 4)
                 directory.log("setup", {"step": 0, "setup_seconds": round(time.monotonic() - setup_started, 1),
@@ -123,6 +131,14 @@ class TrainingRun:
         if changed:
             raise ConfigError(f"run {self.run_dir} was trained with another model shape ({'; '.join(changed)}); a resumed "
                               "run keeps its shape: drop those settings, or train a new run with --run")
+
+    def _describe_pair(self) -> dict | None:
+        """The pair's shared-spelling signals (a second or two): for the setup line, and wherever a setting asks to
+        be chosen by them (every rank then computes them, so all choose alike)."""
+        p, bt = self.config.pretraining, self.config.back_translation
+        if self.world.is_main or PAIR in (p.init_embeddings, bt.lexicon_method):
+            return describe_pair(self.files, self.languages, self.vocab)
+        return None
 
     def _read_pretrained_files(self) -> PretrainedFiles | None:
         """Vector and dictionary files made elsewhere, read (and refused if malformed) before anything is written;
@@ -225,8 +241,8 @@ class TrainingRun:
         self.back_translator = BackTranslator(translator_model, self.vocab, self.device, bt.temperature, generator,
                                               masks, frozen=teacher is not None)
         if bt.word_by_word_steps > 0 and teacher is None:  # trained teachers translate from the first step
-            self.back_translator.word_by_word = word_by_word_translators(self.run_dir, self.files, self.languages, config, self.device,
-                                                                         self.pretrained)
+            self.back_translator.word_by_word = word_by_word_translators(self.run_dir, self.files, self.languages,
+                                                                         self.start_config, self.device, self.pretrained)
         self.phases = Phases(config, has_lexicon=self.back_translator.word_by_word is not None)
         self.task = UNMTStep(self.model, self.discriminator, self.vocab, config, self.languages, self.device,
                              self.back_translator, config.runtime.seed)
