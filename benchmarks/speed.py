@@ -47,6 +47,7 @@ from machine_info import machine  # noqa: E402
 from step_cost import copy_latest_checkpoint  # noqa: E402
 
 import unmt.translation.back_translator as back_translator_module  # noqa: E402
+from unmt.hardware import has_bf16  # noqa: E402
 import unmt.translation.objectives as objectives_module  # noqa: E402
 import unmt.translation.step as step_module  # noqa: E402
 from unmt.adversarial.trainer import AlternatingTrainer  # noqa: E402
@@ -96,13 +97,6 @@ def matmul_rate(m: int, k: int, n: int, dtype: torch.dtype, device: torch.device
         _sync(device)
         rates.append(2 * m * k * n * iterations / (time.perf_counter() - started) / 1e9)
     return statistics.median(rates)
-
-
-def has_bf16(device: torch.device) -> bool:
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "").split()
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def ceiling(device: torch.device, shapes: dict[str, tuple[int, int, int]], seconds: float) -> dict:

@@ -42,7 +42,7 @@ def test_defaults_and_overrides(tmp_path):
         (["runtime.max_minutes=-5"], "'runtime.max_minutes' must be at least 0"),
         (["runtime.max_steps=0"], "'runtime.max_steps' must be at least 1"),
         (["back_translation.from_average=true"], "from_average needs optim.weight_average > 0"),
-        (["runtime.precision=fp16"], "'runtime.precision' must be one of fp32, bf16, got 'fp16'"),
+        (["runtime.precision=fp16"], "'runtime.precision' must be one of fp32, bf16, auto, got 'fp16'"),
         (["data.vocab_type=word"], "'data.vocab_type' must be one of bpe, unigram"),
         (["losses.kd=1"], "losses.kd distils teachers' translations: it needs back_translation.teachers"),
         (["back_translation.teachers={run: a}"], "'back_translation.teachers[0]' must be of type str"),

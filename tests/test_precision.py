@@ -30,3 +30,22 @@ def test_a_bf16_run_learns_like_a_float32_run_and_keeps_float32_weights(tmp_path
     assert all(p.dtype == torch.float32 for p in bf16_model.parameters())
     assert bf16_losses[-1] < 0.85 * bf16_losses[0]
     assert abs(bf16_losses[-1] - fp32_losses[-1]) < 0.1 * fp32_losses[-1]
+
+
+def test_auto_precision_takes_bf16_exactly_where_the_hardware_has_it(tmp_path, data, monkeypatch):  # noqa: F811
+    for hardware in (True, False):
+        monkeypatch.setattr("unmt.translation.train.has_bf16", lambda device, hardware=hardware: hardware)
+        _, outputs, _ = denoising_losses(tmp_path / str(hardware), data, "auto", steps=1)
+        assert outputs == ({torch.bfloat16} if hardware else {torch.float32})
+
+
+def test_the_hardware_check_reads_the_cpu_flags(tmp_path, monkeypatch):
+    from unmt import hardware
+    cpuinfo = tmp_path / "cpuinfo"
+    real_open = open
+    for flags, expected in (("fpu avx2 avx512f avx512_bf16", True), ("fpu avx2 amx_bf16", True), ("fpu avx2 avx512f", False)):
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+        monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(cpuinfo, *a, **k))
+        assert hardware.has_bf16(torch.device("cpu")) is expected
+    monkeypatch.setattr("builtins.open", lambda *a, **k: (_ for _ in ()).throw(OSError("no /proc")))
+    assert hardware.has_bf16(torch.device("cpu")) is False

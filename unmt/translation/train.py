@@ -33,6 +33,7 @@ from unmt.data.parallel import SPLIT as PARALLEL
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import Vocabulary
 from unmt.distributed import World
+from unmt.hardware import has_bf16
 from unmt.lexicon.pretrained import PretrainedFiles, read_pretrained
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
@@ -110,7 +111,8 @@ class TrainingRun:
                 if criterion is not None:
                     pair["embedding_alignment_criterion"] = round(criterion, 4)
                 directory.log("setup", {"step": 0, "setup_seconds": round(time.monotonic() - setup_started, 1),
-                                        "world_size": world.size, "global_batch_tokens": self.global_batch_tokens, "pair": pair})
+                                        "world_size": world.size, "global_batch_tokens": self.global_batch_tokens,
+                                        "precision": "bf16" if self._trains_in_bf16() else "fp32", "pair": pair})
             world.barrier()  # the other ranks may read what rank 0 prepared
         if world.distributed and self.checkpoint is None:  # the same weights everywhere, each rank its own draws
             world.broadcast_(self.model)
@@ -224,13 +226,17 @@ class TrainingRun:
             n_critic=1,
             g_grad_clip=optim.grad_clip,
             d_grad_clip=optim.grad_clip,
-            autocast_dtype=torch.bfloat16 if config.runtime.precision == "bf16" else None,
+            autocast_dtype=torch.bfloat16 if self._trains_in_bf16() else None,
             device_type=self.device.type,
             accumulate=optim.accumulate_steps,
             gradient_sync=self.world.sum_gradients_ if self.world.distributed else None,
         )
         schedule = inverse_sqrt_schedule(g_optimizer, optim.warmup_steps, restart_at=config.pretraining.mlm_steps)
         self._optimisers = (d_optimizer, g_optimizer, schedule)
+
+    def _trains_in_bf16(self) -> bool:
+        precision = self.config.runtime.precision
+        return precision == "bf16" or (precision == "auto" and has_bf16(self.device))
 
     def _setup_back_translation(self, teacher) -> None:
         """Who back-translates (the model, its average or frozen teachers) and the step that uses it."""
