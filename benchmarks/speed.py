@@ -47,13 +47,13 @@ from machine_info import machine  # noqa: E402
 from step_cost import copy_latest_checkpoint  # noqa: E402
 
 import unmt.translation.back_translator as back_translator_module  # noqa: E402
-from unmt.hardware import has_bf16  # noqa: E402
 import unmt.translation.objectives as objectives_module  # noqa: E402
 import unmt.translation.step as step_module  # noqa: E402
 from unmt.adversarial.trainer import AlternatingTrainer  # noqa: E402
 from unmt.config import load_config  # noqa: E402
 from unmt.data.corpus import read_lines  # noqa: E402
 from unmt.data.vocab import EOS, PAD  # noqa: E402
+from unmt.hardware import has_bf16  # noqa: E402
 from unmt.models.discriminators import LatentDiscriminator  # noqa: E402
 from unmt.models.transformer import Transformer  # noqa: E402
 from unmt.translation.averaging import WeightAverage  # noqa: E402
