@@ -107,7 +107,8 @@ class TrainingRun:
         if world.is_main:
             self._write_metadata()
             if self.trainer.step_count == 0:  # preparation outside the training clock, logged so it can be reported
-                pair = {**self.pair, **({"chosen": pair_choice} if pair_choice else {})}
+                signals = self.pair if self.pair is not None else describe_pair(self.files, self.languages, self.vocab)
+                pair = {**signals, **({"chosen": pair_choice} if pair_choice else {})}
                 if criterion is not None:
                     pair["embedding_alignment_criterion"] = round(criterion, 4)
                 directory.log("setup", {"step": 0, "setup_seconds": round(time.monotonic() - setup_started, 1),
@@ -135,10 +136,11 @@ class TrainingRun:
                               "run keeps its shape: drop those settings, or train a new run with --run")
 
     def _describe_pair(self) -> dict | None:
-        """The pair's shared-spelling signals (a second or two): for the setup line, and wherever a setting asks to
-        be chosen by them (every rank then computes them, so all choose alike)."""
+        """The pair's shared-spelling signals (a second or two): for a new run's setup line, and wherever a setting
+        asks to be chosen by them (every rank then computes them, so all choose alike); a resumed run that asks
+        for no choice skips them."""
         p, bt = self.config.pretraining, self.config.back_translation
-        if self.world.is_main or PAIR in (p.init_embeddings, bt.lexicon_method):
+        if PAIR in (p.init_embeddings, bt.lexicon_method) or (self.world.is_main and self.checkpoint is None):
             return describe_pair(self.files, self.languages, self.vocab)
         return None
 
