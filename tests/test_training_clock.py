@@ -4,6 +4,7 @@ import pytest
 import json
 from types import SimpleNamespace
 
+import unmt.translation.run_scores as scores_module
 import unmt.translation.train as train_module
 from tests.conftest import TINY
 from unmt.cli import main
@@ -15,14 +16,16 @@ SCORING_SECONDS = 100.0  # what each test-set scoring pretends to take, far abov
 
 def test_test_set_scoring_stays_off_the_training_clock(tmp_path, monkeypatch):
     real_monotonic, offset = train_module.time.monotonic, [0.0]
-    real_evaluate_pair = train_module.evaluate_pair
+    real_evaluate_pair = scores_module.evaluate_pair
 
     def slow_evaluate_pair(*args, **kwargs):
         offset[0] += SCORING_SECONDS  # the clock jumps while the test set is scored
         return real_evaluate_pair(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, "time", SimpleNamespace(monotonic=lambda: real_monotonic() + offset[0]))
-    monkeypatch.setattr(train_module, "evaluate_pair", slow_evaluate_pair)
+    clock = SimpleNamespace(monotonic=lambda: real_monotonic() + offset[0])
+    for module in (train_module, scores_module):  # the training clock, and the timing of the test set's scoring
+        monkeypatch.setattr(module, "time", clock)
+    monkeypatch.setattr(scores_module, "evaluate_pair", slow_evaluate_pair)
     args = ["--quiet", "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "clock"]
     assert main([*args, "--max-steps", "20", *TINY, "--set", "runtime.threads=1"]) == 0
 

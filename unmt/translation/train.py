@@ -40,11 +40,11 @@ from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.run_directory import RunDirectory
 from unmt.translation.averaging import WeightAverage
 from unmt.translation.back_translator import BackTranslator
-from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
 from unmt.translation.model_io import load_teachers, run_info, save_output_masks
 from unmt.translation.pair_recipe import PAIR, resolve_pair_settings
 from unmt.translation.phases import Phases
 from unmt.translation.run_data import output_masks, parallel_corpus, valid_sentences
+from unmt.translation.run_scores import run_scores
 from unmt.translation.run_state import RunState
 from unmt.translation.schedule import inverse_sqrt_schedule
 from unmt.translation.starting_points import describe_pair, initialise_embeddings, word_by_word_translators
@@ -287,28 +287,9 @@ class TrainingRun:
         return metrics
 
     def evaluate(self) -> dict:
-        src, tgt = self.languages
-        scores = {
-            f"round_trip_{src}": round_trip_bleu(self.translator, self.valid[src], src, tgt),
-            f"round_trip_{tgt}": round_trip_bleu(self.translator, self.valid[tgt], tgt, src),
-        }
-        scores["round_trip"] = (scores[f"round_trip_{src}"] + scores[f"round_trip_{tgt}"]) / 2
-        if self.config.evaluation.select_by == "valid_bleu":
-            valid = {lang: read_lines(self.files.path("valid", lang)) for lang in self.languages}
-            pair = evaluate_pair(self.translator, valid[src], valid[tgt], src, tgt)
-            scores["valid_bleu"] = (pair[f"{src}-{tgt}"]["bleu"] + pair[f"{tgt}-{src}"]["bleu"]) / 2
-        self.test_seconds = 0.0
-        if self.test is not None:  # reported for the curves only; never used to choose anything
-            started = time.monotonic()
-            for name, translator in (("", self.translator), ("live_", self.live_translator)):
-                if translator is None:
-                    continue
-                for direction, result in evaluate_pair(translator, self.test[src], self.test[tgt], src, tgt).items():
-                    scores[f"test_bleu_{name}{direction}"] = result["bleu"]
-                    if not name:
-                        scores[f"test_chrf_{direction}"] = result["chrf"]
-            # Scoring the test set is a measurement, not training: it stays off the training clock.
-            self.test_seconds = time.monotonic() - started
+        # Scoring the test set is a measurement, not training: run() keeps test_seconds off the training clock.
+        scores, self.test_seconds = run_scores(self.translator, self.live_translator, self.valid, self.test, self.files,
+                                               self.languages, self.config.evaluation.select_by)
         return scores
 
     # --- the loop -----------------------------------------------------------------------------------
