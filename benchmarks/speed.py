@@ -20,8 +20,9 @@ One JSON holds:
   (benchmarks/peers/fairseq_obt.py in its own environment), run between two halves of our turns;
 - the peak RSS, the machine, the commands' arguments.
 
-Denoising and back-translation share one forward and one backward pass (unmt.translation.objectives): their split
-is the ratio of the two measured apart on the same captured batches (`ae_share`), applied to the shared pass.
+Denoising and back-translation share the step's forward and backward passes (unmt.translation.objectives, rows
+grouped by length, not by objective): their split is the ratio of the two measured apart on the same captured
+batches (`ae_share`), applied to the shared passes.
 """
 from __future__ import annotations
 
@@ -286,31 +287,51 @@ def timed_turn(run: TrainingRun, steps: int, regions: Regions, flops: Flops) -> 
 
 
 def split_denoising_from_back_translation(run: TrainingRun, groups_per_step: list, reps: int) -> dict:
-    """Forward + backward of the denoising groups alone, of the back-translation groups alone, and of both in one
-    pass as the step does it, on the same captured batches; the three kinds alternate within each repetition, so
-    drift lands on all of them, and each kind's median repetition is kept."""
+    """Forward + backward of the denoising groups alone, of the back-translation groups alone, and of both as the
+    step does it (rows of alike length in a pass of their own, objectives.length_passes), on the same captured
+    batches; also back-translation alone and both forced into one padded pass (the step before length passes).
+    The kinds alternate within each repetition, so drift lands on all of them; each kind's median is kept."""
     config = run.config
+    one_pass = {"MAX_PASSES": 1}
 
-    def fwd_bwd(groups) -> float:
-        run.model.zero_grad(set_to_none=True)
-        started = time.perf_counter()
-        computed = objectives_module.sequence_losses(run.model, groups, run.vocab.lang_ids, run.device, config.optim.label_smoothing)
-        sum(g.weight * loss for g, loss in zip(groups, computed.losses)).backward()
-        _sync(run.device)
-        return time.perf_counter() - started
+    def fwd_bwd(groups, limits) -> float:
+        saved = {name: getattr(objectives_module, name) for name in limits}
+        for name, value in limits.items():
+            setattr(objectives_module, name, value)
+        try:
+            run.model.zero_grad(set_to_none=True)
+            started = time.perf_counter()
+            computed = objectives_module.sequence_losses(run.model, groups, run.vocab.lang_ids, run.device, config.optim.label_smoothing)
+            sum(g.weight * loss for g, loss in zip(groups, computed.losses)).backward()
+            _sync(run.device)
+            return time.perf_counter() - started
+        finally:
+            for name, value in saved.items():
+                setattr(objectives_module, name, value)
 
-    kinds = {"denoising": lambda groups: [g for g in groups if g.name.startswith("ae_")],
-             "back_translation": lambda groups: [g for g in groups if g.name.startswith("bt_")],
-             "both_in_one_pass": lambda groups: groups}
+    def denoising(groups):
+        return [g for g in groups if g.name.startswith("ae_")]
+
+    def back_translation(groups):
+        return [g for g in groups if g.name.startswith("bt_")]
+
+    kinds = {"denoising": (denoising, {}), "back_translation": (back_translation, {}),
+             "both_as_the_step_does": (lambda groups: groups, {}),
+             "back_translation_in_one_pass": (back_translation, one_pass), "both_in_one_pass": (lambda groups: groups, one_pass)}
     times = {kind: [] for kind in kinds}
     for _ in range(reps):
-        for kind, pick in kinds.items():
-            times[kind].append(sum(fwd_bwd(pick(groups)) for groups in groups_per_step))
+        for kind, (pick, limits) in kinds.items():
+            times[kind].append(sum(fwd_bwd(pick(groups), limits) for groups in groups_per_step))
     run.model.zero_grad(set_to_none=True)
     seconds = {kind: statistics.median(values) for kind, values in times.items()}
     apart = seconds["denoising"] + seconds["back_translation"]
+    passes = [len(objectives_module.length_passes([len(r) + 1 for g in groups for r in g.source],
+                                                  [len(r) + 1 for g in groups for r in g.target])) for groups in groups_per_step]
     return {"seconds": {k: round(v, 4) for k, v in seconds.items()}, "ae_share": round(seconds["denoising"] / apart, 4),
-            "one_pass_over_apart": round(seconds["both_in_one_pass"] / apart, 4), "steps": len(groups_per_step), "reps": reps}
+            "step_over_apart": round(seconds["both_as_the_step_does"] / apart, 4),
+            "one_pass_over_step": round(seconds["both_in_one_pass"] / seconds["both_as_the_step_does"], 4),
+            "back_translation_one_pass_over_step": round(seconds["back_translation_in_one_pass"] / seconds["back_translation"], 4),
+            "passes_per_step": passes, "steps": len(groups_per_step), "reps": reps}
 
 
 def turn_split(turn: dict, ae_share: float) -> dict[str, float]:

@@ -35,18 +35,18 @@ def step_record(tmp_path: Path, data: Path, monkeypatch, *overrides: str) -> Ste
     run = TrainingRun(load_config(None, [*SMALL, *overrides]), "en", "fr", tmp_path / "run", data)
     task = run.task
     group_counts, labelled = [], []
-    sequence_losses, state_labels = objectives.sequence_losses, task._state_labels
+    sequence_losses, row_labels = objectives.sequence_losses, task._row_labels
 
     def counting_sequence_losses(model, groups, *args):
         group_counts.append(len(groups))
         return sequence_losses(model, groups, *args)
 
-    def recording_state_labels(mask, row_languages):
+    def recording_row_labels(row_languages):
         labelled.append(list(row_languages))
-        return state_labels(mask, row_languages)
+        return row_labels(row_languages)
 
     monkeypatch.setattr(objectives, "sequence_losses", counting_sequence_losses)
-    task._state_labels = recording_state_labels
+    task._row_labels = recording_row_labels
     batch = {lang: next(stream) for lang, stream in run.streams.items()}
     task.begin(run.phases.at(0))
     _, metrics = task.generator_loss(batch)

@@ -125,9 +125,9 @@ class UNMTStep:
         """The encoder states of the fooling groups pushed towards the discriminator's wrong (or uniform) answer;
         returns the mean loss and the number of states it is the mean of."""
         rows, row_languages = objectives.fooling_rows(groups)
-        memory, mask = computed.memory[rows], computed.mask[rows]
-        logits = self.discriminator(memory[mask])
-        labels = self._state_labels(mask, row_languages)
+        states, owners = computed.source_states(rows)
+        logits = self.discriminator(states)
+        labels = self._row_labels(row_languages)[owners]
         return classifier_fooling_loss(logits, labels, self.config.discriminator.fooling_target), len(labels)
 
     def masked_lm_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
@@ -161,10 +161,13 @@ class UNMTStep:
             out.append([t for word in words for t in word])
         return out
 
+    def _row_labels(self, row_languages: list[str]) -> torch.Tensor:
+        """Language index of each (stacked) row, given its language."""
+        return torch.tensor([self.languages.index(lang) for lang in row_languages], device=self.device)
+
     def _state_labels(self, mask: torch.Tensor, row_languages: list[str]) -> torch.Tensor:
         """Language index of every real encoder state, given the language of each (stacked) row."""
-        row_language = torch.tensor([self.languages.index(lang) for lang in row_languages], device=self.device)
-        return row_language[:, None].expand_as(mask)[mask]
+        return self._row_labels(row_languages)[:, None].expand_as(mask)[mask]
 
     def _replacement_pool(self, lang: str) -> np.ndarray:
         """Subwords a random replacement in `lang` may take: those its corpus uses (all ordinary ones without masks)."""
