@@ -292,12 +292,9 @@ def split_denoising_from_back_translation(run: TrainingRun, groups_per_step: lis
     batches; also back-translation alone and both forced into one padded pass (the step before length passes).
     The kinds alternate within each repetition, so drift lands on all of them; each kind's median is kept."""
     config = run.config
-    one_pass = {"MAX_PASSES": 1}
 
-    def fwd_bwd(groups, limits) -> float:
-        saved = {name: getattr(objectives_module, name) for name in limits}
-        for name, value in limits.items():
-            setattr(objectives_module, name, value)
+    def fwd_bwd(groups, max_passes: int) -> float:
+        default, objectives_module.MAX_PASSES = objectives_module.MAX_PASSES, max_passes
         try:
             run.model.zero_grad(set_to_none=True)
             started = time.perf_counter()
@@ -306,8 +303,7 @@ def split_denoising_from_back_translation(run: TrainingRun, groups_per_step: lis
             _sync(run.device)
             return time.perf_counter() - started
         finally:
-            for name, value in saved.items():
-                setattr(objectives_module, name, value)
+            objectives_module.MAX_PASSES = default
 
     def denoising(groups):
         return [g for g in groups if g.name.startswith("ae_")]
@@ -315,13 +311,14 @@ def split_denoising_from_back_translation(run: TrainingRun, groups_per_step: lis
     def back_translation(groups):
         return [g for g in groups if g.name.startswith("bt_")]
 
-    kinds = {"denoising": (denoising, {}), "back_translation": (back_translation, {}),
-             "both_as_the_step_does": (lambda groups: groups, {}),
-             "back_translation_in_one_pass": (back_translation, one_pass), "both_in_one_pass": (lambda groups: groups, one_pass)}
+    step_passes = objectives_module.MAX_PASSES
+    kinds = {"denoising": (denoising, step_passes), "back_translation": (back_translation, step_passes),
+             "both_as_the_step_does": (lambda groups: groups, step_passes),
+             "back_translation_in_one_pass": (back_translation, 1), "both_in_one_pass": (lambda groups: groups, 1)}
     times = {kind: [] for kind in kinds}
     for _ in range(reps):
-        for kind, (pick, limits) in kinds.items():
-            times[kind].append(sum(fwd_bwd(pick(groups), limits) for groups in groups_per_step))
+        for kind, (pick, max_passes) in kinds.items():
+            times[kind].append(sum(fwd_bwd(pick(groups), max_passes) for groups in groups_per_step))
     run.model.zero_grad(set_to_none=True)
     seconds = {kind: statistics.median(values) for kind, values in times.items()}
     apart = seconds["denoising"] + seconds["back_translation"]

@@ -141,9 +141,8 @@ def _best_cut(source_lengths: list[int], target_lengths: list[int]) -> tuple[int
     """(where to cut these sorted rows, padded positions saved), or (0, 0) when no cut saves SPLIT_SAVING."""
     n = len(source_lengths)
     whole = n * (max(source_lengths, default=0) + max(target_lengths, default=0))
-    prefix = list(itertools.accumulate(zip(source_lengths, target_lengths), lambda a, b: (max(a[0], b[0]), max(a[1], b[1]))))
-    suffix = list(itertools.accumulate(zip(reversed(source_lengths), reversed(target_lengths)),
-                                       lambda a, b: (max(a[0], b[0]), max(a[1], b[1]))))[::-1]
+    prefix = _running_maxima(zip(source_lengths, target_lengths))  # of rows [0, i]
+    suffix = _running_maxima(zip(reversed(source_lengths), reversed(target_lengths)))[::-1]  # of rows [i, n)
     best_cut, best_cost = 0, whole
     for cut in range(1, n):
         cost = cut * sum(prefix[cut - 1]) + (n - cut) * sum(suffix[cut])
@@ -169,3 +168,8 @@ def _row_slices(groups: list[LossGroup]) -> list[slice]:
         slices.append(slice(start, start + len(g.source)))
         start += len(g.source)
     return slices
+
+
+def _running_maxima(pairs) -> list[tuple[int, int]]:
+    """(longest source, longest target) of each prefix of the (source, target) length pairs."""
+    return list(itertools.accumulate(pairs, lambda a, b: (max(a[0], b[0]), max(a[1], b[1]))))
