@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from unmt.models.dropout import Dropout
+
 
 class LatentDiscriminator(nn.Module):
     """An MLP applied to every encoder state independently (Lample et al. 2018: 3 layers, LeakyReLU)."""
@@ -12,7 +14,7 @@ class LatentDiscriminator(nn.Module):
         blocks: list[nn.Module] = []
         width = d_model
         for _ in range(layers - 1):
-            blocks += [nn.Linear(width, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+            blocks += [nn.Linear(width, hidden), nn.LeakyReLU(0.2), Dropout(dropout)]
             width = hidden
         blocks.append(nn.Linear(width, n_languages))
         self.net = nn.Sequential(*blocks)

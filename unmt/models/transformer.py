@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from unmt.models.dropout import Dropout
+
 
 @dataclass
 class TransformerConfig:
@@ -85,7 +87,7 @@ class FeedForward(nn.Module):
         self.fc1 = nn.Linear(config.d_model, config.ffn_dim)
         self.fc2 = nn.Linear(config.ffn_dim, config.d_model)
         self.activation = {"relu": F.relu, "gelu": F.gelu}[config.activation]
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, x):
         return self.fc2(self.dropout(self.activation(self.fc1(x))))
@@ -98,7 +100,7 @@ class EncoderLayer(nn.Module):
         self.self_attn = Attention(config)
         self.ffn_norm = nn.LayerNorm(config.d_model)
         self.ffn = FeedForward(config)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, x, key_mask):
         h = self.self_attn_norm(x)
@@ -115,7 +117,7 @@ class DecoderLayer(nn.Module):
         self.cross_attn = Attention(config)
         self.ffn_norm = nn.LayerNorm(config.d_model)
         self.ffn = FeedForward(config)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, x, memory, memory_mask, cache=None):
         h = self.self_attn_norm(x)
@@ -133,7 +135,7 @@ class Transformer(nn.Module):
         self.embed = nn.Embedding(config.vocab_size, config.d_model, padding_idx=0)
         nn.init.normal_(self.embed.weight, std=config.d_model**-0.5)
         self.register_buffer("positions", sinusoidal_positions(config.max_positions, config.d_model), persistent=False)
-        self.embed_dropout = nn.Dropout(config.dropout)
+        self.embed_dropout = Dropout(config.dropout)
         self.encoder_layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.encoder_layers))
         self.encoder_norm = nn.LayerNorm(config.d_model)
         self.decoder_layers = nn.ModuleList(DecoderLayer(config) for _ in range(config.decoder_layers))
