@@ -47,6 +47,7 @@ sys.path.insert(0, str(HERE))
 from machine_info import machine  # noqa: E402
 from step_cost import copy_latest_checkpoint  # noqa: E402
 
+import unmt.models.dropout as dropout_module  # noqa: E402
 import unmt.translation.back_translator as back_translator_module  # noqa: E402
 import unmt.translation.objectives as objectives_module  # noqa: E402
 import unmt.translation.step as step_module  # noqa: E402
@@ -63,6 +64,30 @@ from unmt.translation.train import TrainingRun  # noqa: E402
 ROOT = HERE.parent
 PHASE = ["losses.ae=1", "losses.bt=1", "back_translation.word_by_word_steps=0"]  # held constant while timing
 VARIANTS = {"with_discriminator": [], "without_discriminator": ["losses.adv=0"]}
+
+
+@contextlib.contextmanager
+def torch_dropout():
+    """unmt's dropout layers with torch's own masks (one draw of the CPU generator per element), as before
+    unmt.models.dropout."""
+    original = dropout_module.dropout
+    dropout_module.dropout = lambda x, p, training=True: torch.nn.functional.dropout(x, p, training)
+    try:
+        yield
+    finally:
+        dropout_module.dropout = original
+
+
+# Variants that differ in code, not in configuration: "@NAME" among a variant's overrides runs its turns inside this.
+CODE_VARIANTS = {"torch_dropout": torch_dropout}
+
+
+def code_variant(overrides: list[str]) -> contextlib.AbstractContextManager:
+    names = [o[1:] for o in overrides if o.startswith("@")]
+    unknown = [n for n in names if n not in CODE_VARIANTS]
+    if unknown or len(names) > 1:
+        raise SystemExit(f"a variant takes at most one of @{', @'.join(CODE_VARIANTS)}, not {names}")
+    return CODE_VARIANTS[names[0]]() if names else contextlib.nullcontext()
 # region -> what the issue calls it; the shared forward/backward pass is split by ae_share afterwards
 CATEGORIES = {
     "host.noise": "host", "host.padding": "host", "host.batching": "host", "host.groups": "host",
@@ -253,7 +278,7 @@ def build_runs(run_dir: Path, data_dir: Path, scratch: Path, settings: list[str]
     """One resumed copy of the trained run per variant: every variant starts from the same weights and batches."""
     runs = {}
     for name, overrides in variants.items():
-        config = load_config(run_dir / "config.yaml", [*settings, *PHASE, *overrides])
+        config = load_config(run_dir / "config.yaml", [*settings, *PHASE, *(o for o in overrides if not o.startswith("@"))])
         copy_latest_checkpoint(run_dir, scratch / name)
         run = TrainingRun(config, *_languages(run_dir), scratch / name, data_dir, resume=True)
         run.model.train()
@@ -374,19 +399,23 @@ def summarise(turns: list[dict], ae_share: float, ceiling_gflops: float) -> dict
 
 
 def measure_training(runs: dict[str, TrainingRun], steps: int, turns: int, warmup: int, regions: Regions, flops: Flops,
-                     captured: list, between=None) -> tuple[dict[str, list[dict]], list]:
+                     captured: list, between=None, variants: dict[str, list[str]] | None = None) -> tuple[dict[str, list[dict]], list]:
     """Warm-up steps, then `turns` turns of `steps` steps per variant in alternation; `between` (the peer) runs
-    once half the turns are done, so drift over the session lands on both sides of it."""
+    once half the turns are done, so drift over the session lands on both sides of it. A variant with a code
+    change (`variants`' "@NAME") has it applied during its own steps only."""
+    variants = variants or {}
     results: dict[str, list[dict]] = {name: [] for name in runs}
     groups: list = []
     with instrumented(regions, flops, captured):
         for name, run in runs.items():
-            timed_turn(run, warmup, regions, flops)
+            with code_variant(variants.get(name, [])):
+                timed_turn(run, warmup, regions, flops)
         for turn in range(turns):
             if between is not None and turn == (turns + 1) // 2:
                 between()
             for name, run in runs.items():
-                results[name].append({**timed_turn(run, steps, regions, flops), "steps": steps})
+                with code_variant(variants.get(name, [])):
+                    results[name].append({**timed_turn(run, steps, regions, flops), "steps": steps})
                 if name == next(iter(runs)):
                     groups = list(captured)
     return results, groups
@@ -582,7 +611,8 @@ def main() -> int:
     parser.add_argument("--peer-updates", type=int, default=40)
     parser.add_argument("--peer-skip", type=int, default=5, help="first peer updates left out (warm-up)")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=KEY=VALUE;KEY=VALUE",
-                        help="one more variant beside the two, e.g. bf16=runtime.precision=bf16")
+                        help="one more variant beside the two, e.g. bf16=runtime.precision=bf16; an override @NAME "
+                        f"applies a code change instead ({', '.join(CODE_VARIANTS)})")
     parser.add_argument("--profile-steps", type=int, default=3, help="steps of the first variant under torch.profiler and cProfile")
     parser.add_argument("--steps", type=int, default=8, help="steps per timed turn")
     parser.add_argument("--turns", type=int, default=4, help="turns per variant, alternating; the median turn is reported")
@@ -645,7 +675,7 @@ def main() -> int:
                     dropout = run.phases.at(run.trainer.step_count).dropout
                     report["peer"] = run_peer(args.peer_python, run_dir, data_dir, run.config, dropout, scratch, args, out)
                     report["peer"]["json"] = str(out)
-            results, groups = measure_training(runs, args.steps, args.turns, args.warmup, regions, flops, captured, between)
+            results, groups = measure_training(runs, args.steps, args.turns, args.warmup, regions, flops, captured, between, variants)
             split = split_denoising_from_back_translation(first, groups[-3:], args.split_reps)
             shape = {"run": str(run_dir), "data": str(data_dir), "checkpoint_step": start_step,
                      "model": {k: getattr(first.config.model, k) for k in ("d_model", "n_heads", "encoder_layers", "decoder_layers", "ffn_dim")},

@@ -121,3 +121,34 @@ def test_corpus_scaling_times_each_setup_stage(tmp_path):
         assert {"vocabulary", "data.tokenise", "data.arrow", "model"} <= set(r["exclusive_seconds"])
         assert [t["stage"] for t in r["timeline"]][-1] == "first_step_and_evaluation"
     assert (tmp_path / "work" / "data-600" / "train.fr").read_text().count("\n") == 600
+
+
+def test_a_code_variant_changes_the_dropout_masks_only_while_it_runs():
+    from unmt.models.dropout import Dropout
+
+    layer, x = Dropout(0.5).train(), torch.ones(4, 1000)
+    torch.manual_seed(0)
+    torch_masks = torch.nn.functional.dropout(x, 0.5)
+    with speed.code_variant(["losses.adv=0", "@torch_dropout"]):
+        torch.manual_seed(0)
+        assert torch.equal(layer(x), torch_masks)
+    torch.manual_seed(0)
+    assert not torch.equal(layer(x), torch_masks)  # unmt's own masks again, from other draws
+    with pytest.raises(SystemExit):
+        speed.code_variant(["@no_such_change"])
+
+
+def test_compile_cost_times_eager_on_batches_shaped_like_a_step(tmp_path):
+    import compile_cost
+
+    shapes = compile_cost.shapes_like_a_step(2000, 5, seed=0)
+    assert len(set(shapes)) > 1  # shapes vary, as a training step's do: what compilation has to cope with
+    assert all(abs(rows * target - 2000) <= target for rows, _, target in shapes)
+    out = tmp_path / "compile.json"
+    subprocess.run([sys.executable, "benchmarks/compile_cost.py", "--config", "configs/toy.yaml", "--modes", "eager",
+                    "--batches", "2", "--reps", "2", "--threads", "1", "--out", str(out)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)
+    report = json.loads(out.read_text())
+    eager = report["results"]["eager_fp32"]
+    assert eager["eager_over_this"] == 1.0 and len(eager["pass_seconds"]) == 2 and eager["first_pass_seconds"] > 0
+    assert report["model"]["vocab"] == 1000 and len(report["batch_shapes"]) == 2
