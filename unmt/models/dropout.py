@@ -24,23 +24,24 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
         return F.dropout(x, p, training=True)
     drawn = torch.empty((x.numel() + 3) // 4, dtype=torch.int64).random_(-(2**63), None)  # every bit random
     slices = drawn.view(torch.int16)[: x.numel()].view(x.shape)
-    keep = slices >= round(p * _LEVELS) - _LEVELS // 2
-    return _MaskedScale.apply(x, keep, 1.0 / (1.0 - p))
+    dropped = slices < round(p * _LEVELS) - _LEVELS // 2
+    return _ScaleAndDrop.apply(x, dropped, 1.0 / (1.0 - p))
 
 
-class _MaskedScale(torch.autograd.Function):
-    """x where kept, times scale; saves the boolean mask (as torch's dropout does) rather than a float one."""
+class _ScaleAndDrop(torch.autograd.Function):
+    """x times scale, zero where dropped, in two passes over x; saves the boolean mask (as torch's dropout does)
+    rather than a float one."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, keep: torch.Tensor, scale: float) -> torch.Tensor:
-        ctx.save_for_backward(keep)
+    def forward(ctx, x: torch.Tensor, dropped: torch.Tensor, scale: float) -> torch.Tensor:
+        ctx.save_for_backward(dropped)
         ctx.scale = scale
-        return x.masked_fill(~keep, 0).mul_(scale)
+        return x.mul(scale).masked_fill_(dropped, 0)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        (keep,) = ctx.saved_tensors
-        return grad.masked_fill(~keep, 0) * ctx.scale, None, None
+        (dropped,) = ctx.saved_tensors
+        return grad.mul(ctx.scale).masked_fill_(dropped, 0), None, None
 
 
 class Dropout(nn.Dropout):
