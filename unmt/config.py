@@ -114,7 +114,7 @@ class RuntimeConfig:
     max_steps: int = option(100000, "stop after this many steps", at_least=1)
     max_minutes: float = option(10.0, "stop after this much training (all sessions); 0 = no limit", at_least=0)
     threads: int = option(0, "torch CPU threads; 0 = torch's default", at_least=0)
-    precision: Literal["fp32", "bf16", "auto"] = option("fp32", "bf16: training forward passes under bfloat16 autocast (weights stay float32); auto: bf16 where the GPU or CPU has bf16 arithmetic, else fp32")
+    precision: Literal["fp32", "bf16", "auto"] = option("fp32", "bf16: training forward passes under bfloat16 autocast (weights stay float32); auto: bf16 on a GPU with bf16 arithmetic, else fp32")
     device: Literal["auto", "cpu", "cuda"] = option("auto", "auto = cuda when available")
 
 

@@ -238,7 +238,9 @@ class TrainingRun:
 
     def _trains_in_bf16(self) -> bool:
         precision = self.config.runtime.precision
-        return precision == "bf16" or (precision == "auto" and has_bf16(self.device))
+        # auto takes bf16 on GPUs only: on CPUs with bf16 arithmetic the whole step was measured x0.52-1.41 of fp32,
+        # by CPU and model size (docs/speed.md), so no CPU flag says it will pay
+        return precision == "bf16" or (precision == "auto" and self.device.type == "cuda" and has_bf16(self.device))
 
     def _setup_back_translation(self, teacher) -> None:
         """Who back-translates (the model, its average or frozen teachers) and the step that uses it."""
