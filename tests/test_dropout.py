@@ -48,7 +48,7 @@ def test_same_seed_same_mask_and_eval_or_zero_rate_is_identity():
     assert torch.equal(dropout(x, 1.0), torch.zeros_like(x))
 
 
-def test_works_under_bf16_autocast_and_keeps_the_dtype():
+def test_works_on_bf16_tensors_and_keeps_the_dtype():
     torch.manual_seed(4)
     x = torch.randn(32, 16, dtype=torch.bfloat16, requires_grad=True)
     y = dropout(x, 0.1)
