@@ -88,6 +88,8 @@ def code_variant(overrides: list[str]) -> contextlib.AbstractContextManager:
     if unknown or len(names) > 1:
         raise SystemExit(f"a variant takes at most one of @{', @'.join(CODE_VARIANTS)}, not {names}")
     return CODE_VARIANTS[names[0]]() if names else contextlib.nullcontext()
+
+
 # region -> what the issue calls it; the shared forward/backward pass is split by ae_share afterwards
 CATEGORIES = {
     "host.noise": "host", "host.padding": "host", "host.batching": "host", "host.groups": "host",
