@@ -21,6 +21,9 @@ class CheckpointError(UserError):
     pass
 
 
+SET_ASIDE = ".tmp-replaced-"  # prefix of a checkpoint moved aside while a new one of the same step takes its name
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_save(lambda out: out.write(text.encode("utf-8")), path)
 
@@ -31,13 +34,18 @@ def atomic_torch_save(obj, path: Path) -> None:
 
 def atomic_save(write, path: Path) -> None:
     """Calls write(binary file) on a temporary file beside `path`, then renames it over `path`: a reader finds
-    the old file or the whole new one, never half of it."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "wb") as out:
-        write(out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
+    the old file or the whole new one, never half of it. A failed write (a full disk) removes its temporary file
+    and raises; one killed mid-write leaves a `.tmp-` file that RunDirectory.repair removes."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def set_pointer(run_dir: Path, name: str, checkpoint: Path) -> None:
@@ -49,6 +57,9 @@ def read_pointer(run_dir: Path, name: str) -> Path | None:
     if not pointer.is_file():
         return None
     target = run_dir / pointer.read_text(encoding="utf-8").strip()
+    aside = run_dir / f"{SET_ASIDE}{target.name}"
+    if not target.is_dir() and aside.is_dir():  # a trainer killed while replacing it: the old one is still whole
+        return aside
     if not target.is_dir():
         raise CheckpointError(f"{pointer} names {target.name}, which does not exist; the run folder was altered")
     return target

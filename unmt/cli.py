@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -14,15 +16,19 @@ from pathlib import Path
 # (set TORCH_CPP_LOG_LEVEL yourself to see them). Read when torch loads, so set before anything imports it.
 os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")
 
-from unmt.checkpoint import find_run, load_json
+from unmt.checkpoint import atomic_write_text, find_run, load_json
 from unmt.config import ConfigError, load_config
 from unmt.data.corpus import DataError
 from unmt.errors import USER_ERRORS, UserError
 from unmt.export.cli import ENGINES, add_export_parsers, cmd_export, cmd_import
 from unmt.gan.cli import add_gan_parser, run_gan
 from unmt.lexicon.cli import add_lexicon_parsers, cmd_align, cmd_embed
+from unmt.stop_signals import InterruptOnStopSignals, StoppedBySignal
 
 log = logging.getLogger("unmt")
+
+# Failures of the machine, not of the code or the input: one sentence instead of a traceback.
+ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.ENOMEM}
 
 
 class TrainingStopped(UserError):
@@ -101,23 +107,25 @@ def cmd_train(args) -> int:
             raise ConfigError(f"{flag} must be positive, got {value}")
     world = world_from_environment(config.runtime.device)
     new_folder = None
-    try:
-        run_dir = _train_folder(args, world)
-        if world.is_main:
-            log.info("run folder: %s", run_dir)
-            new_folder = None if run_dir.exists() else run_dir
-        with _run_directory(run_dir, world) as directory:
-            run = TrainingRun(config, args.src, args.tgt, directory, args.data, resume=args.resume, world=world)
-            result = run.run(args.max_steps, args.max_minutes)
-    except USER_ERRORS:
-        if new_folder is not None and not (new_folder / "latest").exists():  # refused input: no half-made run is left
-            shutil.rmtree(new_folder, ignore_errors=True)
-        raise
-    except DistError as error:  # a peer stopped (killed, crashed): this rank cannot go on alone
-        raise TrainingStopped(f"rank {world.rank} lost the other processes ({str(error).splitlines()[0][:120]}); "
-                              "`--resume` under torchrun continues from the last complete checkpoint") from None
-    finally:
-        shutdown()
+    # SIGTERM during setup unwinds like Ctrl-C: the lock is released and no half-made run folder stays
+    with InterruptOnStopSignals():
+        try:
+            run_dir = _train_folder(args, world)
+            if world.is_main:
+                log.info("run folder: %s", run_dir)
+                new_folder = None if run_dir.exists() else run_dir
+            with _run_directory(run_dir, world) as directory:
+                run = TrainingRun(config, args.src, args.tgt, directory, args.data, resume=args.resume, world=world)
+                result = run.run(args.max_steps, args.max_minutes)
+        except (*USER_ERRORS, KeyboardInterrupt):
+            if new_folder is not None and not (new_folder / "latest").exists():  # refused or stopped: nothing half-made
+                shutil.rmtree(new_folder, ignore_errors=True)
+            raise
+        except DistError as error:  # a peer stopped (killed, crashed): this rank cannot go on alone
+            raise TrainingStopped(f"rank {world.rank} lost the other processes ({str(error).splitlines()[0][:120]}); "
+                                  "`--resume` under torchrun continues from the last complete checkpoint") from None
+        finally:
+            shutdown()
     if world.is_main:
         print(json.dumps({"run": str(run_dir), **result}, indent=1))
     return 0
@@ -255,7 +263,7 @@ def cmd_evaluate(args) -> int:
     print(f"BLEU signature: {first['bleu_signature']}\nchrF signature: {first['chrf_signature']}")
     if args.json:
         ensemble = {"ensemble": [str(run) for run in run_dirs]} if len(run_dirs) > 1 else {}
-        args.json.write_text(json.dumps({"run": str(run_dirs[0]), **ensemble, "split": args.split, **results}, indent=1))
+        atomic_write_text(args.json, json.dumps({"run": str(run_dirs[0]), **ensemble, "split": args.split, **results}, indent=1))
     return 0
 
 
@@ -280,12 +288,21 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as error:
         print(f"unmt: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except StoppedBySignal as stopped:
+        print(f"unmt: {stopped}", file=sys.stderr)
+        return stopped.exit_code
+    except KeyboardInterrupt as interrupt:
         print("unmt: interrupted", file=sys.stderr)
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     except BrokenPipeError:  # the reader went away (`unmt translate < big.txt | head -1`): nothing left to say
         _silence_stdout()
         return 0
+    except OSError as error:
+        if error.errno not in ENVIRONMENT_ERRNOS:  # anything else is a bug, and shows its traceback
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"unmt: error: {where}{error.strerror}; nothing complete was lost: fix that and run again", file=sys.stderr)
+        return 1
 
 
 def _silence_stdout() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from unmt.checkpoint import load_json, load_weights
+from unmt.checkpoint import CheckpointError, load_json, load_weights
 
 
 def _encode(value, tensors: dict[str, torch.Tensor], path: str):
@@ -46,4 +46,10 @@ def save_state(state: dict, folder: Path, name: str = "trainer") -> None:
 
 def load_state(folder: Path, name: str = "trainer", tensors_name: str | None = None) -> dict:
     """Reads what save_state wrote; `tensors_name` names a tensor file that is not called like the structure."""
-    return _decode(load_json(folder / f"{name}.json"), load_weights(folder / f"{tensors_name or name}.safetensors"))
+    structure = load_json(folder / f"{name}.json")
+    tensors = load_weights(folder / f"{tensors_name or name}.safetensors")
+    try:
+        return _decode(structure, tensors)
+    except (KeyError, TypeError, AttributeError):  # a structure that names tensors the file lacks, or is no structure
+        raise CheckpointError(f"{folder / name}.json does not match {tensors_name or name}.safetensors; the checkpoint "
+                              "was altered or damaged: resume from another one") from None

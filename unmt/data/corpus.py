@@ -78,6 +78,7 @@ class MonolingualCorpus:
             raise DataError(f"no training sentence has between 1 and {max_len} subwords")
         self.dataset = tokenized
         self.lengths = lengths[self.keep]
+        self.longest = int(lengths.max())  # before the length limit: what a limit above it would remove (nothing)
 
     def __len__(self) -> int:
         return len(self.keep)

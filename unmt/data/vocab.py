@@ -28,7 +28,10 @@ class Vocabulary:
     def __init__(self, model_proto: bytes, languages: Sequence[str]):
         self.model_proto = model_proto
         self.languages = tuple(languages)
-        self.sp = spm.SentencePieceProcessor(model_proto=model_proto)
+        try:
+            self.sp = spm.SentencePieceProcessor(model_proto=model_proto)
+        except RuntimeError:  # sentencepiece's C++ parser rejects a damaged or foreign file this way
+            raise DataError("the subword model is damaged or not a SentencePiece model; it cannot be read") from None
         self.blank = self.sp.piece_to_id(BLANK_PIECE)
         self.lang_ids = {lang: self.sp.piece_to_id(language_tag(lang)) for lang in self.languages}
         missing = [lang for lang, i in self.lang_ids.items() if i == UNK]
@@ -58,7 +61,12 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: Path, languages: Sequence[str]) -> "Vocabulary":
-        return cls(path.read_bytes(), languages)
+        if not Path(path).is_file():
+            raise DataError(f"subword model {path} is missing")
+        try:
+            return cls(Path(path).read_bytes(), languages)
+        except DataError as error:
+            raise DataError(f"{path}: {error}") from None
 
     @classmethod
     def train(

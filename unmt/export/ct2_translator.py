@@ -29,6 +29,8 @@ class CTranslate2Translator(Translator):
         if not (model_dir / "model.bin").is_file() or not (model_dir / METADATA).is_file():
             raise ExportError(f"{model_dir} is not a model written by `unmt export --format ctranslate2`")
         self.info = load_json(model_dir / METADATA)
+        if not isinstance(self.info.get("languages"), list) or not isinstance(self.info.get("max_positions"), int):
+            raise ExportError(f"{model_dir / METADATA} lacks the languages or max_positions an export writes; export again")
         self.vocab = Vocabulary.load(model_dir / "spm.model", self.info["languages"])
         self.device = device
         self.model = None  # no torch model: decoding is CTranslate2's
@@ -36,9 +38,13 @@ class CTranslate2Translator(Translator):
         # across cores made CTranslate2 4.3x slower greedy on 2 cores (docs/export.md).
         workers = threads or torch.get_num_threads()
         inter, intra = (workers, 1) if device == "cpu" else (1, threads)
-        self.engine = ctranslate2.Translator(
-            str(model_dir), device=device, compute_type=compute_type, inter_threads=inter, intra_threads=intra
-        )
+        try:
+            self.engine = ctranslate2.Translator(
+                str(model_dir), device=device, compute_type=compute_type, inter_threads=inter, intra_threads=intra
+            )
+        except RuntimeError as error:  # CTranslate2 checks model.bin's sizes against the file and says so this way
+            raise ExportError(f"{model_dir / 'model.bin'} cannot be loaded ({str(error).splitlines()[0][:160]}); "
+                              "the export is damaged: export the run again") from None
         self.output_masks = load_output_masks(model_dir / "output_tokens.json", len(self.vocab))
         # Suppressing every piece a language may not use is how CTranslate2 expresses the output restriction.
         self.suppressed = {

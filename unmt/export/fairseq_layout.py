@@ -55,7 +55,11 @@ def write_dictionary(path, vocab: Vocabulary, ids: list[int]) -> None:
 def read_dictionary(path) -> list[str]:
     """A dict.txt's symbols in order (fairseq ids 4, 5, ...): each line is `symbol count [#fairseq:overwrite]`."""
     symbols = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ExportError(f"{path} is not UTF-8 text (byte {error.start}): not a fairseq dictionary") from None
+    for number, line in enumerate(text.splitlines(), 1):
         fields = line.rstrip().rsplit(" ", 1)
         if len(fields) == 2 and fields[1] == "#fairseq:overwrite":
             fields = fields[0].rsplit(" ", 1)

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from safetensors import SafetensorError
+
 from unmt.checkpoint import CheckpointError
 
 
@@ -37,6 +39,10 @@ def atomic_folder(out: Path) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; an exported model is meant to be shared
         os.replace(tmp, out)  # replaces an empty folder of that name, never a full one (checked above)
+    except (OSError, SafetensorError) as error:  # a full disk, a lost permission: nothing half-written stays
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0][:200]
+        raise ExportError(f"could not write {out} ({reason}); nothing was left behind: free space and export again") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -66,6 +66,7 @@ def cmd_train(args) -> int:
     from unmt.gan.config import load_gan_config
     from unmt.gan.train import GanRun
     from unmt.run_directory import RunDirectory
+    from unmt.stop_signals import InterruptOnStopSignals
 
     overrides = list(args.set) + ([f"data.folder={args.data}"] if args.data else [])
     config = load_gan_config(args.config, overrides)
@@ -78,11 +79,12 @@ def cmd_train(args) -> int:
     out = Path(world.gather(str(out))[0])  # rank 0's timestamp names the folder for every rank
     if world.is_main:
         logging.getLogger("unmt.gan").info("run folder: %s", out)
-    try:
-        with RunDirectory(out) if world.is_main else nullcontext(RunDirectory(out)) as directory:
-            result = GanRun(config, directory, resume=args.resume, world=world).run(args.max_steps)
-    finally:
-        shutdown()
+    with InterruptOnStopSignals():  # SIGTERM during setup unwinds like Ctrl-C, so the run's lock is released
+        try:
+            with RunDirectory(out) if world.is_main else nullcontext(RunDirectory(out)) as directory:
+                result = GanRun(config, directory, resume=args.resume, world=world).run(args.max_steps)
+        finally:
+            shutdown()
     if world.is_main:
         print(json.dumps({"run": str(out), **result}, indent=1))
     return 0

@@ -5,7 +5,6 @@ training images (a memorisation check), CycleGAN translation rows, and loss/metr
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+
+from unmt.run_directory import read_metrics  # noqa: E402
 
 
 def _tile(images: torch.Tensor, columns: int) -> torch.Tensor:
@@ -84,7 +85,7 @@ def translation_rows(x: torch.Tensor, translated: torch.Tensor, reconstructed: t
 
 def curves(metrics_file: Path, path: Path) -> None:
     """Training losses (left) and evaluation metrics (right) against the step."""
-    records = [json.loads(line) for line in metrics_file.read_text().splitlines() if line.strip()]
+    records = read_metrics(metrics_file)
     train = [r for r in records if r.get("kind") == "train"]
     evals = [r for r in records if r.get("kind") == "eval"]
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))

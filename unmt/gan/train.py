@@ -24,6 +24,7 @@ from unmt.gan.config import GanConfig
 from unmt.gan.datasets import ImageData, MixtureData, load_gan_data
 from unmt.gan.evaluate import evaluate_run, evaluating, generate
 from unmt.run_directory import RunDirectory
+from unmt.stop_signals import StoppedBySignal, StopRequest, agree_to_stop
 
 log = logging.getLogger("unmt.gan")
 
@@ -106,32 +107,37 @@ class GanRun:
         sums: dict[str, float] = defaultdict(float)
         count = 0
         main = self.world.is_main
-        while step < last:
-            for key, value in self.trainer.step(self.data.next_batch).items():
-                sums[key] += value
-            count, step = count + 1, step + 1
-            elapsed = time.monotonic() - started
-            out_of_time = self._out_of_time(elapsed)
-            if step % t.log_every == 0 and main:
-                self.directory.log("train", {"step": step, "seconds": round(elapsed, 2), **{k: v / count for k, v in sums.items()}})
-            if step % t.log_every == 0:
-                sums, count = defaultdict(float), 0
-            if step % t.eval_every == 0 or step == last or out_of_time:
-                result = self.evaluate(step, elapsed)
-                if main:
-                    save_gan_checkpoint(self.directory, step, self.nets, self.trainer.state_dict(), {"step": step, "seconds": elapsed, "eval": result})
-                self.world.barrier()
-            if out_of_time:
-                log.info("stopping at step %d: the %.1f-minute budget is spent", step, t.max_minutes)
-                break
+        with StopRequest() as stop:
+            while step < last:
+                for key, value in self.trainer.step(self.data.next_batch).items():
+                    sums[key] += value
+                count, step = count + 1, step + 1
+                elapsed = time.monotonic() - started
+                out_of_time, signalled = self._should_stop(elapsed, stop)
+                if step % t.log_every == 0 and main:
+                    self.directory.log("train", {"step": step, "seconds": round(elapsed, 2), **{k: v / count for k, v in sums.items()}})
+                if step % t.log_every == 0:
+                    sums, count = defaultdict(float), 0
+                if signalled:  # save at once, without the evaluation: the cluster's grace period is short
+                    self._save(step, elapsed, result)
+                    raise StoppedBySignal(signalled, step, f"step-{step:07d}")
+                if step % t.eval_every == 0 or step == last or out_of_time:
+                    result = self.evaluate(step, elapsed)
+                    self._save(step, elapsed, result)
+                if out_of_time:
+                    log.info("stopping at step %d: the %.1f-minute budget is spent", step, t.max_minutes)
+                    break
         if main:
             self.final_pictures()
         return {"steps": step, "seconds": round(time.monotonic() - started, 1), "final": result}
 
-    def _out_of_time(self, elapsed: float) -> bool:
-        """Whether the time budget is spent; on several processes rank 0's clock decides for all."""
+    def _save(self, step: int, elapsed: float, result: dict) -> None:
+        if self.world.is_main:
+            state = {"step": step, "seconds": elapsed, "eval": result}
+            save_gan_checkpoint(self.directory, step, self.nets, self.trainer.state_dict(), state)
+        self.world.barrier()
+
+    def _should_stop(self, elapsed: float, stop: StopRequest) -> tuple[bool, int | None]:
+        """(budget spent, stop signal), agreed by every rank; rank 0's clock decides the budget."""
         minutes = self.config.train.max_minutes
-        if minutes <= 0:
-            return False
-        spent = torch.tensor([float(elapsed >= 60 * minutes and self.world.is_main)])
-        return bool(self.world.sum_(spent).item())
+        return agree_to_stop(self.world, minutes > 0 and elapsed >= 60 * minutes and self.world.is_main, stop)

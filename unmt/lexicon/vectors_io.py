@@ -40,8 +40,9 @@ def read_vectors(path: Path, max_words: int | None = None) -> WordEmbeddings:
                 raise VectorFileError(f"{path}:1: expected a 'count dimension' header: not a .vec text file")
             n, dim = int(header[0]), int(header[1])
             size = n if max_words is None else min(n, max_words)
-            rows = np.empty((size, dim), dtype=np.float32)
+            rows = []  # grown row by row, not allocated from the header: a header can lie (see below)
             words, counts, seen = [], [], set()
+            listed = 0  # vector lines read, duplicates included: what the header's count counts
             for number, line in enumerate(handle, 2):
                 if len(words) == size:
                     break
@@ -51,10 +52,11 @@ def read_vectors(path: Path, max_words: int | None = None) -> WordEmbeddings:
                     count = _count(parts.pop(), path, number)
                 if len(parts) != dim + 1 or not parts[0]:
                     raise VectorFileError(f"{path}:{number}: expected a word and {dim} numbers, got {len(parts) - 1} fields")
+                listed += 1
                 if parts[0] in seen:
                     continue
                 try:
-                    rows[len(words)] = np.asarray(parts[1:], dtype=np.float32)
+                    rows.append(np.asarray(parts[1:], dtype=np.float32))
                 except ValueError:
                     raise VectorFileError(f"{path}:{number}: the vector of {parts[0]!r} holds something that is not a number") from None
                 seen.add(parts[0])
@@ -64,11 +66,15 @@ def read_vectors(path: Path, max_words: int | None = None) -> WordEmbeddings:
         raise VectorFileError(f"{path} is not UTF-8 text ({error.reason} at byte {error.start})") from None
     if not words:
         raise VectorFileError(f"{path} holds no vectors")
-    if not np.isfinite(rows[: len(words)]).all():
+    if len(words) < size and listed < size:
+        raise VectorFileError(f"{path}:1: the header claims {n} vectors but the file holds {listed}: the header is "
+                              "wrong or the file was cut short")
+    rows = np.stack(rows)
+    if not np.isfinite(rows).all():
         raise VectorFileError(f"{path}: a vector holds inf or nan")
     if max_words is not None and n > max_words:
         log.info("read the %d most frequent of %d vectors in %s", len(words), n, path)
-    return WordEmbeddings(words, rows[: len(words)], np.array(counts, dtype=np.float64))  # float32: files can be large
+    return WordEmbeddings(words, rows, np.array(counts, dtype=np.float64))  # float32: files can be large
 
 
 def _count(field: str, path: Path, number: int) -> int:

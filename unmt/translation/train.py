@@ -38,7 +38,9 @@ from unmt.lexicon.pretrained import PretrainedFiles, read_pretrained
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.run_directory import RunDirectory
+from unmt.stop_signals import StoppedBySignal, StopRequest, agree_to_stop
 from unmt.translation.averaging import WeightAverage
+from unmt.translation.data_limits import settings_the_data_cannot_honour, with_vocabulary_size
 from unmt.translation.back_translator import BackTranslator
 from unmt.translation.model_io import load_teachers, run_info, save_output_masks
 from unmt.translation.pair_recipe import PAIR, resolve_pair_settings
@@ -80,6 +82,7 @@ class TrainingRun:
         if self.checkpoint is not None:
             self._check_shape_against_run()
         setup_started = time.monotonic()
+        self.stopped_by: int | None = None  # the signal that stopped run(), if one did
         self.test_seconds = 0.0  # time the last evaluation spent scoring the test set, kept off the clock
 
         self.pretrained = self._read_pretrained_files()
@@ -113,7 +116,8 @@ class TrainingRun:
                     pair["embedding_alignment_criterion"] = round(criterion, 4)
                 directory.log("setup", {"step": 0, "setup_seconds": round(time.monotonic() - setup_started, 1),
                                         "world_size": world.size, "global_batch_tokens": self.global_batch_tokens,
-                                        "precision": "bf16" if self._trains_in_bf16() else "fp32", "pair": pair})
+                                        "precision": "bf16" if self._trains_in_bf16() else "fp32", "pair": pair,
+                                        **({"adjusted": self.adjusted} if self.adjusted else {})})
             world.barrier()  # the other ranks may read what rank 0 prepared
         if world.distributed and self.checkpoint is None:  # the same weights everywhere, each rank its own draws
             world.broadcast_(self.model)
@@ -205,6 +209,11 @@ class TrainingRun:
             {lang: read_lines(self.files.path("test", lang)) for lang in self.languages} if self.files.has("test") else None
         )
         self.output_masks = output_masks(self.corpora, len(self.vocab)) if data.restrict_output else {}
+        new_run = self.world.is_main and self.checkpoint is None
+        self.adjusted = settings_the_data_cannot_honour(
+            self.config, len(self.vocab), max(c.longest for c in self.corpora.values()),
+            min(map(len, self.valid.values()))) if new_run else {}
+        self.config = with_vocabulary_size(self.config, len(self.vocab))  # config.yaml then agrees with run.json
 
     def _setup_model(self) -> None:
         config = self.config
@@ -307,50 +316,59 @@ class TrainingRun:
         started = time.monotonic() - clock["elapsed_seconds"]
         progress = tqdm(total=max_steps, initial=self.trainer.step_count, desc="train", unit="step", leave=False,
                         disable=None if world.is_main else True)
-        try:
-            while self.trainer.step_count < max_steps and not self._out_of_time(budget):
-                metrics = self.train_step(lambda: {lang: next(s) for lang, s in self.streams.items()})
-                clock["elapsed_seconds"] = time.monotonic() - started
-                for key, value in metrics.items():
-                    running.setdefault(key, []).append(value)
-                step = self.trainer.step_count
-                progress.update(1)
-                if step % 10 == 0:
-                    means = self._world_means(running)
-                    progress.set_postfix(loss=means.get("loss"), d_acc=means.get("d_accuracy"))
-                    if world.is_main:
-                        self.directory.log("train", {"step": step, "seconds": round(clock["elapsed_seconds"], 1), **means})
-                    running = {}
-                if step % every == 0:
-                    if step <= self.phases.mlm_steps:
-                        # Masked-LM pretraining: the decoder is untrained, so there is nothing to translate yet;
-                        # a round trip would only burn training time on max-length garbage. Save for resumption.
-                        self._save(scores)
-                        log.info("pretraining step %d: checkpoint saved, evaluation starts with UNMT", step)
-                    else:
-                        scores = self._checkpoint(step)
-                        started += self.test_seconds
-                        clock["elapsed_seconds"] = time.monotonic() - started
-        except KeyboardInterrupt:
-            if not world.distributed:  # with many processes, the others may be gone: the last checkpoint stands
-                log.warning("interrupted: saving a checkpoint at step %d before exiting", self.trainer.step_count)
-                self._save(scores)
-            raise
-        except NonFiniteLossError:
-            log.error("stopping: the last good checkpoint in %s is kept", self.run_dir)
-            raise
-        finally:
-            progress.close()
+        saved_at = self.trainer.step_count if self.checkpoint is not None else None  # the same on every rank
+        with StopRequest() as stop:
+            try:
+                while self.trainer.step_count < max_steps and not self._should_stop(budget, stop):
+                    metrics = self.train_step(lambda: {lang: next(s) for lang, s in self.streams.items()})
+                    clock["elapsed_seconds"] = time.monotonic() - started
+                    for key, value in metrics.items():
+                        running.setdefault(key, []).append(value)
+                    step = self.trainer.step_count
+                    progress.update(1)
+                    if step % 10 == 0:
+                        means = self._world_means(running)
+                        progress.set_postfix(loss=means.get("loss"), d_acc=means.get("d_accuracy"))
+                        if world.is_main:
+                            self.directory.log("train", {"step": step, "seconds": round(clock["elapsed_seconds"], 1), **means})
+                        running = {}
+                    if step % every == 0:
+                        saved_at = step
+                        if step <= self.phases.mlm_steps:
+                            # Masked-LM pretraining: the decoder is untrained, so there is nothing to translate yet;
+                            # a round trip would only burn training time on max-length garbage. Save for resumption.
+                            self._save(scores)
+                            log.info("pretraining step %d: checkpoint saved, evaluation starts with UNMT", step)
+                        else:
+                            scores = self._checkpoint(step)
+                            started += self.test_seconds
+                            clock["elapsed_seconds"] = time.monotonic() - started
+            except NonFiniteLossError:
+                log.error("stopping: the last good checkpoint in %s is kept", self.run_dir)
+                raise
+            finally:
+                progress.close()
+            if self.stopped_by is not None:
+                self._stop_with_checkpoint(self.stopped_by, already_saved=saved_at == self.trainer.step_count)
         if self.trainer.step_count % every != 0 or not scores:
             scores = self._checkpoint(self.trainer.step_count)
         return {"step": self.trainer.step_count, "seconds": round(clock["elapsed_seconds"], 1), **scores}
 
-    def _out_of_time(self, budget: float) -> bool:
-        """Whether the time budget is spent; on many processes, rank 0's clock decides for all of them."""
-        if not budget:
-            return False
-        spent = torch.tensor([float(self.state.clock["elapsed_seconds"] >= budget and self.world.is_main)])
-        return bool(self.world.sum_(spent).item())
+    def _should_stop(self, budget: float, stop: StopRequest) -> bool:
+        """Whether the time budget (rank 0's clock) is spent or a stop signal came, agreed by every rank."""
+        out_of_time = bool(budget) and self.state.clock["elapsed_seconds"] >= budget and self.world.is_main
+        out_of_time, self.stopped_by = agree_to_stop(self.world, out_of_time, stop)
+        return out_of_time or self.stopped_by is not None
+
+    def _stop_with_checkpoint(self, signum: int, already_saved: bool) -> None:
+        """Saves the step just finished (every rank hands over its random state, rank 0 writes) and stops."""
+        step = self.trainer.step_count
+        if not already_saved:
+            if self.world.is_main:
+                log.warning("stopping on request: saving a checkpoint at step %d before exiting", step)
+            self._save({})
+        self.world.barrier()  # rank 0 has written it when every rank passes here
+        raise StoppedBySignal(signum, step, f"step-{step:07d}")
 
     def _world_means(self, running: dict[str, list[float]]) -> dict[str, float]:
         """The metrics since the last log line, averaged over steps and ranks; target tokens summed over ranks."""
