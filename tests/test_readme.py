@@ -1,6 +1,7 @@
 """Every `unmt` command line in the README parses, and the configuration it names loads with its overrides
 (the long-running ones are exercised for real elsewhere: tests/test_cli.py, test_lexicon_cli.py, .ci/run); the
 README keeps CI's test command and stays short."""
+import json
 import re
 import shlex
 from pathlib import Path
@@ -51,3 +52,31 @@ def test_the_readme_stays_short():
     whitespace-separated token with a letter or digit in it, so table pipes and arrows do not count."""
     words = [token for token in README.read_text(encoding="utf-8").split() if any(c.isalnum() for c in token)]
     assert len(words) <= 1800, f"README.md has {len(words)} words; move detail to docs/guide.md"
+
+
+def results_rows() -> list[tuple[str, str]]:
+    """(greedy cell, result file) of each README results row that names one JSON file under benchmarks/results."""
+    rows = []
+    for line in README.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and re.fullmatch(r"`[^`{}]+\.json`", cells[4]):
+            rows.append((cells[2], cells[4].strip("`")))
+    return rows
+
+
+def chosen_test_bleu(report: dict) -> list[float]:
+    """Both directions' test BLEU of the checkpoint the run chose by its round trip, as the caption says."""
+    if "best_checkpoint_test" in report:
+        test = report["best_checkpoint_test"]
+        return [test[d]["bleu"] for d in test if "-" in d and isinstance(test[d], dict)]
+    chosen = max(report["evaluations"], key=lambda record: record["round_trip"])  # the first of equal ones
+    return [chosen[key] for key in chosen if key.startswith("test_bleu_") and "live" not in key]
+
+
+def test_readme_results_rows_quote_the_checkpoint_their_files_chose():
+    rows = results_rows()
+    assert len(rows) >= 3
+    for greedy, name in rows:
+        report = json.loads((README.parent / "benchmarks" / "results" / name).read_text())
+        quoted = [float(x) for x in greedy.split(" / ")]
+        assert quoted == pytest.approx(chosen_test_bleu(report), abs=0.005), name
