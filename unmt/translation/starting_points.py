@@ -20,6 +20,7 @@ from unmt.checkpoint import CheckpointError, atomic_torch_save, atomic_write_tex
 from unmt.config import Config, ConfigError
 from unmt.data.corpus import DataFiles, read_lines
 from unmt.data.vocab import Vocabulary
+from unmt.lexicon.dictionary_fit import check_dictionary_fit, dictionary_fit
 from unmt.lexicon.from_translations import lexicon_from_translations
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
 from unmt.lexicon.pair_signals import pair_signals
@@ -42,6 +43,9 @@ def word_by_word_translators(run_dir: Path, files: DataFiles, languages: tuple[s
     bt = config.back_translation
     if pretrained is not None and pretrained.dictionary is not None:
         lexicon = pretrained.dictionary
+        src, tgt = languages
+        corpora = [read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages]
+        check_dictionary_fit(dictionary_fit(lexicon[tgt], lexicon[src], *corpora), bt.dictionary, src, tgt)
         log.info("word-by-word lexicon from %s (%s)", bt.dictionary,
                  ", ".join(f"{len(words)} words into {lang}" for lang, words in lexicon.items()))
         atomic_write_text(path, json.dumps(lexicon, ensure_ascii=False, indent=0))
