@@ -13,7 +13,7 @@ from unmt.data.toy import NOUNS, generate_toy_corpus, gold_lexicon
 from unmt.data.vocab import Vocabulary
 from unmt.lexicon.embeddings import WordEmbeddings, normalize
 from unmt.lexicon.evaluation import write_dictionary
-from unmt.lexicon.pretrained import first_translations, lexicon_from_vectors, subword_table_from_vectors
+from unmt.lexicon.pretrained import choose_translations, lexicon_from_vectors, subword_table_from_vectors, translation_lists
 from unmt.lexicon.vectors_io import read_vectors
 
 
@@ -65,8 +65,12 @@ def test_lexicon_from_vectors_finds_translations_among_corpus_words():
     assert sum(lexicon["en"][b] == a for a, b in pairs[:40]) >= 36
 
 
-def test_first_translation_of_a_dictionary_word_wins():
-    assert first_translations([("dog", "chien"), ("dog", "toutou"), ("cat", "chat")]) == {"dog": "chien", "cat": "chat"}
+def test_a_dictionary_word_takes_its_first_or_its_most_used_translation():
+    lists = translation_lists([("dog", "hák"), ("dog", "pes"), ("dog", "hák"), ("cat", "kočka"), ("red", "rudý"), ("red", "červený")])
+    assert lists == {"dog": ["hák", "pes"], "cat": ["kočka"], "red": ["rudý", "červený"]}
+    assert choose_translations(lists, "first") == {"dog": "hák", "cat": "kočka", "red": "rudý"}
+    czech = ["Pes běží .", "pes a kočka", "hák visí", "pes spí"]  # no red at all: the file's order decides
+    assert choose_translations(lists, "frequency", czech) == {"dog": "pes", "cat": "kočka", "red": "rudý"}
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +103,8 @@ def test_training_starts_from_aligned_files_and_a_dictionary(aligned_files, tmp_
     assert written.words == original.words  # `unmt align` wrote the source vectors mapped into the target space
     assert np.allclose(written.vectors, normalize(original.vectors) @ W.T, atol=1e-4)
     result = train(tmp_path, "r", "--set", f"pretraining.src_vectors={aligned / 'en.vec'}",
-                   "--set", f"pretraining.tgt_vectors={aligned / 'fr.vec'}", "--set", f"back_translation.dictionary={aligned_files / 'en-fr.txt'}")
+                   "--set", f"pretraining.tgt_vectors={aligned / 'fr.vec'}", "--set", f"back_translation.dictionary={aligned_files / 'en-fr.txt'}",
+                   "--set", "back_translation.dictionary_order=first")
     assert result.returncode == 0, result.stderr.decode()
     run = tmp_path / "r"
     lexicon = json.loads((run / "lexicon.json").read_text())

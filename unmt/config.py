@@ -84,6 +84,7 @@ class BackTranslationConfig:
     lexicon_method: Literal["anchors", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "vectors", "pair"] = option("anchors", "how that lexicon is induced from the monolingual corpora (as unmt align --method; vectors: nearest neighbours in pretraining's vector files; pair: chosen from what the corpora share, see docs/guide.md)")
     dictionary: str = option("", "a bilingual dictionary file ('source target' per line, MUSE's format) that is that lexicon instead")
     reverse_dictionary: str = option("", "the target-to-source dictionary file; default: back_translation.dictionary inverted")
+    dictionary_order: Literal["first", "frequency"] = option("frequency", "which of a dictionary word's translations the lexicon takes: the file's first, or the one the target corpus uses most")
     lexicon_from: str = option("", "a trained run whose translations of both corpora give that lexicon instead (a second iteration)")
     from_average: bool = option(False, "back-translate with the weight average (needs optim.weight_average > 0)")
     teachers: list[str] = option([], "trained runs that back-translate instead (a frozen ensemble)")

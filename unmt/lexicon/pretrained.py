@@ -4,7 +4,8 @@ or `unmt embed` + `unmt align`), and a bilingual dictionary in MUSE's 'source ta
 
 The vectors start the subword embeddings: a vocabulary piece that is a whole word takes that word's vector, any
 other piece the mean vector of the words it is part of. The dictionary, or the CSLS nearest neighbours in the
-vector space, gives the word-by-word lexicon of the first back-translations."""
+vector space, gives the word-by-word lexicon of the first back-translations. A dictionary word with several
+translations takes the file's first, or the one its corpus uses most (`choose_translations`)."""
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,7 @@ LEXICON_WORDS = 20_000  # most frequent corpus words per language that the vecto
 @dataclass
 class PretrainedFiles:
     vectors: dict[str, WordEmbeddings] | None  # language -> its vectors, one shared space
-    dictionary: dict[str, dict[str, str]] | None  # language translated into -> {word: translation}
+    dictionary: dict[str, dict[str, list[str]]] | None  # language translated into -> {word: its translations, in file order}
 
 
 def read_pretrained(src: str, tgt: str, src_vectors: str, tgt_vectors: str, dictionary: str,
@@ -49,11 +50,11 @@ def read_pretrained(src: str, tgt: str, src_vectors: str, tgt_vectors: str, dict
     lexicon = None
     if dictionary:
         pairs = read_pairs(Path(dictionary))
-        forward = first_translations(pairs)
+        forward = translation_lists(pairs)
         if reverse_dictionary:
-            backward = first_translations(read_pairs(Path(reverse_dictionary)))
+            backward = translation_lists(read_pairs(Path(reverse_dictionary)))
         else:
-            backward = first_translations((t, s) for s, t in pairs)
+            backward = translation_lists((t, s) for s, t in pairs)
         lexicon = {tgt: forward, src: backward}
     return PretrainedFiles(vectors, lexicon)
 
@@ -63,12 +64,25 @@ def file_identity(paths: list[str]) -> list[list]:
     return [[str(Path(p).resolve()), Path(p).stat().st_size, Path(p).stat().st_mtime_ns] for p in paths]
 
 
-def first_translations(pairs) -> dict[str, str]:
-    """MUSE dictionaries list a word's translations most frequent first: the first one is kept."""
-    lexicon: dict[str, str] = {}
+def translation_lists(pairs) -> dict[str, list[str]]:
+    """Each source word's translations, without repeats, in the file's order."""
+    lists: dict[str, list[str]] = {}
     for source, target in pairs:
-        lexicon.setdefault(source, target)
-    return lexicon
+        translations = lists.setdefault(source, [])
+        if target not in translations:
+            translations.append(target)
+    return lists
+
+
+def choose_translations(lists: dict[str, list[str]], order: str, target_lines: list[str] | None = None) -> dict[str, str]:
+    """One translation per word. `first`: the file's first, which MUSE's dictionaries list most frequent first.
+    `frequency`: the one the target corpus uses most (case aside), the file's order breaking ties; general
+    dictionaries list senses in no order that suits a given corpus (English "dog": Czech "hák" before "pes")."""
+    if order == "first":
+        return {word: translations[0] for word, translations in lists.items()}
+    counts = Counter(w.lower() for line in target_lines for w in words_of(line))
+    return {word: max(translations, key=lambda t: (counts[t.lower()], -translations.index(t)))
+            for word, translations in lists.items()}
 
 
 def lexicon_from_vectors(spaces: dict[str, WordEmbeddings], corpora: dict[str, list[str]]) -> dict[str, dict[str, str]]:

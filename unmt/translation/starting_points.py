@@ -20,11 +20,12 @@ from unmt.checkpoint import CheckpointError, atomic_torch_save, atomic_write_tex
 from unmt.config import Config, ConfigError
 from unmt.data.corpus import DataFiles, read_lines
 from unmt.data.vocab import Vocabulary
+from unmt.lexicon.dictionary_fit import check_dictionary_fit, dictionary_fit
 from unmt.lexicon.from_translations import lexicon_from_translations
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
 from unmt.lexicon.pair_signals import pair_signals
 from unmt.lexicon.pipeline import lexicon_from_monolingual
-from unmt.lexicon.pretrained import PretrainedFiles, file_identity, lexicon_from_vectors, subword_table_from_vectors
+from unmt.lexicon.pretrained import PretrainedFiles, choose_translations, file_identity, lexicon_from_vectors, subword_table_from_vectors
 from unmt.lexicon.subword_init import aligned_subword_embeddings, initialise_embeddings_
 from unmt.models.transformer import Transformer
 from unmt.translation.model_io import load_translator
@@ -41,9 +42,13 @@ def word_by_word_translators(run_dir: Path, files: DataFiles, languages: tuple[s
     path = run_dir / "lexicon.json"
     bt = config.back_translation
     if pretrained is not None and pretrained.dictionary is not None:
-        lexicon = pretrained.dictionary
-        log.info("word-by-word lexicon from %s (%s)", bt.dictionary,
-                 ", ".join(f"{len(words)} words into {lang}" for lang, words in lexicon.items()))
+        lists = pretrained.dictionary
+        src, tgt = languages
+        corpora = {lang: read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages}
+        check_dictionary_fit(dictionary_fit(lists[tgt], lists[src], corpora[src], corpora[tgt]), bt.dictionary, src, tgt)
+        lexicon = {lang: choose_translations(lists[lang], bt.dictionary_order, corpora[lang]) for lang in languages}
+        log.info("word-by-word lexicon from %s (%s; %s translation of each)", bt.dictionary,
+                 ", ".join(f"{len(words)} words into {lang}" for lang, words in lexicon.items()), bt.dictionary_order)
         atomic_write_text(path, json.dumps(lexicon, ensure_ascii=False, indent=0))
     elif path.is_file():
         lexicon = json.loads(path.read_text(encoding="utf-8"))
