@@ -70,3 +70,18 @@ def test_auto_picks_among_the_runs_that_translate_into_the_target():
     service = Service([ServedRun("a", en_fr, ("en", "fr")), ServedRun("b", FakeTranslator(), ("de", "it"))])
     assert service.detect("le chien", "en") == ("fr", 100.0)
     assert service.detect("the dog", "fr") == ("en", 100.0)
+
+
+def test_bad_serve_options_and_a_busy_port_get_one_sentence(tiny_run, capsys):
+    import socket
+
+    from unmt.cli import main
+
+    pytest.importorskip("uvicorn")
+    checkpoints, run = tiny_run
+    serve = ["--checkpoints-dir", str(checkpoints), "serve", "--checkpoint", run]
+    assert main([*serve, "--beam", "0"]) == 2
+    assert "--beam must be at least 1" in capsys.readouterr().err
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        assert main([*serve, "--port", str(busy.getsockname()[1])]) == 2
+    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import ipaddress
 import logging
 import os
 import signal
+import socket
 
 from unmt.errors import ConfigError
 
@@ -38,6 +39,7 @@ def serve(args) -> int:
     service = Service(load_runs(args.checkpoint or [None], args.engine, args.checkpoints_dir), beam_size=args.beam)
     api_key = args.api_key or os.environ.get(API_KEY_VARIABLE) or None
     app = create_app(service, Limits(max_chars=args.max_chars, body_seconds=args.client_timeout), api_key, max_batch=args.max_batch)
+    _check_address(args.host, args.port)
     if not _is_loopback(args.host):
         log.warning("listening on %s: other machines can reach this server%s", args.host,
                     "" if api_key else " and translate without an API key")
@@ -48,11 +50,17 @@ def serve(args) -> int:
         signal.signal(stop, lambda *_: None)  # see the module docstring
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5,
                             timeout_graceful_shutdown=30)
-    server = uvicorn.Server(config)
-    server.run()
-    if not server.started:
-        raise ConfigError(f"could not listen on {args.host}:{args.port} (in use, or not an address of this machine)")
+    uvicorn.Server(config).run()
     return 0
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuses a busy port or a foreign address with one sentence before the server starts."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {host}:{port} ({error.strerror or error}): choose another --port or --host") from None
 
 
 def _is_loopback(host: str) -> bool:
