@@ -19,7 +19,6 @@ import http.client
 import io
 import json
 import statistics
-import subprocess
 import sys
 import threading
 import time

@@ -67,7 +67,9 @@ def test_a_long_request_does_not_hold_back_a_short_one_that_came_after_it():
 
     short, batches = run(scenario, decode, max_sentences=8, max_wait=0.02)
     assert short == ["SHORT"]
-    assert batches == 1  # in the first batch, beside 7 of the long request's lines, not after all 5 of its batches
+    # In the first batch decoded after it arrived (the first one or, if that had already started, the second),
+    # beside 7 of the long request's lines, not after all 5 of the long request's batches.
+    assert batches <= 2
     assert [len(lines) for _, lines in decode.batches] == [8, 8, 8, 8, 8, 1]
 
 

@@ -39,9 +39,6 @@ class TranslateRequest:
     api_key: str | None
 
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
 async def read_body(request: Request, limits: Limits) -> bytes:
     """The whole body, refused as soon as it is known to be too long or too slow to arrive."""
     declared = request.headers.get("content-length")
