@@ -24,14 +24,18 @@ def test_a_stop_signal_under_load_answers_the_requests_in_flight_and_exits_0(tin
         answers.append((status, time.monotonic()))
 
     clients = [threading.Thread(target=client) for _ in range(8)]
-    for thread in clients:
-        thread.start()
-    time.sleep(1.0)  # every request has reached the server, which is decoding their 400 lines 4 at a time
-    signalled = time.monotonic()
-    process.send_signal(stop)
-    for thread in clients:
-        thread.join(120)
-    assert process.wait(60) == 0, process.stderr.read()
+    try:
+        for thread in clients:
+            thread.start()
+        time.sleep(1.0)  # every request has reached the server, which is decoding their 400 lines 4 at a time
+        signalled = time.monotonic()
+        process.send_signal(stop)
+        for thread in clients:
+            thread.join(120)
+        assert process.wait(60) == 0, process.stderr.read()
+    finally:  # a failed check must not leave the server running
+        if process.poll() is None:
+            process.kill()
     assert [status for status, _ in answers] == [200] * 8
     assert any(when > signalled for _, when in answers), "the load finished before the signal: make it longer"
     with pytest.raises((urllib.error.URLError, ConnectionError)):
