@@ -89,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     options = commands.add_parser("options", help="every configuration key of `unmt train`, with its default and help")
     options.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/options.md")
     options.add_argument("--summary", action="store_true", help="as the README's short table: keys and defaults per section")
+    serve = commands.add_parser("serve", help="a LibreTranslate-compatible HTTP service and web page (docs/serve.md)")
+    serve.add_argument("--checkpoint", action="append", help="run name or folder (default: the most recent run); "
+                       "repeat it to serve several language pairs")
+    serve.add_argument("--engine", choices=ENGINES, default="torch", help=ENGINE_HELP)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--api-key", help="require this api_key on every translation (default: $UNMT_API_KEY, else none)")
+    serve.add_argument("--beam", type=int, default=1, help="beam size (1 = greedy)")
+    serve.add_argument("--max-batch", type=int, default=32, help="most lines decoded together")
+    serve.add_argument("--max-chars", type=int, default=5000, help="most characters in one request")
+    serve.add_argument("--client-timeout", type=float, default=10.0, help="seconds a client has to send its request body")
     add_lexicon_parsers(commands)
     add_export_parsers(commands)
     add_gan_parser(commands)
@@ -242,6 +253,12 @@ def _word_by_word_translator(args, default=None):
     return WordByWordTranslator(lexicon), src, tgt
 
 
+def cmd_serve(args) -> int:
+    from unmt.serve.server import serve
+
+    return serve(args)
+
+
 def cmd_evaluate(args) -> int:
     from unmt.data.corpus import read_lines
     from unmt.translation.evaluate import evaluate_pair
@@ -272,6 +289,7 @@ COMMANDS = {
     "options": cmd_options,
     "translate": cmd_translate,
     "evaluate": cmd_evaluate,
+    "serve": cmd_serve,
     "export": cmd_export,
     "import": cmd_import,
     "embed": cmd_embed,

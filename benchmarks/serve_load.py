@@ -1,0 +1,193 @@
+"""`unmt serve` under load on loopback, against `unmt translate` on the same lines and one request at a time.
+
+For each engine (torch, and CTranslate2 when --ct2 names an exported folder), in one run so the ratios share the
+machine's conditions:
+  - ceiling: `unmt translate`'s own code (translate_stream) over the test lines in this process, sentences/s (the
+    median of passes before, between and after the load phases);
+  - serial: one client, one line per request, for --serial-seconds;
+  - loaded: --clients concurrent clients, one line per request, for --seconds: sentences/s, p50/p95/p99 latency,
+    errors, and the server's RSS after a warm-up and at the end.
+Then, on the torch server: the libretranslatepy client, one request per line, against `unmt translate` line for
+line on --fidelity-lines test lines in each direction, and `source: auto` accuracy on the test lines of both sides.
+
+    python benchmarks/serve_load.py --checkpoint RUN [--ct2 EXPORTED_DIR] [--clients 32 --seconds 60]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from machine_info import machine  # noqa: E402
+from tests.serve_server import start_server  # noqa: E402
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+def load(url: str, lines: list[str], clients: int, seconds: float, src: str, tgt: str) -> dict:
+    """`clients` threads, each sending one line per request on its own keep-alive connection, for `seconds`."""
+    host, port = url.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        k = index
+        while time.monotonic() < stop_at:
+            body = json.dumps({"q": lines[k % len(lines)], "source": src, "target": tgt})
+            k += clients
+            started = time.monotonic()
+            try:
+                connection.request("POST", "/translate", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                payload = response.read()
+                ok = response.status == 200 and "translatedText" in json.loads(payload)
+            except (OSError, http.client.HTTPException, ValueError) as error:
+                ok, payload = False, repr(error).encode()
+                connection.close()
+                connection = http.client.HTTPConnection(host, int(port), timeout=120)
+            with lock:
+                (latencies.append(time.monotonic() - started) if ok else errors.append(payload[:200].decode(errors="replace")))
+        connection.close()
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    elapsed = time.monotonic() - started
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
+    return {"clients": clients, "seconds": round(elapsed, 2), "sentences": len(latencies),
+            "sentences_per_s": round(len(latencies) / elapsed, 2), "errors": len(errors), "first_errors": errors[:3],
+            "p50_ms": round(cuts[49] * 1000, 1), "p95_ms": round(cuts[94] * 1000, 1), "p99_ms": round(cuts[98] * 1000, 1)}
+
+
+def load_engine(args, checkpoint: str, engine: str):
+    if engine == "ctranslate2":
+        from unmt.export.ct2_translator import CTranslate2Translator
+
+        return CTranslate2Translator(Path(checkpoint))
+    from unmt.checkpoint import find_run
+    from unmt.translation.model_io import load_translator
+
+    return load_translator(find_run(args.checkpoints_dir, checkpoint))[0]
+
+
+def ceiling_rates(translator, lines: list[str], tgt: str, passes: int = 5) -> list[float]:
+    """`unmt translate`'s code path (translate_stream, batch 64) on the same lines in this process, sentences/s."""
+    from unmt.translation.streaming import translate_stream
+
+    data = "".join(f"{line}\n" for line in lines).encode()
+    rates = []
+    for _ in range(passes):
+        started = time.monotonic()
+        translate_stream(translator, io.BytesIO(data), io.StringIO(), tgt)
+        rates.append(len(lines) / (time.monotonic() - started))
+    return rates
+
+
+def engine_run(args, engine: str, checkpoint: str, lines: list[str]) -> dict:
+    """The ceiling is measured before, between and after the load phases and its median kept: on a machine shared
+    with other work the load changes by the minute, and one measurement would catch one moment of it."""
+    options = ["--engine", engine] if engine == "ctranslate2" else []
+    translator = load_engine(args, checkpoint, engine)
+    rates = ceiling_rates(translator, lines, "fr")
+    result: dict = {}
+    process, url = start_server(args.checkpoints_dir, checkpoint, *options)
+    try:
+        result["serial"] = load(url, lines, 1, args.serial_seconds, "en", "fr")
+        rates += ceiling_rates(translator, lines, "fr")
+        load(url, lines, args.clients, 3, "en", "fr")  # warm-up: the allocator reaches its working size
+        rss_before = rss_kib(process.pid)
+        result["loaded"] = load(url, lines, args.clients, args.seconds, "en", "fr")
+        rss_after = rss_kib(process.pid)
+        rates += ceiling_rates(translator, lines, "fr")
+        result["rss_mib"] = {"before": round(rss_before / 1024, 1), "after": round(rss_after / 1024, 1),
+                             "growth": round(rss_after / rss_before - 1, 4)}
+        if engine == "torch" and args.fidelity_lines:
+            result["fidelity"] = fidelity(args, url, checkpoint)
+    finally:
+        process.terminate()
+        result["exit_code"] = process.wait(60)
+    result["ceiling"] = {"sentences": len(lines), "sentences_per_s": round(statistics.median(rates), 2),
+                         "min": round(min(rates), 2), "max": round(max(rates), 2), "passes": len(rates)}
+    loaded, serial, top = result["loaded"], result["serial"], result["ceiling"]
+    result["ratios"] = {"loaded_over_serial": round(loaded["sentences_per_s"] / serial["sentences_per_s"], 2),
+                        "loaded_over_unmt_translate": round(loaded["sentences_per_s"] / top["sentences_per_s"], 2)}
+    return result
+
+
+def fidelity(args, url: str, checkpoint: str) -> dict:
+    """libretranslatepy, one request per line from 8 threads, against `unmt translate` on the same lines."""
+    import libretranslatepy
+
+    from unmt.checkpoint import find_run
+    from unmt.translation.model_io import load_translator
+    from unmt.translation.streaming import translate_stream
+
+    run_dir = find_run(args.checkpoints_dir, checkpoint)
+    translator, info = load_translator(run_dir)
+    client = libretranslatepy.LibreTranslateAPI(url + "/")
+    out: dict = {}
+    test = {lang: test_lines(run_dir, lang, args.fidelity_lines) for lang in info["languages"]}
+    for src, tgt in (info["languages"], info["languages"][::-1]):
+        sink = io.StringIO()
+        translate_stream(translator, io.BytesIO("".join(f"{line}\n" for line in test[src]).encode()), sink, tgt)
+        expected = sink.getvalue().splitlines()
+        with ThreadPoolExecutor(8) as pool:
+            served = list(pool.map(lambda line: client.translate(line, src, tgt), test[src]))
+        out[f"{src}-{tgt}"] = {"lines": len(expected), "identical": sum(a == b for a, b in zip(served, expected))}
+        with ThreadPoolExecutor(8) as pool:
+            detected = list(pool.map(lambda line: client.detect(line)[0]["language"], test[src]))
+        out[f"detect_{src}"] = {"lines": len(detected), "correct": sum(lang == src for lang in detected)}
+    return out
+
+
+def test_lines(run_dir: Path, lang: str, count: int) -> list[str]:
+    from unmt.checkpoint import load_json
+
+    data = Path(load_json(run_dir / "run.json")["data"])
+    return [line for line in (data / f"test.{lang}").read_text(encoding="utf-8").splitlines() if line.strip()][:count]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", required=True, help="the run to serve (torch engine)")
+    parser.add_argument("--ct2", help="the same run exported by `unmt export RUN --format ctranslate2 DIR`")
+    parser.add_argument("--checkpoints-dir", type=Path, default=Path("checkpoints"))
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--serial-seconds", type=float, default=20)
+    parser.add_argument("--lines", type=int, default=500, help="test lines the clients cycle through")
+    parser.add_argument("--fidelity-lines", type=int, default=200, help="0 to skip the client and detection checks")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results") / f"serve_load-{time.strftime('%Y%m%d')}.json")
+    args = parser.parse_args()
+    from unmt.checkpoint import find_run
+
+    run_dir = find_run(args.checkpoints_dir, args.checkpoint)
+    lines = test_lines(run_dir, "en", args.lines)
+    results = {"machine": machine(), "run": run_dir.name, "clients": args.clients, "seconds": args.seconds,
+               "lines": len(lines), "engines": {}}
+    results["engines"]["torch"] = engine_run(args, "torch", args.checkpoint, lines)
+    if args.ct2:
+        results["engines"]["ctranslate2"] = engine_run(args, "ctranslate2", args.ct2, lines)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
