@@ -45,6 +45,7 @@ class RunDirectory:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock_fd: int | None = None
+        self.events = None  # an unmt.tensorboard.EventLog that every metrics line also goes to, when set
 
     # --- the lock -----------------------------------------------------------------------------------
     def __enter__(self) -> "RunDirectory":
@@ -53,6 +54,8 @@ class RunDirectory:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.events is not None:
+            self.events.close()
         self.unlock()
 
     def lock(self) -> None:
@@ -105,6 +108,8 @@ class RunDirectory:
         """Appends one metrics line; `kind` is setup, train or eval, the same for every trainer."""
         with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as out:
             out.write(json.dumps({"kind": kind, **record}) + "\n")
+        if self.events is not None:
+            self.events.write(kind, record)
 
     # --- checkpoints ----------------------------------------------------------------------------------
     def save_checkpoint(self, step: int, weights: dict[str, dict[str, torch.Tensor]], trainer_state: dict, state: dict) -> Path:

@@ -38,6 +38,7 @@ from unmt.lexicon.pretrained import PretrainedFiles, read_pretrained
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.run_directory import RunDirectory
+from unmt.tensorboard import EventLog
 from unmt.translation.averaging import WeightAverage
 from unmt.translation.back_translator import BackTranslator
 from unmt.translation.model_io import load_teachers, run_info, save_output_masks
@@ -106,6 +107,8 @@ class TrainingRun:
                                               self.start_config, self.pretrained)
         if world.is_main:
             self._write_metadata()
+            if config.runtime.tensorboard:
+                directory.events = EventLog.open(self.run_dir, to_dict(config))
             if self.trainer.step_count == 0:  # preparation outside the training clock, logged so it can be reported
                 signals = self.pair if self.pair is not None else describe_pair(self.files, self.languages, self.vocab)
                 pair = {**signals, **({"chosen": pair_choice} if pair_choice else {})}
