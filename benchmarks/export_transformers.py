@@ -2,8 +2,9 @@
 
 Exports the run with `unmt export RUN OUT --format transformers`, then, in both directions, translates every
 non-empty test line with unmt's torch engine and with stock AutoModelForSeq2SeqLM + AutoTokenizer (greedy and
-beam 4, batches of --batch-size lines), and with pipeline("translation", model=DIR) greedy. Records how many
-lines are identical to unmt's, BLEU of each, and the largest logit difference on the first batch.
+beam 4, batches of --batch-size lines; both under the exported generation_config.json and with unmt's length limit
+per batch), and with pipeline("translation", model=DIR) greedy where the installed transformers has it. Records
+how many lines are identical to unmt's, BLEU of each, and the largest logit difference on the first batch.
 
     python benchmarks/export_transformers.py --run checkpoints/toy --out benchmarks/results/export_transformers-toy.json
 """
@@ -26,13 +27,21 @@ from unmt.translation.evaluate import score  # noqa: E402
 from unmt.translation.model_io import load_translator  # noqa: E402
 
 
-def generate(model, tokenizer, lines: list[str], beam: int, batch_size: int) -> list[str]:
-    outputs = []
-    for start in range(0, len(lines), batch_size):
-        batch = tokenizer(lines[start : start + batch_size], padding=True, return_tensors="pt")
+def generate(model, tokenizer, lines: list[str], beam: int, batch_size: int, unmt_limit: bool) -> list[str]:
+    """generate() on batches of lines. With `unmt_limit`, on unmt translate's batches (sorted by length) with its
+    length limit, 1.5 x the batch's longest source (</s> included) + 5 tokens, which is per batch and so not
+    something generation_config.json can hold; without it, in input order under the exported configuration."""
+    lengths = [len(ids) for ids in tokenizer(lines)["input_ids"]]
+    order = sorted(range(len(lines)), key=lambda i: lengths[i]) if unmt_limit else list(range(len(lines)))
+    outputs = [""] * len(lines)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        batch = tokenizer([lines[i] for i in chunk], padding=True, return_tensors="pt")
+        limit = {"max_new_tokens": int(max(lengths[i] for i in chunk) * 1.5) + 5} if unmt_limit else {}
         with torch.no_grad():
-            ids = model.generate(**batch, num_beams=beam)
-        outputs += tokenizer.batch_decode(ids, skip_special_tokens=True)
+            ids = model.generate(**batch, num_beams=beam, **limit)
+        for i, text in zip(chunk, tokenizer.batch_decode(ids, skip_special_tokens=True)):
+            outputs[i] = text
     return outputs
 
 
@@ -52,7 +61,8 @@ def largest_logit_difference(model, tokenizer, translator, lines: list[str], tgt
 
 
 def compare(run: Path, out_dir: Path, batch_size: int, limit: int | None) -> dict:
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, pipeline
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, __version__, pipeline
+    from transformers.pipelines import SUPPORTED_TASKS
 
     assert unmt_main(["--quiet", "export", str(run), "--format", "transformers", str(out_dir)]) == 0
     translator, info = load_translator(run)
@@ -64,19 +74,21 @@ def compare(run: Path, out_dir: Path, batch_size: int, limit: int | None) -> dic
         model, tokenizer = AutoModelForSeq2SeqLM.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
         row = {"direction": f"{src}-{tgt}", "lines": len(sources),
                "max_abs_logit_difference": largest_logit_difference(model, tokenizer, translator, sources[:batch_size], tgt)}
+        greedy = translator.translate(sources, tgt, beam_size=1, batch_size=batch_size)
         for beam in (1, 4):
             ours = translator.translate(sources, tgt, beam_size=beam, batch_size=batch_size)
-            theirs = generate(model, tokenizer, sources, beam, batch_size)
-            row[f"beam{beam}"] = {"identical": sum(a == b for a, b in zip(ours, theirs)),
-                                  "bleu_unmt": score(ours, references[: len(ours)])["bleu"],
-                                  "bleu_transformers": score(theirs, references[: len(theirs)])["bleu"]}
-            if beam == 1:
-                greedy = ours
-        translate = pipeline("translation", model=str(folder))
-        piped = [r["translation_text"] for r in translate(sources, batch_size=batch_size)]
-        row["pipeline_greedy_identical"] = sum(a == b for a, b in zip(greedy, piped))
+            for limit in (True, False):
+                theirs = generate(model, tokenizer, sources, beam, batch_size, unmt_limit=limit)
+                row[f"beam{beam}" + ("_unmt_limit" if limit else "_exported_config")] = {
+                    "identical": sum(a == b for a, b in zip(ours, theirs)),
+                    "bleu_unmt": score(ours, references[: len(ours)])["bleu"],
+                    "bleu_transformers": score(theirs, references[: len(theirs)])["bleu"]}
+        if "translation" in SUPPORTED_TASKS:  # transformers 5 removed the translation pipeline
+            translate = pipeline("translation", model=str(folder))
+            piped = [r["translation_text"] for r in translate(sources, batch_size=batch_size)]
+            row["pipeline_greedy_identical"] = sum(a == b for a, b in zip(greedy, piped))
         rows.append(row)
-    return {"run": str(run), "batch_size": batch_size, "rows": rows, "machine": machine()}
+    return {"run": str(run), "batch_size": batch_size, "transformers": __version__, "rows": rows, "machine": machine()}
 
 
 def main() -> None:

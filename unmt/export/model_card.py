@@ -197,3 +197,9 @@ def write_card(folder: Path, facts: dict, library: str, directions: list[tuple[s
 def both_directions(facts: dict) -> list[tuple[str, str]]:
     src, tgt = facts["src"], facts["tgt"]
     return [(src, tgt), (tgt, src)]
+
+
+def run_card(run_dir: Path) -> str:
+    """The model card a run folder keeps (rewritten at each evaluation), for `unmt translate --checkpoint`."""
+    facts = run_facts(run_dir, "best")
+    return card_text(facts, "unmt", run_dir.name, both_directions(facts))

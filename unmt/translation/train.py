@@ -32,6 +32,7 @@ from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_tex
 from unmt.data.parallel import SPLIT as PARALLEL
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import Vocabulary
+from unmt.export.model_card import CARD, run_card
 from unmt.distributed import World
 from unmt.hardware import has_bf16
 from unmt.lexicon.pretrained import PretrainedFiles, read_pretrained
@@ -391,6 +392,7 @@ class TrainingRun:
         if self.test_seconds:
             record["test_scoring_seconds"] = round(self.test_seconds, 1)
         self.directory.log("eval", record)
+        self.directory.write_text(CARD, run_card(self.run_dir))
         log.info("eval %s", " ".join(f"{k}={v}" for k, v in record.items()))
         self.world.barrier()
         return scores
