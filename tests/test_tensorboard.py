@@ -101,6 +101,19 @@ def test_plot_draws_two_runs_into_one_png(killed_and_resumed, tiny_run, tmp_path
     assert main(["--quiet", "plot", str(tmp_path), "--out", str(out)]) == 2  # not a run
 
 
+def test_a_gan_run_writes_its_events_and_plots_through_the_same_command(tmp_path):
+    pytest.importorskip("tensorboard")
+    run = tmp_path / "gan"
+    tiny = ["--set", "train.steps=20", "--set", "train.eval_every=10", "--set", "train.log_every=5",
+            "--set", "train.eval_samples=200", "--set", "model.hidden=16"]
+    assert main(["--quiet", "gan", "train", "--config", "configs/gan_ring.yaml", "--out", str(run), *tiny]) == 0
+    assert_events_match_metrics(run)
+    assert {tag.split("/")[0] for tag in events_by_tag(run)} == {"train", "eval"}
+    out = tmp_path / "gan.png"
+    assert main(["--quiet", "plot", str(run), "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_without_tensorboard_training_goes_on_after_one_warning(tmp_path, monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "tensorboard", None)
     monkeypatch.delitem(sys.modules, "torch.utils.tensorboard", raising=False)

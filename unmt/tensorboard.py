@@ -52,15 +52,16 @@ def flat_config(config: dict, prefix: str = "") -> dict:
 
 
 class EventLog:
-    """Writes metrics lines as TensorBoard scalars. A writer opens at the first line, and again at any line whose
-    step goes back (a resumption, when converting a whole metrics.jsonl): its step is where the new writer's
-    curves take over from what was written before."""
+    """Writes metrics lines as TensorBoard scalars. A writer opens at the first line, and again at a line whose
+    step is not past the last line of its kind (a resumption, when converting a whole metrics.jsonl): its step is
+    where the new writer's curves take over from what was written before."""
 
     def __init__(self, folder: Path, hparams: dict | None = None):
         from torch.utils.tensorboard import SummaryWriter  # needs the tensorboard package
 
         self._writer_class = SummaryWriter
-        self.folder, self.hparams, self.writer, self.last_step = folder, hparams, None, 0
+        self.folder, self.hparams, self.writer = folder, hparams, None
+        self.last_steps: dict[str, int] = {}  # kind -> step of its last line, since the writer opened
 
     @classmethod
     def open(cls, run_dir: Path, config: dict | None) -> "EventLog | None":
@@ -74,12 +75,13 @@ class EventLog:
 
     def write(self, kind: str, record: dict) -> None:
         step = int(record.get("step", 0))
-        if self.writer is None or step < self.last_step:
+        if self.writer is None or step <= self.last_steps.get(kind, -1):
             self.close()
             self.writer = self._writer_class(str(self.folder), purge_step=step)
+            self.last_steps = {}
             if self.hparams:
                 self._write_hparams()
-        self.last_step = step
+        self.last_steps[kind] = step
         for tag, value in scalars(kind, record).items():
             self.writer.add_scalar(tag, value, step)
         self.writer.flush()

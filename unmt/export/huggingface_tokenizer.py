@@ -19,8 +19,9 @@ from __future__ import annotations
 from sentencepiece import sentencepiece_model_pb2
 
 from unmt.data.vocab import EOS, PAD, UNK
+from unmt.export.output_folder import ExportError
 
-NORMAL, UNKNOWN, CONTROL, USER_DEFINED = 1, 2, 3, 4  # SentencePiece's piece types
+NORMAL, USER_DEFINED = 1, 4  # SentencePiece's piece types
 UNIGRAM, BPE = 1, 2  # SentencePiece's model types
 UNK_SURFACE = " \u2047 "  # how SentencePiece decodes <unk>
 
@@ -45,14 +46,14 @@ def build_tokenizer(model_proto: bytes):
     proto.ParseFromString(model_proto)
     pieces, spec = proto.pieces, proto.normalizer_spec
     if proto.trainer_spec.byte_fallback:
-        raise ValueError("SentencePiece models with byte fallback are not supported")
+        raise ExportError("the run's SentencePiece model uses byte fallback, which the export does not rebuild")
     if proto.trainer_spec.model_type == BPE:
         vocab = {p.piece: i for i, p in enumerate(pieces)}
         model = models.BPE(vocab=vocab, merges=_bpe_merges(pieces), unk_token=pieces[UNK].piece, fuse_unk=True)
     elif proto.trainer_spec.model_type == UNIGRAM:
         model = models.Unigram([(p.piece, p.score) for p in pieces], unk_id=UNK)
     else:
-        raise ValueError("only BPE and unigram SentencePiece models can be exported")
+        raise ExportError("only BPE and unigram SentencePiece models can be exported")
     tokenizer = Tokenizer(model)
 
     steps = []
