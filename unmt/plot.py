@@ -1,8 +1,8 @@
 """`unmt plot RUN [RUN ...] --out curves.png`: the curves of one or more runs (translation or GAN) on one figure,
 read from their metrics.jsonl.
 
-One panel per family of numbers that some run logged: test BLEU and chrF, the round-trip criterion, the losses,
-the discriminator's accuracy, and any other evaluation number (a GAN's sample metrics). Each run keeps one colour
+One panel per family of numbers that some run logged: test BLEU, test chrF, the round-trip criterion, the
+discriminator's accuracy, the losses, and any other evaluation number (a GAN's sample metrics). Each run keeps one colour
 across panels; each number its own line style. A resumed run logs again the steps its killed session had
 logged: the last line of each step is the one drawn, as in TensorBoard.
 """
@@ -14,18 +14,16 @@ from pathlib import Path
 
 from unmt.errors import UserError
 
-LINE_STYLES = ("-", "--", ":", "-.")
-
-
-def _is_test_score(key: str) -> bool:
-    return key.startswith(("test_bleu_", "test_chrf_")) and "live" not in key
-
+LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 3)), (0, (3, 1, 1, 1, 1, 1)), (0, (8, 3)))
+OBJECTIVES = ("ae_", "bt_", "adv", "kd_", "mt_", "mlm")
 
 PANELS = (  # (title, kind of metrics line, which keys)
-    ("test BLEU / chrF", "eval", _is_test_score),
+    ("test BLEU", "eval", lambda key: key.startswith("test_bleu_") and "live" not in key),
+    ("test chrF", "eval", lambda key: key.startswith("test_chrf_")),
     ("round-trip BLEU (checkpoint criterion)", "eval", lambda key: key.startswith("round_trip")),
-    ("losses", "train", lambda key: key == "loss" or key.endswith("_loss") or key.startswith(("ae_", "bt_", "adv"))),
     ("discriminator accuracy", "train", lambda key: "accuracy" in key),
+    ("total and discriminator losses", "train", lambda key: key == "loss" or key.endswith("_loss")),
+    ("losses per objective", "train", lambda key: key.startswith(OBJECTIVES)),
 )
 NOT_CURVES = {"step", "seconds", "test_scoring_seconds", "setup_seconds"}
 
@@ -79,7 +77,7 @@ def plot_runs(run_dirs: list[Path], out: Path, x: str = "step") -> Path:
         raise UserError("the runs have logged no training or evaluation numbers yet: nothing to plot")
     columns = min(2, len(panels))
     rows = (len(panels) + columns - 1) // columns
-    figure, axes = plt.subplots(rows, columns, figsize=(6.5 * columns, 3.6 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(6.5 * columns, 3.4 * rows), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (title, kind, keys) in zip(axes.flat, panels):
         for index, (name, curves) in enumerate(runs.items()):
@@ -90,7 +88,7 @@ def plot_runs(run_dirs: list[Path], out: Path, x: str = "step") -> Path:
                     continue
                 xs = [r["step"] if x == "step" else r["seconds"] / 60 for r in points]
                 label = key if len(runs) == 1 else f"{name}: {key}"
-                ax.plot(xs, [r[key] for r in points], LINE_STYLES[key_index % len(LINE_STYLES)], color=colour,
+                ax.plot(xs, [r[key] for r in points], linestyle=LINE_STYLES[key_index % len(LINE_STYLES)], color=colour,
                         marker="." if kind == "eval" else None, linewidth=1.2, label=label)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step" if x == "step" else "training minutes")
@@ -100,6 +98,6 @@ def plot_runs(run_dirs: list[Path], out: Path, x: str = "step") -> Path:
         ax.axis("off")
     figure.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=100)
+    figure.savefig(out, dpi=80)
     plt.close(figure)
     return out
