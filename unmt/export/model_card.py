@@ -127,8 +127,9 @@ def _scores_table(facts: dict, directions: list[tuple[str, str]]) -> str:
     if not rows:
         return "The run has no test scores (its data has no test set, or it was not evaluated yet)."
     signature = signatures()
+    lines = ", ".join(f"{n:,} {lang} lines" for lang, n in facts["test_lines"].items() if n is not None)
     return "\n".join(["| direction | test BLEU | test chrF |", "|---|---|---|", *rows]) + (
-        f"\n\nGreedy decoding, on the data folder's `test.<lang>` files; sacreBLEU signatures: BLEU "
+        f"\n\nGreedy decoding, on the data folder's `test.<lang>` files ({lines}); sacreBLEU signatures: BLEU "
         f"`{signature['bleu']}`, chrF `{signature['chrf']}`.")
 
 
