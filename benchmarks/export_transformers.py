@@ -74,19 +74,18 @@ def compare(run: Path, out_dir: Path, batch_size: int, limit: int | None) -> dic
         model, tokenizer = AutoModelForSeq2SeqLM.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
         row = {"direction": f"{src}-{tgt}", "lines": len(sources),
                "max_abs_logit_difference": largest_logit_difference(model, tokenizer, translator, sources[:batch_size], tgt)}
-        greedy = translator.translate(sources, tgt, beam_size=1, batch_size=batch_size)
-        for beam in (1, 4):
-            ours = translator.translate(sources, tgt, beam_size=beam, batch_size=batch_size)
-            for limit in (True, False):
-                theirs = generate(model, tokenizer, sources, beam, batch_size, unmt_limit=limit)
-                row[f"beam{beam}" + ("_unmt_limit" if limit else "_exported_config")] = {
+        ours_by_beam = {beam: translator.translate(sources, tgt, beam_size=beam, batch_size=batch_size) for beam in (1, 4)}
+        for beam, ours in ours_by_beam.items():
+            for unmt_limit in (True, False):
+                theirs = generate(model, tokenizer, sources, beam, batch_size, unmt_limit)
+                row[f"beam{beam}" + ("_unmt_limit" if unmt_limit else "_exported_config")] = {
                     "identical": sum(a == b for a, b in zip(ours, theirs)),
                     "bleu_unmt": score(ours, references[: len(ours)])["bleu"],
                     "bleu_transformers": score(theirs, references[: len(theirs)])["bleu"]}
         if "translation" in SUPPORTED_TASKS:  # transformers 5 removed the translation pipeline
-            translate = pipeline("translation", model=str(folder))
-            piped = [r["translation_text"] for r in translate(sources, batch_size=batch_size)]
-            row["pipeline_greedy_identical"] = sum(a == b for a, b in zip(greedy, piped))
+            translate = pipeline("translation", model=str(folder))  # its own default is 4 beams: ask for 1
+            piped = [r["translation_text"] for r in translate(sources, batch_size=batch_size, num_beams=1)]
+            row["pipeline_greedy_identical"] = sum(a == b for a, b in zip(ours_by_beam[1], piped))
         rows.append(row)
     return {"run": str(run), "batch_size": batch_size, "transformers": __version__, "rows": rows, "machine": machine()}
 

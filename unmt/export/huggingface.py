@@ -62,6 +62,7 @@ def write_direction(run: RunModel, folder: Path, src: str, tgt: str) -> None:
     settings = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
     settings["tokenizer_class"] = "PreTrainedTokenizerFast"
     settings.pop("backend", None)
+    settings["model_input_names"] = ["input_ids", "attention_mask"]  # no token_type_ids, which generate() refuses
     (folder / "tokenizer_config.json").write_text(json.dumps(settings, indent=1), encoding="utf-8")
     for path in folder.iterdir():
         path.chmod(0o644)  # some writers make private files; an exported model is meant to be shared
