@@ -34,7 +34,7 @@ def exported(toy_run, tmp_path_factory):
 
 def test_export_writes_a_ctranslate2_model_with_its_subword_model(exported):
     assert {p.name for p in exported.iterdir()} >= {"model.bin", "config.json", "shared_vocabulary.json", "spm.model",
-                                                    "output_tokens.json", "unmt.json"}
+                                                    "output_tokens.json", "unmt.json", "README.md"}
     config = json.loads((exported / "config.json").read_text())
     assert config["decoder_start_token"] is None and config["add_source_eos"] is True
 

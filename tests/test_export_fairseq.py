@@ -70,7 +70,7 @@ def test_export_writes_one_fairseq_model_per_direction(exported):
     for direction in ("en-fr", "fr-en"):
         names = {p.name for p in (exported / direction).iterdir()}
         src, tgt = direction.split("-")
-        assert names == {"checkpoint.pt", f"dict.{src}.txt", f"dict.{tgt}.txt", "spm.model"}
+        assert names == {"checkpoint.pt", f"dict.{src}.txt", f"dict.{tgt}.txt", "spm.model", "README.md"}
         state = torch.load(exported / direction / "checkpoint.pt", weights_only=True)  # plain values only
         assert state["cfg"]["model"]["_name"] == "transformer"
 

@@ -23,6 +23,7 @@ from unmt.errors import USER_ERRORS, UserError
 from unmt.export.cli import ENGINES, add_export_parsers, cmd_export, cmd_import
 from unmt.gan.cli import add_gan_parser, run_gan
 from unmt.lexicon.cli import add_lexicon_parsers, cmd_align, cmd_embed
+from unmt.runs_cli import add_run_parsers, cmd_plot, cmd_tensorboard
 from unmt.stop_signals import InterruptOnStopSignals, StoppedBySignal
 
 log = logging.getLogger("unmt")
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lexicon_parsers(commands)
     add_export_parsers(commands)
     add_gan_parser(commands)
+    add_run_parsers(commands)
     return parser
 
 
@@ -295,6 +297,8 @@ COMMANDS = {
     "embed": cmd_embed,
     "align": cmd_align,
     "gan": run_gan,
+    "plot": cmd_plot,
+    "tensorboard": cmd_tensorboard,
 }
 
 

@@ -117,6 +117,7 @@ class RuntimeConfig:
     threads: int = option(0, "torch CPU threads; 0 = torch's default", at_least=0)
     precision: Literal["fp32", "bf16", "auto"] = option("fp32", "bf16: training forward passes under bfloat16 autocast (weights stay float32); auto: bf16 on a GPU with bf16 arithmetic, else fp32")
     device: Literal["auto", "cpu", "cuda"] = option("auto", "auto = cuda when available")
+    tensorboard: bool = option(True, "write TensorBoard events beside metrics.jsonl (needs the tensorboard extra)")
 
 
 @dataclass

@@ -70,6 +70,7 @@ class RunDirectory:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock_fd: int | None = None
+        self.events = None  # an unmt.tensorboard.EventLog that every metrics line also goes to, when set
 
     # --- the lock -----------------------------------------------------------------------------------
     def __enter__(self) -> "RunDirectory":
@@ -79,6 +80,8 @@ class RunDirectory:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.events is not None:
+            self.events.close()
         self.unlock()
 
     def lock(self) -> None:
@@ -150,6 +153,8 @@ class RunDirectory:
                 raise _write_failure(f"a line of {METRICS}", error, None, self.path) from None
         finally:
             os.close(fd)
+        if self.events is not None:
+            self.events.write(kind, record)
 
     # --- checkpoints ----------------------------------------------------------------------------------
     def save_checkpoint(self, step: int, weights: dict[str, dict[str, torch.Tensor]], trainer_state: dict, state: dict) -> Path:

@@ -11,7 +11,7 @@ from unmt.export.output_folder import ExportError
 
 log = logging.getLogger("unmt")
 
-EXPORT_FORMATS = ("ctranslate2", "fairseq")
+EXPORT_FORMATS = ("ctranslate2", "fairseq", "transformers")
 IMPORT_FORMATS = ("fairseq",)
 ENGINES = ("torch", "ctranslate2")
 
@@ -22,7 +22,7 @@ def _format_argument(parser: argparse.ArgumentParser, formats: tuple[str, ...]) 
 
 
 def add_export_parsers(commands) -> None:
-    export = commands.add_parser("export", help="write a trained run as a CTranslate2 or fairseq model")
+    export = commands.add_parser("export", help="write a trained run as a CTranslate2, fairseq or Hugging Face transformers model")
     export.add_argument("run", help="run name under --checkpoints-dir, or a run folder")
     export.add_argument("out", type=Path, help="the folder to write (new, or empty)")
     _format_argument(export, EXPORT_FORMATS)
@@ -56,12 +56,16 @@ def cmd_export(args) -> int:
         from unmt.export.ctranslate2 import export_ctranslate2
 
         export_ctranslate2(run_dir, args.out, args.quantization, args.which)
-    else:
+    elif args.quantization != "float32":
+        raise ExportError(f"--quantization applies to CTranslate2 only; {args.format} models are written in float32")
+    elif args.format == "fairseq":
         from unmt.export.fairseq import export_fairseq
 
-        if args.quantization != "float32":
-            raise ExportError("--quantization applies to CTranslate2 only; fairseq models are written in float32")
         export_fairseq(run_dir, args.out, args.which)
+    else:
+        from unmt.export.huggingface import export_transformers
+
+        export_transformers(run_dir, args.out, args.which)
     log.info("wrote %s model of run %s to %s", args.format, run_dir, args.out)
     print(args.out)
     return 0

@@ -22,6 +22,7 @@ import torch
 
 from unmt.data.vocab import EOS, UNK, Vocabulary
 from unmt.export.output_folder import ExportError, atomic_folder
+from unmt.export.model_card import both_directions, run_facts, write_card
 from unmt.export.run_model import load_run_model
 from unmt.models.transformer import Transformer
 
@@ -138,4 +139,6 @@ def export_ctranslate2(run_dir: Path, out: Path, quantization: str = "float32", 
             "data": run.info.get("data", ""),
         }
         (tmp / METADATA).write_text(json.dumps(metadata, indent=1), encoding="utf-8")
+        facts = run_facts(run_dir, which)
+        write_card(tmp, facts, "ctranslate2", both_directions(facts), str(out))
     return out

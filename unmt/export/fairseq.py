@@ -20,6 +20,7 @@ import torch
 from unmt.data.vocab import UNK
 from unmt.export.fairseq_layout import (FAIRSEQ_SPECIALS, FS_EOS, dictionary_pieces, fairseq_name, fairseq_rows,
                                          learned_positions, model_args, write_dictionary)
+from unmt.export.model_card import run_facts, write_card
 from unmt.export.output_folder import ExportError, atomic_folder
 from unmt.export.run_model import RunModel, load_run_model
 
@@ -77,6 +78,7 @@ def _check_pieces(run: RunModel) -> None:
 def export_fairseq(run_dir: Path, out: Path, which: str = "best") -> Path:
     run = load_run_model(run_dir, which)
     _check_pieces(run)
+    facts = run_facts(run_dir, which)
     with atomic_folder(out) as tmp:
         directions = []
         for src in run.languages:
@@ -90,6 +92,7 @@ def export_fairseq(run_dir: Path, out: Path, which: str = "best") -> Path:
                 write_dictionary(folder / f"dict.{src}.txt", run.vocab, source_ids)
                 write_dictionary(folder / f"dict.{tgt}.txt", run.vocab, target_ids)
                 run.vocab.save(folder / "spm.model")
+                write_card(folder, facts, "fairseq", [(src, tgt)], str(out / f"{src}-{tgt}"))
                 directions.append(f"{src}-{tgt}")
         metadata = {"format": "fairseq", "directions": directions, "languages": run.languages,
                     "exported_from": str(run_dir), "max_positions": run.model.config.max_positions}

@@ -69,6 +69,7 @@ class GanTrainConfig:
     eval_samples: int = 2500  # generated samples per evaluation (2,500 is the VEEGAN/PacGAN protocol)
     max_minutes: float = 0.0  # wall-clock budget; 0 = none
     threads: int = 1  # torch CPU threads
+    tensorboard: bool = True  # TensorBoard events beside metrics.jsonl (needs the tensorboard extra)
 
 
 @dataclass

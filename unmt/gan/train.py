@@ -25,6 +25,7 @@ from unmt.gan.datasets import ImageData, MixtureData, load_gan_data
 from unmt.gan.evaluate import evaluate_run, evaluating, generate
 from unmt.run_directory import RunDirectory
 from unmt.stop_signals import StoppedBySignal, StopRequest, agree_to_stop
+from unmt.tensorboard import EventLog
 
 log = logging.getLogger("unmt.gan")
 
@@ -63,6 +64,8 @@ class GanRun:
             self.seconds_before = state["seconds"]
         if world.is_main:
             directory.write_json("config.json", dataclasses.asdict(config))
+            if config.train.tensorboard:
+                directory.events = EventLog.open(self.out, dataclasses.asdict(config))
 
     def evaluate(self, step: int, seconds: float) -> dict:
         if not self.world.is_main:

@@ -32,6 +32,7 @@ from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_tex
 from unmt.data.parallel import SPLIT as PARALLEL
 from unmt.data.toy import write_toy_corpus
 from unmt.data.vocab import Vocabulary
+from unmt.export.model_card import CARD, run_card
 from unmt.distributed import World
 from unmt.hardware import has_bf16
 from unmt.lexicon.pretrained import PretrainedFiles, read_pretrained
@@ -39,6 +40,7 @@ from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.run_directory import RunDirectory
 from unmt.stop_signals import StoppedBySignal, StopRequest, agree_to_stop
+from unmt.tensorboard import EventLog
 from unmt.translation.averaging import WeightAverage
 from unmt.translation.data_limits import settings_the_data_cannot_honour, with_vocabulary_size
 from unmt.translation.back_translator import BackTranslator
@@ -109,6 +111,8 @@ class TrainingRun:
                                               self.start_config, self.pretrained)
         if world.is_main:
             self._write_metadata()
+            if config.runtime.tensorboard:
+                directory.events = EventLog.open(self.run_dir, to_dict(config))
             if self.trainer.step_count == 0:  # preparation outside the training clock, logged so it can be reported
                 signals = self.pair if self.pair is not None else describe_pair(self.files, self.languages, self.vocab)
                 pair = {**signals, **({"chosen": pair_choice} if pair_choice else {})}
@@ -406,6 +410,7 @@ class TrainingRun:
         if self.test_seconds:
             record["test_scoring_seconds"] = round(self.test_seconds, 1)
         self.directory.log("eval", record)
+        self.directory.write_text(CARD, run_card(self.run_dir))
         log.info("eval %s", " ".join(f"{k}={v}" for k, v in record.items()))
         self.world.barrier()
         return scores
