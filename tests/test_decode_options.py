@@ -74,8 +74,9 @@ def test_defaults_are_todays_search(translator):
 def test_length_batches():
     rows = [[1] * n for n in (5, 1, 3, 3, 9)]
     assert length_batches(rows, 2) == [[1, 2], [3, 0], [4]]  # shortest first, two a batch
-    # tokens as padded, EOS included: 1+1, then 3 rows of 4 = 12 > 10 so the third 3-long row starts a new batch
-    assert length_batches(rows, None, 10) == [[1, 2], [3, 0], [4]]
+    # tokens as padded, EOS included: 2 x 4 = 8 fit in 10; a third row of 4 (12) does not, nor two of 6 or 10
+    assert length_batches(rows, None, 10) == [[1, 2], [3], [0], [4]]
+    assert length_batches(rows, 2, 100) == length_batches(rows, 2)
     assert length_batches(rows, None, 100) == [[1, 2, 3, 0, 4]]
 
 

@@ -16,7 +16,6 @@ os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")
 
 from unmt.checkpoint import find_run, load_json
 from unmt.config import ConfigError, load_config
-from unmt.data.corpus import DataError
 from unmt.errors import USER_ERRORS, UserError
 from unmt.export.cli import ENGINES, add_export_parsers, cmd_export, cmd_import
 from unmt.gan.cli import add_gan_parser, run_gan
@@ -75,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--lexicon", type=Path, help="lexicon.json for --word-by-word (default: the run's)")
     add_translate_arguments(translate)  # decoding: search, n-best, sampling, batching, device
 
-    evaluate = commands.add_parser("evaluate", help="BLEU and chrF of a run on a parallel set, both directions")
+    evaluate = commands.add_parser("evaluate", help="BLEU, chrF, chrF++ and TER of a run (both directions) or of a file; paired bootstrap with --compare")
     evaluate.add_argument("--checkpoint", action="append", help=ENSEMBLE_HELP)
     evaluate.add_argument("--engine", choices=ENGINES, default="torch", help=ENGINE_HELP)
     evaluate.add_argument("--data", type=Path, help="folder with <split>.<lang> files (default: the run's data)")
@@ -253,54 +252,9 @@ def _word_by_word_translator(args, default=None):
 
 
 def cmd_evaluate(args) -> int:
-    from unmt.translation import evaluate_command as command
-    from unmt.translation.decode_options import batching_from_args, options_from_args
+    from unmt.translation.evaluate_command import run_evaluate
 
-    if args.hyp:
-        if args.checkpoint and len(args.checkpoint) > 1:
-            raise ConfigError("--hyp scores a file: give at most one --checkpoint (for its languages and data)")
-        info = _run_info(args) if args.checkpoint or not args.ref else None
-        scores, comparison = command.evaluate_files(args, info)
-        command.report(scores, comparison, args.json, {"hyp": str(args.hyp), "compare_with": args.compare})
-        return 0
-    if args.ref:
-        raise ConfigError("--ref gives the references of --hyp: without --hyp, pass --data")
-    options, (batch_size, max_tokens) = options_from_args(args), batching_from_args(args)
-    run_dirs, translator, info = _load(args)
-    src, tgt = info["src"], info["tgt"]
-    src_lines, tgt_lines = _parallel_set(args, info, src, tgt)
-
-    def decoder(model):
-        return lambda lines, to: [h[0].text for h in model.translate_hypotheses(lines, to, options, batch_size, max_tokens)]
-
-    other = None
-    if args.compare:
-        if Path(args.compare).is_file():
-            raise ConfigError("--compare names a file: compare files with --hyp FILE --compare FILE")
-        other = decoder(_load(args, [args.compare])[1])
-    scores, comparison = command.evaluate_runs(decoder(translator), other, src_lines, tgt_lines, src, tgt)
-    ensemble = {"ensemble": [str(run) for run in run_dirs]} if len(run_dirs) > 1 else {}
-    compared = {"compare_with": args.compare} if args.compare else {}
-    command.report(scores, comparison, args.json, {"run": str(run_dirs[0]), **ensemble, **compared, "split": args.split})
-    return 0
-
-
-def _run_info(args) -> dict:
-    return load_json(find_run(args.checkpoints_dir, (args.checkpoint or [None])[0]) / "run.json")
-
-
-def _parallel_set(args, info: dict, src: str, tgt: str) -> tuple[list[str], list[str]]:
-    from unmt.data.corpus import read_lines
-
-    data = args.data or Path(info["data"])
-    paths = [data / f"{args.split}.{lang}" for lang in (src, tgt)]
-    for path in paths:
-        if not path.is_file():
-            raise DataError(f"parallel file {path} is missing; pass --data with {args.split}.{src} and {args.split}.{tgt}")
-    src_lines, tgt_lines = read_lines(paths[0]), read_lines(paths[1])
-    if len(src_lines) != len(tgt_lines):
-        raise DataError(f"{paths[0]} has {len(src_lines)} lines but {paths[1]} has {len(tgt_lines)}: not parallel")
-    return src_lines, tgt_lines
+    return run_evaluate(args, _load)
 
 
 def cmd_score(args) -> int:

@@ -120,12 +120,18 @@ class CTranslate2Translator(Translator):
             )
             for k, output in zip(chunk, outputs):
                 expected = tgt_rows[k] + [EOS]
-                logits = torch.stack([torch.from_numpy(np.asarray(step)) for step in output.logits[0][: len(expected)]]).float()
+                steps = output.logits[0][: len(expected)]
+                logits = torch.stack([torch.from_numpy(np.asarray(_on_cpu(step))) for step in steps]).float()
                 if allowed is not None:
                     logits = logits.masked_fill(~allowed, float("-inf"))
                 log_probs = torch.log_softmax(logits, dim=-1).gather(1, torch.tensor(expected)[:, None])
                 results[k] = log_probs.double().sum().item()
         return results
+
+
+def _on_cpu(storage):
+    """A CTranslate2 StorageView numpy can read: one on a GPU is copied to the CPU first."""
+    return storage if storage.device == "cpu" else storage.to_device(import_ctranslate2().Device.cpu)
 
 
 def _torch_scored(score: float, pieces: list[str], eos: str, lenpen: float, sp) -> tuple[float, list[int]]:

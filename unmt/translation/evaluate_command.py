@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from unmt.checkpoint import atomic_write_text
+from unmt.checkpoint import atomic_write_text, find_run, load_json
 from unmt.config import ConfigError
 from unmt.data.corpus import DataError, read_lines
-from unmt.translation.decode_options import add_batching_arguments, add_device_argument, add_search_arguments
+from unmt.translation.decode_options import (add_batching_arguments, add_device_argument, add_search_arguments,
+                                             batching_from_args, options_from_args)
 from unmt.translation.significance import bootstrap_text, corpus_scores, paired_bootstrap
 
 METRIC_NAMES = {"bleu": "BLEU", "chrf": "chrF", "chrf++": "chrF++", "ter": "TER"}
@@ -94,3 +95,50 @@ def _read(path: Path, what: str, expected: int | None = None, ref: Path | None =
     if expected is not None and len(lines) != expected:
         raise DataError(f"{path} has {len(lines)} lines but the references {ref} have {expected}: not parallel")
     return lines
+
+
+def run_evaluate(args, load: Callable) -> int:
+    """The command; `load(args, checkpoints)` is the command line's loader: (run folders, translator, run.json)."""
+    if args.hyp:
+        if args.checkpoint and len(args.checkpoint) > 1:
+            raise ConfigError("--hyp scores a file: give at most one --checkpoint (for its languages and data)")
+        info = _run_info(args) if args.checkpoint or not args.ref else None
+        scores, comparison = evaluate_files(args, info)
+        report(scores, comparison, args.json, {"hyp": str(args.hyp), "compare_with": args.compare})
+        return 0
+    if args.ref:
+        raise ConfigError("--ref gives the references of --hyp: without --hyp, pass --data")
+    options, (batch_size, max_tokens) = options_from_args(args), batching_from_args(args)
+    run_dirs, translator, info = load(args)
+    src, tgt = info["src"], info["tgt"]
+    src_lines, tgt_lines = _parallel_set(args, info, src, tgt)
+
+    def decoder(model):
+        return lambda lines, to: [h[0].text for h in model.translate_hypotheses(lines, to, options, batch_size, max_tokens)]
+
+    other = None
+    if args.compare:
+        if Path(args.compare).is_file():
+            raise ConfigError("--compare names a file: compare files with --hyp FILE --compare FILE")
+        other = decoder(load(args, [args.compare])[1])
+    scores, comparison = evaluate_runs(decoder(translator), other, src_lines, tgt_lines, src, tgt)
+    ensemble = {"ensemble": [str(run) for run in run_dirs]} if len(run_dirs) > 1 else {}
+    compared = {"compare_with": args.compare} if args.compare else {}
+    report(scores, comparison, args.json, {"run": str(run_dirs[0]), **ensemble, **compared, "split": args.split})
+    return 0
+
+
+def _run_info(args) -> dict:
+    return load_json(find_run(args.checkpoints_dir, (args.checkpoint or [None])[0]) / "run.json")
+
+
+def _parallel_set(args, info: dict, src: str, tgt: str) -> tuple[list[str], list[str]]:
+    data = args.data or Path(info["data"])
+    paths = [data / f"{args.split}.{lang}" for lang in (src, tgt)]
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"parallel file {path} is missing; pass --data with {args.split}.{src} and {args.split}.{tgt}")
+    src_lines, tgt_lines = read_lines(paths[0]), read_lines(paths[1])
+    if len(src_lines) != len(tgt_lines):
+        raise DataError(f"{paths[0]} has {len(src_lines)} lines but {paths[1]} has {len(tgt_lines)}: not parallel")
+    return src_lines, tgt_lines
