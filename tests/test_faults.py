@@ -2,7 +2,6 @@
 Each test would fail without the protection it checks."""
 import json
 import random
-import re
 import signal
 import subprocess
 import sys

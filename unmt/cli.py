@@ -16,15 +16,17 @@ from pathlib import Path
 # (set TORCH_CPP_LOG_LEVEL yourself to see them). Read when torch loads, so set before anything imports it.
 os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")
 
-from unmt.checkpoint import atomic_write_text, find_run, load_json
+from unmt.checkpoint import find_run, load_json
 from unmt.config import ConfigError, load_config
-from unmt.data.corpus import DataError
 from unmt.errors import USER_ERRORS, UserError
 from unmt.export.cli import ENGINES, add_export_parsers, cmd_export, cmd_import
 from unmt.gan.cli import add_gan_parser, run_gan
 from unmt.lexicon.cli import add_lexicon_parsers, cmd_align, cmd_embed
 from unmt.runs_cli import add_run_parsers, cmd_plot, cmd_tensorboard
 from unmt.stop_signals import InterruptOnStopSignals, StoppedBySignal
+from unmt.translation.decode_options import add_translate_arguments
+from unmt.translation.evaluate_command import add_evaluate_arguments
+from unmt.translation.score_command import add_score_parser
 
 log = logging.getLogger("unmt")
 
@@ -73,20 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--engine", choices=ENGINES, default="torch", help=ENGINE_HELP)
     translate.add_argument("--src", help="source language (default: the run's source)")
     translate.add_argument("--tgt", help="target language (default: the run's target)")
-    translate.add_argument("--beam", type=int, default=1, help="beam size (1 = greedy)")
-    translate.add_argument("--batch-size", type=int, default=64, help="sentences per batch")
     translate.add_argument(
         "--word-by-word", action="store_true", help="translate each word with a bilingual lexicon instead of the model"
     )
     translate.add_argument("--lexicon", type=Path, help="lexicon.json for --word-by-word (default: the run's)")
+    add_translate_arguments(translate)  # decoding: search, n-best, sampling, batching, device
 
-    evaluate = commands.add_parser("evaluate", help="BLEU and chrF of a run on a parallel set, both directions")
+    evaluate = commands.add_parser("evaluate", help="BLEU, chrF, chrF++ and TER of a run (both directions) or of a file; paired bootstrap with --compare")
     evaluate.add_argument("--checkpoint", action="append", help=ENSEMBLE_HELP)
     evaluate.add_argument("--engine", choices=ENGINES, default="torch", help=ENGINE_HELP)
     evaluate.add_argument("--data", type=Path, help="folder with <split>.<lang> files (default: the run's data)")
     evaluate.add_argument("--split", default="test", help="file prefix of the parallel set (default: test)")
-    evaluate.add_argument("--beam", type=int, default=1)
     evaluate.add_argument("--json", type=Path, help="also write the scores to this JSON file")
+    add_evaluate_arguments(evaluate)  # decoding, --hyp/--ref, --compare
+    add_score_parser(commands, ENSEMBLE_HELP, ENGINE_HELP, ENGINES)
     options = commands.add_parser("options", help="every configuration key of `unmt train`, with its default and help")
     options.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/options.md")
     options.add_argument("--summary", action="store_true", help="as the README's short table: keys and defaults per section")
@@ -187,28 +189,39 @@ def cmd_options(args) -> int:
     return 0
 
 
-def _load(args):
-    """(the run folders, a translator over all of them, the first run's run.json)."""
+def _load(args, checkpoints: list[str] | None = None):
+    """(the run folders, a translator over all of them, the first run's run.json), on args.device (default: cpu);
+    `checkpoints` in place of args.checkpoint."""
+    from unmt.translation.decode_options import resolve_device
+
+    checkpoints = checkpoints or args.checkpoint
+    device = resolve_device(getattr(args, "device", "cpu"), args.engine)
     if args.engine == "ctranslate2":
         from unmt.export.cli import load_ctranslate2
 
-        return load_ctranslate2(args)
+        return load_ctranslate2(checkpoints, device, getattr(args, "word_by_word", False))
     from unmt.translation.model_io import load_ensemble_translator
 
-    run_dirs = [find_run(args.checkpoints_dir, name) for name in args.checkpoint or [None]]
-    translator, info = load_ensemble_translator(run_dirs)
+    run_dirs = [find_run(args.checkpoints_dir, name) for name in checkpoints or [None]]
+    translator, info = load_ensemble_translator(run_dirs, device=device)
     if len(run_dirs) > 1:
         log.info("ensemble of %d runs: %s", len(run_dirs), ", ".join(run.name for run in run_dirs))
     return run_dirs, translator, info
 
 
 def cmd_translate(args) -> int:
-    from unmt.translation.streaming import translate_stream
+    from unmt.translation.decode_options import batching_from_args, options_from_args
+    from unmt.translation.streaming import Throughput, translate_stream
 
-    if args.beam < 1 or args.batch_size < 1:
-        raise ConfigError("--beam and --batch-size must be at least 1")
+    options, (batch_size, max_tokens) = options_from_args(args), batching_from_args(args)
+    if options.nbest > 1 and args.output_format in ("text", "score"):
+        raise ConfigError("--nbest above 1 needs --output-format nbest or json")
+    if args.buffer_size is not None and args.buffer_size < 1:
+        raise ConfigError("--buffer-size must be at least 1")
     if args.lexicon and not args.word_by_word:
         raise ConfigError("--lexicon is only used with --word-by-word")
+    if args.word_by_word and args.output_format != "text":
+        raise ConfigError("--word-by-word gives unscored translations: leave --output-format at text")
     if args.word_by_word and args.lexicon:
         translator, src, tgt = _word_by_word_translator(args)
     else:
@@ -223,8 +236,12 @@ def cmd_translate(args) -> int:
                 raise ConfigError(f"run {run_dir.name} has no lexicon.json (word_by_word_steps was 0): pass --lexicon")
             translator, src, tgt = _word_by_word_translator(args, default=(src, tgt))
     log.info("translating %s -> %s%s", src, tgt, " word by word" if args.word_by_word else "")
-    count = translate_stream(translator, sys.stdin.buffer, sys.stdout, tgt, args.beam, args.batch_size)
-    log.info("translated %d lines", count)
+    # A person typing (or --buffer-size 1) gets each line answered as soon as it is read.
+    buffer_size = args.buffer_size or (1 if sys.stdin.isatty() else 1000)
+    throughput = Throughput()
+    translate_stream(translator, sys.stdin.buffer, sys.stdout, tgt, batch_size=batch_size, chunk_lines=buffer_size,
+                     options=options, max_tokens=max_tokens, output_format=args.output_format, throughput=throughput)
+    log.info(throughput.line())
     return 0
 
 
@@ -262,28 +279,17 @@ def cmd_serve(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from unmt.data.corpus import read_lines
-    from unmt.translation.evaluate import evaluate_pair
+    from unmt.translation.evaluate_command import run_evaluate
+
+    return run_evaluate(args, _load)
+
+
+def cmd_score(args) -> int:
+    from unmt.translation.score_command import run_score
 
     run_dirs, translator, info = _load(args)
-    src, tgt = info["src"], info["tgt"]
-    data = args.data or Path(info["data"])
-    paths = [data / f"{args.split}.{lang}" for lang in (src, tgt)]
-    for path in paths:
-        if not path.is_file():
-            raise DataError(f"parallel file {path} is missing; pass --data with {args.split}.{src} and {args.split}.{tgt}")
-    src_lines, tgt_lines = read_lines(paths[0]), read_lines(paths[1])
-    if len(src_lines) != len(tgt_lines):
-        raise DataError(f"{paths[0]} has {len(src_lines)} lines but {paths[1]} has {len(tgt_lines)}: not parallel")
-    results = evaluate_pair(translator, src_lines, tgt_lines, src, tgt, args.beam)
-    for direction, result in results.items():
-        print(f"{direction}: BLEU {result['bleu']:.2f}  chrF {result['chrf']:.2f}")
-    first = next(iter(results.values()))
-    print(f"BLEU signature: {first['bleu_signature']}\nchrF signature: {first['chrf_signature']}")
-    if args.json:
-        ensemble = {"ensemble": [str(run) for run in run_dirs]} if len(run_dirs) > 1 else {}
-        atomic_write_text(args.json, json.dumps({"run": str(run_dirs[0]), **ensemble, "split": args.split, **results}, indent=1))
-    return 0
+    _, tgt = _directions(args, info["languages"], info["src"], info["tgt"], f"run {run_dirs[0].name}")
+    return run_score(args, translator, tgt)
 
 
 COMMANDS = {
@@ -292,6 +298,7 @@ COMMANDS = {
     "translate": cmd_translate,
     "evaluate": cmd_evaluate,
     "serve": cmd_serve,
+    "score": cmd_score,
     "export": cmd_export,
     "import": cmd_import,
     "embed": cmd_embed,

@@ -85,15 +85,15 @@ def cmd_import(args) -> int:
     return 0
 
 
-def load_ctranslate2(args):
+def load_ctranslate2(checkpoints: list[str] | None, device="cpu", word_by_word: bool = False):
     """What cli._load returns, for --engine ctranslate2: ([model folder], translator, its unmt.json)."""
     from unmt.export.ct2_translator import CTranslate2Translator
 
-    if not args.checkpoint or len(args.checkpoint) != 1:
+    if not checkpoints or len(checkpoints) != 1:
         raise ExportError("--engine ctranslate2 needs exactly one --checkpoint: a folder written by "
                           "`unmt export RUN --format ctranslate2 OUT`")
-    if getattr(args, "word_by_word", False):
+    if word_by_word:
         raise ExportError("--word-by-word translates with a lexicon, not an engine: leave out --engine ctranslate2")
-    model_dir = Path(args.checkpoint[0])
-    translator = CTranslate2Translator(model_dir)
+    model_dir = Path(checkpoints[0])
+    translator = CTranslate2Translator(model_dir, device)
     return [model_dir], translator, translator.info

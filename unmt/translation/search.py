@@ -6,9 +6,12 @@ import torch
 from unmt.data.vocab import EOS, PAD
 from unmt.models.ensemble import Ensemble
 from unmt.models.transformer import Transformer
+from unmt.translation.decode_options import DecodeOptions
+from unmt.translation.search_controls import ban, sample
 
 
 def max_output_length(src_pad_mask: torch.Tensor, ratio: float = 1.5, extra: int = 5) -> int:
+    """The output cap of a batch: ratio x its longest source (EOS included) + extra, fairseq's max_len_a/b."""
     return int(src_pad_mask.sum(1).max().item() * ratio) + extra
 
 
@@ -18,6 +21,9 @@ def _strip(rows: torch.Tensor) -> list[list[int]]:
     for row in rows.tolist():
         out.append(row[: row.index(EOS)] if EOS in row else row)
     return out
+
+
+Hypotheses = list[tuple[float, list[int]]]  # (score, subword ids without EOS), best first
 
 
 @torch.no_grad()
@@ -35,7 +41,29 @@ def greedy_search(
 
     `lang_id` is one target-language tag for all rows or a (B,) tensor of tags, so that both directions of
     back-translation can share one decoding loop. `allowed` (B, V) bool, if given, restricts each row's output
-    to its target language's own tokens.
+    to its target language's own tokens."""
+    found = scored_greedy_search(model, src, src_pad_mask, lang_id, max_len, temperature, generator, allowed, scored=False)
+    return [ids for _, ids in found]
+
+
+@torch.no_grad()
+def scored_greedy_search(
+    model: Transformer | Ensemble,
+    src: torch.Tensor,
+    src_pad_mask: torch.Tensor,
+    lang_id: int | torch.Tensor,
+    max_len: int | None = None,
+    temperature: float = 0.0,
+    generator: torch.Generator | None = None,
+    allowed: torch.Tensor | None = None,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    min_len: int = 0,
+    no_repeat_ngram_size: int = 0,
+    scored: bool = True,
+) -> list[tuple[float, list[int]]]:
+    """greedy_search, plus each output's log-probability under the model (its EOS included when it has one;
+    0.0 when not `scored`), and the sampling filters and bans of search_controls.
 
     Rows that have finished are dropped from the batch as they finish, so the cost follows the sentences
     still being decoded rather than the longest one."""
@@ -44,17 +72,22 @@ def greedy_search(
     memory = model.encode(src, src_pad_mask)
     cache = model.new_cache()
     output = torch.full((B, max_len), PAD, dtype=torch.long)
+    log_prob = torch.zeros(B, dtype=torch.float64)
     alive = torch.arange(B)  # original row index of each row still decoding
     token = torch.as_tensor(lang_id, dtype=torch.long, device=src.device).expand(B).reshape(B, 1)
     for step in range(max_len):
         logits = model.decode_step(token, memory, src_pad_mask, cache, step)
         if allowed is not None:
             logits = logits.masked_fill(~allowed, float("-inf"))
+        histories = output[alive, :step].tolist() if no_repeat_ngram_size else None
+        choose_from = ban(logits, histories, step, min_len, no_repeat_ngram_size)
         if temperature > 0:
-            probs = torch.softmax(logits.float() / temperature, dim=-1)
-            next_token = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+            next_token = sample(choose_from, temperature, generator, top_k, top_p)
         else:
-            next_token = logits.argmax(-1)
+            next_token = choose_from.argmax(-1)
+        if scored:
+            token_log_probs = torch.log_softmax(logits.float(), dim=-1).gather(1, next_token[:, None]).squeeze(1)
+            log_prob[alive] += token_log_probs.double().cpu()
         output[alive, step] = next_token.cpu()
         running = next_token != EOS
         if not running.all():
@@ -66,7 +99,7 @@ def greedy_search(
             allowed = allowed[keep] if allowed is not None else None
             cache = model.reorder_cache(cache, keep)
         token = next_token[:, None]
-    return _strip(output)
+    return list(zip(log_prob.tolist(), _strip(output)))
 
 
 @torch.no_grad()
@@ -83,6 +116,26 @@ def beam_search(
     """Batched beam search; a finished hypothesis scores log p / length ** length_penalty."""
     if beam_size == 1:
         return greedy_search(model, src, src_pad_mask, lang_id, max_len, allowed=allowed)
+    found = nbest_beam_search(model, src, src_pad_mask, lang_id, beam_size, max_len, length_penalty, allowed)
+    return [hypotheses[0][1] for hypotheses in found]
+
+
+@torch.no_grad()
+def nbest_beam_search(
+    model: Transformer | Ensemble,
+    src: torch.Tensor,
+    src_pad_mask: torch.Tensor,
+    lang_id: int,
+    beam_size: int = 5,
+    max_len: int | None = None,
+    length_penalty: float = 1.0,
+    allowed: torch.Tensor | None = None,
+    min_len: int = 0,
+    no_repeat_ngram_size: int = 0,
+) -> list[Hypotheses]:
+    """Every finished hypothesis of each sentence, best first; its score is log p (EOS included) / (length + 1)
+    ** length_penalty, length counted without EOS. A sentence where none finished within max_len gets its best
+    live beam, scored the same way without an EOS."""
     max_len = max_len or max_output_length(src_pad_mask)
     B, K, device = src.shape[0], beam_size, src.device
     memory = model.encode(src, src_pad_mask).repeat_interleave(K, dim=0)  # (B*K, S, C)
@@ -92,12 +145,14 @@ def beam_search(
     scores = torch.full((B, K), float("-inf"), device=device)
     scores[:, 0] = 0.0  # all beams start identical: keep one so the first step does not pick K copies
     tokens = torch.full((B * K, 1), lang_id, dtype=torch.long, device=device)
-    finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(B)]
+    finished: list[Hypotheses] = [[] for _ in range(B)]
     for step in range(max_len):
         logits = model.decode_step(tokens[:, -1:], memory, src_pad_mask, cache, step)
         if allowed is not None:
             logits = logits.masked_fill(~allowed, float("-inf"))
         log_probs = torch.log_softmax(logits.float(), dim=-1)  # (B*K, V)
+        histories = tokens[:, 1:].tolist() if no_repeat_ngram_size else None
+        log_probs = ban(log_probs, histories, step, min_len, no_repeat_ngram_size)
         V = log_probs.shape[-1]
         candidates = (scores.reshape(-1, 1) + log_probs).view(B, K * V)
         top_scores, top_index = candidates.topk(2 * K, dim=1)  # 2K so K survive after removing EOS
@@ -123,12 +178,12 @@ def beam_search(
         best_live = scores.max(dim=1).values.tolist()
         if all(_done(finished[b], best_live[b], step + 1, length_penalty, K) for b in range(B)):
             break
-    results = []
     for b in range(B):
         if not finished[b]:  # nothing ended within max_len: take the best unfinished beam
-            finished[b].append((0.0, tokens[b * K, 1:].tolist()))
-        results.append(max(finished[b], key=lambda item: item[0])[1])
-    return results
+            hypothesis = tokens[b * K, 1:].tolist()
+            finished[b].append((scores[b, 0].item() / (len(hypothesis) + 1) ** length_penalty, hypothesis))
+        finished[b].sort(key=lambda item: -item[0])  # stable: of equal scores, the first found stays first
+    return finished
 
 
 def _done(finished, best_live: float, length, length_penalty, K) -> bool:
@@ -140,3 +195,25 @@ def _done(finished, best_live: float, length, length_penalty, K) -> bool:
     if best_live == float("-inf"):
         return True
     return max(score for score, _ in finished) >= best_live / (length + 1) ** length_penalty
+
+
+def search(model: Transformer | Ensemble, src: torch.Tensor, src_pad_mask: torch.Tensor, lang_id: int,
+           options: DecodeOptions, allowed: torch.Tensor | None = None,
+           generator: torch.Generator | None = None) -> list[Hypotheses]:
+    """Up to options.nbest hypotheses per sentence, best first, each scored log p / (length + 1) ** lenpen: the
+    beam's own ranking, which greedy decoding and sampling (options.nbest draws per sentence) report too."""
+    # A generous --max-len-a/-b stops at the position table rather than past it.
+    max_len = min(max_output_length(src_pad_mask, options.max_len_a, options.max_len_b), model.config.max_positions)
+    if options.beam > 1:
+        found = nbest_beam_search(model, src, src_pad_mask, lang_id, options.beam, max_len, options.lenpen, allowed,
+                                  options.min_len, options.no_repeat_ngram_size)
+        return [hypotheses[: options.nbest] for hypotheses in found]
+    draws = options.nbest if options.sampling else 1
+    if draws > 1:
+        src, src_pad_mask = src.repeat_interleave(draws, 0), src_pad_mask.repeat_interleave(draws, 0)
+        allowed = allowed.repeat_interleave(draws, 0) if allowed is not None else None
+    temperature = options.temperature if options.sampling else 0.0
+    found = scored_greedy_search(model, src, src_pad_mask, lang_id, max_len, temperature, generator, allowed,
+                                 options.topk, options.topp, options.min_len, options.no_repeat_ngram_size)
+    scored = [(log_prob / (len(ids) + 1) ** options.lenpen, ids) for log_prob, ids in found]
+    return [sorted(scored[i : i + draws], key=lambda item: -item[0]) for i in range(0, len(scored), draws)]
