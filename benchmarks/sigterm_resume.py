@@ -33,6 +33,18 @@ def command(checkpoints: Path, processes: int, *extra: str) -> list[str]:
             "--run-name", "r"]
 
 
+def tracebacks_end_in(stderr: str) -> list[str]:
+    """The exception line each traceback in stderr ends with (under torchrun, the launcher prints its own)."""
+    ends, inside = [], False
+    for line in stderr.splitlines():
+        if line.startswith("Traceback"):
+            inside = True
+        elif inside and line and not line.startswith((" ", "\t")):
+            ends.append(line[:200])
+            inside = False
+    return ends
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -74,7 +86,7 @@ def main() -> None:
         "sigterm_after_seconds": args.after,
         "stopped": {"exit": resumed.returncode, "lines": [" ".join(s) for s in stops], "step": stopped_step,
                     "latest": latest, "checkpoint_step": saved_step, "lock_left": (run / ".lock").exists(),
-                    "traceback": "Traceback" in stderr},
+                    "traceback": "Traceback" in stderr, "tracebacks_end_in": tracebacks_end_in(stderr)},
         "resumed_again": {"exit": again.returncode, "from_checkpoint": continued.group(1) if continued else None,
                           "from_step": int(continued.group(2)) if continued else None},
     }

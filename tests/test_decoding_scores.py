@@ -43,9 +43,9 @@ def check_nbest_against_scores(engine, beam: int, nbest: int, lenpen: float = 1.
     compared = 0
     for line, src, hypotheses in zip([line for line in LINES if line], sources, searched):
         assert 1 <= len(hypotheses) <= nbest
-        scores = [score for score, _ in hypotheses]
-        assert scores == sorted(scores, reverse=True) and all(s < 0 for s in scores)
         ended = [(score, ids) for score, ids in hypotheses if len(ids) < cap(src)]
+        scores = [score for score, _ in ended]  # hypotheses cut at the length cap follow the ended ones
+        assert scores == sorted(scores, reverse=True) and all(s < 0 for s, _ in hypotheses)
         forced = engine.score_ids([src] * len(ended), [ids for _, ids in ended], "fr")
         for (score, ids), log_prob in zip(ended, forced):
             assert math.isclose(score, log_prob / (len(ids) + 1) ** lenpen, abs_tol=1e-4), (line, ids, score, log_prob)

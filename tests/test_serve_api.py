@@ -99,9 +99,15 @@ def test_auto_source_detects_the_language_and_answers_which(server):
     assert status == 200 and same["translatedText"] == corpus.test_en[0]  # already English: nothing to translate
 
 
-def test_alternatives_is_a_list_even_where_the_engine_cannot_give_them(server):
+def test_alternatives_are_the_beams_next_best_translations(server, tiny_run):
+    from unmt.translation.model_io import load_translator
+
     status, answer = post_json(server + "/translate", {**GOOD, "alternatives": 2})
-    assert status == 200 and isinstance(answer["alternatives"], list) and len(answer["alternatives"]) <= 2
+    assert status == 200 and len(answer["alternatives"]) == 2
+    checkpoints, run = tiny_run
+    translator, _ = load_translator(checkpoints / run)
+    [ranked] = translator.translate_nbest([GOOD["q"]], "fr", nbest=3, beam_size=3)
+    assert [answer["translatedText"], *answer["alternatives"]] == [text for text, _ in ranked]
 
 
 def test_metrics_count_requests_errors_batches_and_queue(server):

@@ -179,10 +179,14 @@ def nbest_beam_search(
         if all(_done(finished[b], best_live[b], step + 1, length_penalty, K) for b in range(B)):
             break
     for b in range(B):
-        if not finished[b]:  # nothing ended within max_len: take the best unfinished beam
-            hypothesis = tokens[b * K, 1:].tolist()
-            finished[b].append((scores[b, 0].item() / (len(hypothesis) + 1) ** length_penalty, hypothesis))
         finished[b].sort(key=lambda item: -item[0])  # stable: of equal scores, the first found stays first
+        # Fewer than K ended within max_len: the live beams, cut at the limit, follow in their own order (as
+        # fairseq finalises them there), so an n-best list is full; the best finished one stays first.
+        for k in range(K - len(finished[b])):
+            if scores[b, k].item() == float("-inf"):
+                break
+            hypothesis = tokens[b * K + k, 1:].tolist()
+            finished[b].append((scores[b, k].item() / (len(hypothesis) + 1) ** length_penalty, hypothesis))
     return finished
 
 
