@@ -42,7 +42,9 @@ def agree_to_stop(world, out_of_time: bool, stop: "StopRequest") -> tuple[bool, 
 
         votes = world.sum_(torch.tensor([float(out_of_time), float(signalled > 0), float(signalled)]))
         out_of_time, ranks_signalled = votes[0].item() > 0, int(votes[1].item())
-        signalled = signalled or (round(votes[2].item() / ranks_signalled) if ranks_signalled else 0)
+        if ranks_signalled and not signalled:  # another rank's signal: theirs when all got the same, else SIGTERM
+            mean = round(votes[2].item() / ranks_signalled)
+            signalled = mean if mean in STOP_SIGNALS else int(signal.SIGTERM)
     return bool(out_of_time), signalled or None
 
 
