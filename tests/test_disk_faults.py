@@ -26,6 +26,13 @@ def train(checkpoints, run, steps, *extra):
     return main(["--quiet", "--checkpoints-dir", str(checkpoints), *TRAIN, "--run", run, "--max-steps", str(steps), *extra])
 
 
+def copy_of(tiny_run, tmp_path) -> Path:
+    """The session's tiny trained run, copied to `tmp_path / "r"`: faults are injected into the copy."""
+    checkpoints, name = tiny_run
+    shutil.copytree(checkpoints / name, tmp_path / "r")
+    return tmp_path / "r"
+
+
 def leftovers(run_dir: Path) -> list[str]:
     return [p.name for p in run_dir.iterdir() if p.name.startswith(".tmp-")]
 
@@ -128,25 +135,23 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_sigkill_while_a_checkpoint_replaces_one_of_the_same_step_loses_nothing(tmp_path):
-    assert train(tmp_path, "r", 10) == 0
-    run = tmp_path / "r"
+def test_sigkill_while_a_checkpoint_replaces_one_of_the_same_step_loses_nothing(tiny_run, tmp_path):
+    run = copy_of(tiny_run, tmp_path)  # trained for 20 steps
     # Resuming a finished run saves its last step again: the kill lands after the old folder was set aside and
     # before the new one took its name, the one moment `latest` names no folder.
     command = [sys.executable, "-c", KILL_AT_RENAME, "--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN,
-               "--run", "r", "--max-steps", "10", "--resume"]
+               "--run", "r", "--max-steps", "20", "--resume"]
     killed = subprocess.run(command, capture_output=True, timeout=600)
     assert killed.returncode == -signal.SIGKILL
-    assert (run / f"{SET_ASIDE}step-0000010").is_dir() and not (run / "step-0000010").exists()
+    assert (run / f"{SET_ASIDE}step-0000020").is_dir() and not (run / "step-0000020").exists()
     result = translate(tmp_path, "r")  # a reader finds the set-aside checkpoint
     assert result.returncode == 0 and result.stdout.strip(), result.stderr
-    assert train(tmp_path, "r", 15, "--resume") == 0  # the trainer puts it back and goes on
-    assert leftovers(run) == [] and read_pointer(run, "latest").name == "step-0000015"
+    assert train(tmp_path, "r", 25, "--resume") == 0  # the trainer puts it back and goes on
+    assert leftovers(run) == [] and read_pointer(run, "latest").name == "step-0000025"
 
 
-def test_a_read_only_run_folder_is_refused_in_one_sentence_and_left_as_it_was(tmp_path, capsys):
-    assert train(tmp_path, "r", 5) == 0
-    run = tmp_path / "r"
+def test_a_read_only_run_folder_is_refused_in_one_sentence_and_left_as_it_was(tiny_run, tmp_path, capsys):
+    run = copy_of(tiny_run, tmp_path)
     before = sorted(p.name for p in run.iterdir())
     if os.geteuid() == 0:  # root ignores permission bits: make the folder read-only by mounting it so
         if subprocess.run(["mount", "--bind", "-o", "ro", str(run), str(run)], capture_output=True).returncode:
@@ -154,7 +159,7 @@ def test_a_read_only_run_folder_is_refused_in_one_sentence_and_left_as_it_was(tm
     else:
         run.chmod(0o555)
     try:
-        assert train(tmp_path, "r", 10, "--resume") == 2
+        assert train(tmp_path, "r", 30, "--resume") == 2
         err = capsys.readouterr().err
         assert "cannot write in run folder" in err and "Traceback" not in err
         assert sorted(p.name for p in run.iterdir()) == before
@@ -165,19 +170,18 @@ def test_a_read_only_run_folder_is_refused_in_one_sentence_and_left_as_it_was(tm
             run.chmod(0o755)
 
 
-def test_a_torn_metrics_line_is_dropped_on_resume_and_a_damaged_one_skipped_by_readers(tmp_path, caplog):
+def test_a_torn_metrics_line_is_dropped_on_resume_and_a_damaged_one_skipped_by_readers(tiny_run, tmp_path, caplog):
     from unmt.run_directory import read_metrics
 
-    assert train(tmp_path, "r", 10) == 0
-    metrics = tmp_path / "r" / "metrics.jsonl"
+    metrics = copy_of(tiny_run, tmp_path) / "metrics.jsonl"
     lines = metrics.read_text().splitlines()
     metrics.write_text("\n".join([lines[0], "{not json", *lines[1:]]) + '\n{"kind": "train", "st')  # no newline
-    assert train(tmp_path, "r", 20, "--resume") == 0
+    assert train(tmp_path, "r", 25, "--resume") == 0
     text = metrics.read_text()
     assert '"st\n' not in text and text.endswith("\n")  # the torn last line went
     records = read_metrics(metrics)
     assert "damaged line" in caplog.text
-    assert [r["step"] for r in records if r["kind"] == "eval"][-1] == 20
+    assert [r["step"] for r in records if r["kind"] == "eval"][-1] == 25
 
 
 def test_a_wall_clock_jumping_backwards_does_not_stretch_a_timed_run(tmp_path, monkeypatch):
@@ -196,11 +200,10 @@ def test_translations_keep_working_while_the_trainer_prunes_checkpoints(tmp_path
     try:
         wait_for_first_checkpoint(trainer, tmp_path / "r", timeout=600)
         command = [sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(tmp_path), "translate", "--checkpoint", "r"]
-        results = []
-        for _ in range(3):  # two readers at a time, while checkpoints come and go every few steps
-            readers = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True) for _ in range(2)]
-            results += [reader.communicate("Marie sees the car .\n", timeout=300) + (reader.returncode,) for reader in readers]
+        # two readers at once, each loading the run while checkpoints come and go every few steps
+        readers = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True) for _ in range(2)]
+        results = [reader.communicate("Marie sees the car .\n", timeout=300) + (reader.returncode,) for reader in readers]
         assert trainer.poll() is None  # the trainer was running the whole time
     finally:
         trainer.send_signal(signal.SIGTERM)
