@@ -21,11 +21,11 @@ class StoppedBySignal(Exception):
     """A trainer stopped on request at a step boundary, with a complete checkpoint: resumable. The command exits
     with 128 + the signal's number, as a shell reports a process ended by that signal."""
 
-    def __init__(self, signum: int, step: int, checkpoint: str | None):
-        self.signum, self.step, self.checkpoint = signum, step, checkpoint
+    def __init__(self, signum: int, step: int):
+        self.signum, self.step = signum, step
         name = signal.Signals(signum).name
-        saved = f"checkpoint {checkpoint} saved" if checkpoint else "the last complete checkpoint stands"
-        super().__init__(f"stopped by {name} at step {step}: {saved}; `unmt train ... --resume` continues from it")
+        super().__init__(f"stopped by {name} at step {step}: checkpoint step-{step:07d} saved; "
+                         "`unmt train ... --resume` continues from it")
 
     @property
     def exit_code(self) -> int:

@@ -123,7 +123,7 @@ class GanRun:
                     sums, count = defaultdict(float), 0
                 if signalled:  # save at once, without the evaluation: the cluster's grace period is short
                     self._save(step, elapsed, result)
-                    raise StoppedBySignal(signalled, step, f"step-{step:07d}")
+                    raise StoppedBySignal(signalled, step)
                 if step % t.eval_every == 0 or step == last or out_of_time:
                     result = self.evaluate(step, elapsed)
                     self._save(step, elapsed, result)

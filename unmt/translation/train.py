@@ -372,7 +372,7 @@ class TrainingRun:
                 log.warning("stopping on request: saving a checkpoint at step %d before exiting", step)
             self._save({})
         self.world.barrier()  # rank 0 has written it when every rank passes here
-        raise StoppedBySignal(signum, step, f"step-{step:07d}")
+        raise StoppedBySignal(signum, step)
 
     def _world_means(self, running: dict[str, list[float]]) -> dict[str, float]:
         """The metrics since the last log line, averaged over steps and ranks; target tokens summed over ranks."""
