@@ -1,5 +1,8 @@
 """Shared fixtures: one tiny trained run, reused by the CLI tests so the suite stays fast."""
+import os
+
 import pytest
+import torch
 
 from unmt.cli import main
 
@@ -18,6 +21,13 @@ TINY = [
     "--set", "evaluation.sentences=20",
     "--set", "losses.bt=0:0,5:1",
 ]
+
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under `pytest -n N` each worker is one of N processes sharing the cores: one thread each (and in the
+    # commands a test starts) keeps N workers from oversubscribing them. The tiny shapes gain nothing from more.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

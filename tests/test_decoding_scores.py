@@ -35,8 +35,9 @@ def ct2_translator(tmp_path_factory):
 def check_nbest_against_scores(engine, beam: int, nbest: int, lenpen: float = 1.0):
     options = DecodeOptions(beam=beam, nbest=nbest, lenpen=lenpen).check()
     found = engine.translate_hypotheses(LINES, "fr", options)
-    best = engine.translate(LINES, "fr", beam_size=beam)
-    assert [hypotheses[0].text for hypotheses in found] == best  # the first of the n-best is the 1-best output
+    best = engine.translate_hypotheses(LINES, "fr", DecodeOptions(beam=beam, lenpen=lenpen).check())
+    # the first of the n-best is the 1-best output under the same length penalty
+    assert [hypotheses[0].text for hypotheses in found] == [hypotheses[0].text for hypotheses in best]
     assert found[2] == [("", 0.0, 0)]  # an empty line
     sources = [engine.vocab.encode(line) for line in LINES if line]
     searched = engine.search_ids(sources, "fr", options)
