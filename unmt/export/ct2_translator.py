@@ -41,6 +41,7 @@ class CTranslate2Translator(Translator):
         # across cores made CTranslate2 4.3x slower greedy on 2 cores (docs/export.md).
         workers = threads or torch.get_num_threads()
         inter, intra = (workers, 1) if self.device.type == "cpu" else (1, threads)
+        self.parallel_batches = inter  # batches that decode side by side (unmt serve submits that many at once)
         try:
             self.engine = ctranslate2.Translator(
                 str(model_dir), device=self.device.type, device_index=self.device.index or 0, compute_type=compute_type,
