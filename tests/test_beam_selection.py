@@ -11,7 +11,8 @@ from tests.test_transformer import LANG, random_source, tiny_model
 
 @torch.no_grad()
 def loop_beam_search(model, src, src_pad_mask, lang_id, beam_size, max_len, length_penalty=1.0, allowed=None):
-    """The earlier implementation: survivors picked candidate by candidate in Python, sentence by sentence."""
+    """The earlier implementation: survivors picked candidate by candidate in Python, sentence by sentence; a
+    sentence that is done finds nothing more (it leaves the search, whatever the others in its batch still do)."""
     max_len = max_len or max_output_length(src_pad_mask)
     B, K = src.shape[0], beam_size
     memory = model.encode(src, src_pad_mask).repeat_interleave(K, dim=0)
@@ -22,6 +23,7 @@ def loop_beam_search(model, src, src_pad_mask, lang_id, beam_size, max_len, leng
     scores[:, 0] = 0.0
     tokens = torch.full((B * K, 1), lang_id, dtype=torch.long)
     finished = [[] for _ in range(B)]
+    done = set()
     for step in range(max_len):
         logits = model.decode_step(tokens[:, -1:], memory, src_pad_mask, cache, step)
         if allowed is not None:
@@ -34,6 +36,8 @@ def loop_beam_search(model, src, src_pad_mask, lang_id, beam_size, max_len, leng
         new_rows = torch.zeros((B, K), dtype=torch.long)
         new_tokens = torch.full((B, K), PAD, dtype=torch.long)
         for b in range(B):
+            if b in done:
+                continue
             kept = 0
             for score, origin, token in zip(top_scores[b].tolist(), beam_origin[b].tolist(), next_token[b].tolist()):
                 if score == float("-inf"):
@@ -51,7 +55,8 @@ def loop_beam_search(model, src, src_pad_mask, lang_id, beam_size, max_len, leng
         tokens = torch.cat([tokens[order], new_tokens.view(-1, 1)], dim=1)
         cache = model.reorder_cache(cache, order)
         scores = new_scores
-        if all(_done(finished[b], scores[b].max().item(), step + 1, length_penalty, K) for b in range(B)):
+        done |= {b for b in range(B) if _done(finished[b], scores[b].max().item(), step + 1, length_penalty, K)}
+        if len(done) == B:
             break
     results = []
     for b in range(B):

@@ -60,7 +60,7 @@ def check_nbest_against_scores(engine, beam: int, nbest: int, lenpen: float = 1.
 
 
 def cap(src: list[int]) -> int:
-    """The length cap of a sentence decoded alone (batches here hold one length each, or a longer source)."""
+    """The length cap of a sentence: its own, whatever else its batch holds."""
     return int((len(src) + 1) * 1.5) + 5
 
 

@@ -64,6 +64,29 @@ def test_an_untrained_model_running_to_the_length_limit_also_matches(tiny_run, t
     assert CTranslate2Translator(tmp_path / "m", threads=1).translate(lines, "fr") == torch_engine.translate(lines, "fr")
 
 
+def test_ctranslate2_caps_each_line_by_its_own_source_as_torch_does(tiny_run, tmp_path):
+    """CTranslate2 takes one length limit per batch; its engine still gives a runaway line the same output alone and
+    beside a much longer line, greedy and beam, and the torch engine's output."""
+    pytest.importorskip("ctranslate2")
+    from unmt.export.ct2_translator import CTranslate2Translator
+    from unmt.translation.decode_options import DecodeOptions
+
+    checkpoints, name = tiny_run
+    assert export(checkpoints / name, tmp_path / "m") == 0
+    engine = CTranslate2Translator(tmp_path / "m", threads=1)
+    torch_engine, _ = load_translator(checkpoints / name)
+    lines = sorted(read_lines(checkpoints / name / "data" / "test.en")[:60], key=len)[:12]
+    long_line = " ".join(lines)
+    caps = [int((len(engine.vocab.encode(line)) + 1) * 1.5) + 5 for line in lines]
+    for options in (DecodeOptions(), DecodeOptions(beam=3)):
+        alone = [engine.translate_hypotheses([line], "fr", options)[0][0] for line in lines]
+        beside = engine.translate_hypotheses(lines + [long_line], "fr", options)[:-1]
+        assert [h[0].text for h in beside] == [h.text for h in alone]
+        if options.beam == 1:
+            assert any(h.tokens == cap for h, cap in zip(alone, caps)), "no line ran to its cap: nothing shown"
+            assert [h.text for h in alone] == torch_engine.translate(lines, "fr")
+
+
 def _translate(monkeypatch, capsys, stdin: bytes, *args) -> str:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
     capsys.readouterr()

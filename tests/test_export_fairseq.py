@@ -41,10 +41,10 @@ def fairseq(tool: str, *args) -> subprocess.CompletedProcess:
     return result
 
 
-def fairseq_interactive(folder, src, tgt, input_path, batch_size=1000) -> list[str]:
-    """Greedy translations by stock fairseq-interactive, in input order. One batch for all lines: fairseq breaks
-    length ties at random, so with smaller batches a sentence can share a batch (and so a length limit) with other
-    sentences than under unmt translate."""
+def fairseq_interactive(folder, src, tgt, input_path, batch_size=1) -> list[str]:
+    """Greedy translations by stock fairseq-interactive, in input order. One line a batch: fairseq caps a batch's
+    outputs by its longest source where unmt caps each sentence by its own, so only alone do a degenerate line's
+    limits agree."""
     result = fairseq(
         "interactive", folder, "--path", folder / "checkpoint.pt", "--source-lang", src, "--target-lang", tgt,
         "--bpe", "sentencepiece", "--sentencepiece-model", folder / "spm.model", "--beam", 1, "--min-len", 0,

@@ -35,13 +35,19 @@ def _load(folder):
 
 
 def _generate(model, tokenizer, lines, batch_size=64, **settings):
-    """generate() on unmt translate's batches (sorted by length) with its length limit, 1.5 x the batch's longest
-    source (</s> included) + 5 tokens: a limit per batch, which no generation_config.json can hold."""
+    """generate() with unmt's length limit, 1.5 x each sentence's source (</s> included) + 5 tokens: a limit per
+    sentence, which neither generation_config.json nor one generate() call can hold, so each batch holds sentences
+    of one length."""
     lengths = [len(ids) for ids in tokenizer(lines)["input_ids"]]
     order = sorted(range(len(lines)), key=lambda i: lengths[i])
+    chunks = []
+    for i in order:
+        if chunks and lengths[chunks[-1][0]] == lengths[i] and len(chunks[-1]) < batch_size:
+            chunks[-1].append(i)
+        else:
+            chunks.append([i])
     outputs = [""] * len(lines)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
+    for chunk in chunks:
         batch = tokenizer([lines[i] for i in chunk], padding=True, return_tensors="pt")
         limit = int(max(lengths[i] for i in chunk) * 1.5) + 5
         with torch.no_grad():

@@ -117,3 +117,18 @@ def test_a_request_given_up_leaves_the_queue():
 
     assert run(clients, decode) == ["FIRST"]
     assert all("abandoned" not in lines for _, lines in decode.batches)
+
+
+def test_two_workers_decode_two_batches_at_once_and_answer_each_request():
+    """With workers=2 (CTranslate2's two CPU workers) a second batch starts while the first decodes: each decode
+    waits at a barrier that only two batches in flight together can pass."""
+    barrier = threading.Barrier(2, timeout=10)
+
+    def decode(key, lines):
+        barrier.wait()  # a BrokenBarrierError (a failed batch) if the batches were decoded one after the other
+        return [line.upper() for line in lines]
+
+    async def clients(batcher):
+        return await asyncio.gather(*(batcher.translate("k", [f"l{i}"]) for i in range(4)))
+
+    assert run(clients, decode, max_sentences=2, max_wait=0.01, workers=2) == [["L0"], ["L1"], ["L2"], ["L3"]]

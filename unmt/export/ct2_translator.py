@@ -1,8 +1,8 @@
 """`unmt translate --engine ctranslate2`: a Translator whose decoding runs in CTranslate2.
 
 Everything around the decoding is Translator's own (empty lines, long lines cut into pieces, detokenising), so
-both engines keep the same line-for-line guarantees; only translate_ids differs. It decodes exactly the batches
-the torch engine decodes (same length order, same batch size, same length limit per batch), with the target
+both engines keep the same line-for-line guarantees; only translate_ids differs. It decodes the batches the torch
+engine decodes (same length order, same batch size; each sentence under its own length limit), with the target
 language's tag as the target prefix and the other language's subwords suppressed where the run restricts outputs.
 """
 from __future__ import annotations
@@ -41,6 +41,7 @@ class CTranslate2Translator(Translator):
         # across cores made CTranslate2 4.3x slower greedy on 2 cores (docs/export.md).
         workers = threads or torch.get_num_threads()
         inter, intra = (workers, 1) if self.device.type == "cpu" else (1, threads)
+        self.parallel_batches = inter  # batches that decode side by side (unmt serve submits that many at once)
         try:
             self.engine = ctranslate2.Translator(
                 str(model_dir), device=self.device.type, device_index=self.device.index or 0, compute_type=compute_type,
@@ -64,22 +65,43 @@ class CTranslate2Translator(Translator):
         language tag of the prefix, over the restricted distribution, and divides by the count of subwords it
         generated ** lenpen: EOS included when the output has one, as the torch engine does, but an output cut at
         the length cap gets length ** lenpen where the torch engine divides by (length + 1) ** lenpen; such scores
-        are converted here (tests/test_decoding_scores.py checks the agreement)."""
+        are converted here (tests/test_decoding_scores.py checks the agreement).
+
+        CTranslate2's max_decoding_length is one limit per batch, where the torch engine caps each sentence by its
+        own source: a batch here holds sentences of one cap. Greedy decoding, whose output up to its EOS does not
+        depend on the limit, first decodes the usual length batches under their longest source's cap and decodes
+        again, among sentences of their own cap, only the lines that did not end within theirs."""
+        caps = [max_output_length_for(len(row) + 1, options.max_len_a, options.max_len_b) for row in rows]
+        batches = list(length_batches(rows, batch_size, max_tokens))
+        greedy = options.beam == 1 and not options.sampling
+        if not greedy:
+            batches = [group for chunk in batches for group in _equal_caps(chunk, caps)]
+        results, ended = self._decode(rows, batches, caps, tgt_lang, options)
+        if greedy:
+            redo = [k for k in range(len(rows)) if not ended[k]]
+            if redo:
+                again, _ = self._decode(rows, _equal_caps(redo, caps), caps, tgt_lang, options)
+                for k in redo:
+                    results[k] = again[k]
+        return results
+
+    def _decode(self, rows, batches, caps, tgt_lang, options) -> tuple[list[Hypotheses], list[bool]]:
+        """The hypotheses of the rows in `batches`, each batch under its largest cap, and per row whether its best
+        output ended (EOS) within the row's own cap."""
         sp = self.vocab.sp
         eos = sp.id_to_piece(EOS)
         results: list[Hypotheses] = [[] for _ in rows]
+        ended = [False] * len(rows)
         prefix = [language_tag(tgt_lang)]
         pending = []  # every batch is submitted before any is awaited, so the engine's workers share them
-        for chunk in length_batches(rows, batch_size, max_tokens):
-            source = [[sp.id_to_piece(i) for i in rows[k]] for k in chunk]
-            longest = max(len(rows[k]) for k in chunk) + 1  # + the EOS CTranslate2 appends (add_source_eos)
+        for chunk in batches:
             pending.append((chunk, self.engine.translate_batch(
-                source,
+                [[sp.id_to_piece(i) for i in rows[k]] for k in chunk],
                 target_prefix=[prefix] * len(chunk),
                 beam_size=options.beam,
                 num_hypotheses=options.nbest,
                 length_penalty=options.lenpen,
-                max_decoding_length=max_output_length_for(longest, options.max_len_a, options.max_len_b),
+                max_decoding_length=max(caps[k] for k in chunk),
                 min_decoding_length=options.min_len,  # 0 by default: an empty translation is allowed, as in torch
                 no_repeat_ngram_size=options.no_repeat_ngram_size,
                 sampling_topk=(options.topk or 0) if options.sampling else 1,
@@ -96,7 +118,11 @@ class CTranslate2Translator(Translator):
                 result = output.result()
                 results[k] = [_torch_scored(score, pieces, eos, options.lenpen, sp)
                               for score, pieces in zip(result.scores, result.hypotheses)]
-        return results
+                best = result.hypotheses[0]
+                # One subword of margin (the prefix's tag, however CTranslate2 counts it): a line decoded again
+                # without need comes out the same.
+                ended[k] = bool(best) and best[-1] == eos and len(best) < caps[k]
+        return results, ended
 
     def generator(self, options: DecodeOptions) -> None:
         """CTranslate2 draws from its own random source, seeded here: one seed, the same samples."""
@@ -148,6 +174,14 @@ def _torch_scored(score: float, pieces: list[str], eos: str, lenpen: float, sp) 
     return (score * length**lenpen / (length + 1) ** lenpen if length else score), [sp.piece_to_id(p) for p in pieces]
 
 
+def _equal_caps(chunk: list[int], caps: list[int]) -> list[list[int]]:
+    """The rows of a batch grouped by their cap, so each group's one limit is every row's own."""
+    groups: dict[int, list[int]] = {}
+    for k in chunk:
+        groups.setdefault(caps[k], []).append(k)
+    return list(groups.values())
+
+
 def max_output_length_for(source_length: int, ratio: float = 1.5, extra: int = 5) -> int:
-    """The torch search's limit for a batch whose longest source (EOS included) has this many tokens."""
+    """The torch search's limit for a sentence whose source (EOS included) has this many tokens."""
     return max_output_length(torch.ones(1, source_length, dtype=torch.bool), ratio, extra)

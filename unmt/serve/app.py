@@ -33,7 +33,8 @@ def create_app(service: Service, limits: Limits = Limits(), api_key: str | None 
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        batcher = state["batcher"] = Batcher(service.decode, metrics, max_batch, max_wait, limits.max_queued_lines)
+        batcher = state["batcher"] = Batcher(service.decode, metrics, max_batch, max_wait, limits.max_queued_lines,
+                                             service.decode_workers)
         worker = asyncio.create_task(batcher.run())
         yield
         batcher.close()  # the server has answered every request in flight by now

@@ -1,8 +1,9 @@
 """Dynamic batching: the lines of concurrent requests are decoded together, and each answer goes back to its request.
 
-One decoding thread serves every request: on a CPU the model already uses all cores for one batch, so a second
-batch in parallel would only slow both. A batch is started as soon as `max_sentences` lines wait, or `max_wait`
-seconds after the first one arrived. It takes lines from the waiting requests in turns, one line per request per
+Decoding runs on `workers` threads: one for the torch engine, whose one batch already uses every core; as many as
+CTranslate2 has workers, each decoding its own batch on one core, so that one batch decodes while the lines of the
+next arrive. A batch is started, when a decoding thread is free, as soon as `max_sentences` lines wait, or
+`max_wait` seconds after the first one arrived. It takes lines from the waiting requests in turns, one line per request per
 turn, so a request of many lines shares each batch with the short ones that came after it instead of holding
 them back until all its lines are done."""
 from __future__ import annotations
@@ -38,14 +39,16 @@ class _Job:
 
 class Batcher:
     def __init__(self, decode: Callable[[Hashable, list[str]], list], metrics: Metrics, max_sentences: int = 32,
-                 max_wait: float = 0.005, max_queued: int = 4000):
-        """`decode(key, lines)` -> one result per line, called on the decoding thread."""
+                 max_wait: float = 0.005, max_queued: int = 4000, workers: int = 1):
+        """`decode(key, lines)` -> one result per line, called on a decoding thread (`workers` of them)."""
         self.decode, self.metrics = decode, metrics
         self.max_sentences, self.max_wait, self.max_queued = max_sentences, max_wait, max_queued
         self._jobs: list[_Job] = []  # in arrival order
         self._arrived = asyncio.Event()
         self._closing = False
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="unmt-decode")
+        self._thread = ThreadPoolExecutor(workers, thread_name_prefix="unmt-decode")
+        self._free = asyncio.Semaphore(workers)
+        self._decoding: set[asyncio.Task] = set()
 
     @property
     def queued(self) -> int:
@@ -76,9 +79,18 @@ class Batcher:
                 self._arrived.clear()
                 await self._arrived.wait()
                 continue
+            await self._free.acquire()
             if self.queued < self.max_sentences:
                 await asyncio.sleep(self.max_wait)  # let concurrent requests join this batch
-            await self._decode_one_batch()
+            if not any(job.waiting for job in self._jobs):  # they left while it waited
+                self._free.release()
+                continue
+            # The batch is taken here, not in the task, so the next turn of this loop sees its lines as sent.
+            task = asyncio.create_task(self._decode_one_batch(self._next_batch()))
+            self._decoding.add(task)
+            task.add_done_callback(self._decoding.discard)
+        if self._decoding:
+            await asyncio.gather(*self._decoding)
         self._thread.shutdown(wait=True)
 
     def close(self) -> None:
@@ -97,8 +109,13 @@ class Batcher:
             turn = [job for job in turn if job.waiting]
         return batch
 
-    async def _decode_one_batch(self) -> None:
-        batch = self._next_batch()
+    async def _decode_one_batch(self, batch: list[tuple[_Job, int]]) -> None:
+        try:
+            await self._decode(batch)
+        finally:
+            self._free.release()
+
+    async def _decode(self, batch: list[tuple[_Job, int]]) -> None:
         self.metrics.queued_sentences = self.queued
         self.metrics.batch_size.observe(len(batch))
         lines = [job.lines[index] for job, index in batch]

@@ -39,6 +39,8 @@ class Service:
                     raise ConfigError(f"runs {self.directions[direction].name} and {run.name} both translate "
                                       f"{'-'.join(direction)}: serve one of them")
                 self.directions[direction] = run
+        # Batches decoded at once: CTranslate2 on a CPU runs one per worker; torch's one batch takes every core.
+        self.decode_workers = max(getattr(run.translator, "parallel_batches", 1) for run in runs) if runs else 1
         self.detectors = {run.name: LanguageDetector(run.translator.vocab, run.translator.output_masks, run.languages)
                           for run in runs}
 

@@ -23,7 +23,7 @@ class DecodeOptions:
     beam: int = 1
     nbest: int = 1
     lenpen: float = 1.0  # a finished hypothesis scores log p / (length + 1) ** lenpen (the +1 is its EOS)
-    max_len_a: float = 1.5  # output length cap per batch: a * (longest source + EOS) + b
+    max_len_a: float = 1.5  # each sentence's output length cap: a * (its source + EOS) + b
     max_len_b: int = 5
     min_len: int = 0  # EOS is forbidden before this many output subwords
     no_repeat_ngram_size: int = 0
@@ -95,7 +95,7 @@ def add_search_arguments(parser: argparse.ArgumentParser, beam_help: str = "beam
     parser.add_argument("--lenpen", type=float, default=defaults.lenpen,
                         help="length penalty: hypotheses rank by log p / (length + 1) ** lenpen (default 1)")
     parser.add_argument("--max-len-a", type=float, default=defaults.max_len_a,
-                        help="output length cap a * source length + b, source with its EOS (default 1.5)")
+                        help="each sentence's output length cap: a * its source length + b, source with its EOS (default 1.5)")
     parser.add_argument("--max-len-b", type=int, default=defaults.max_len_b, help="see --max-len-a (default 5)")
     parser.add_argument("--min-len", type=int, default=defaults.min_len, help="fewest output subwords (default 0)")
     parser.add_argument("--no-repeat-ngram-size", type=int, default=0, help="forbid repeating an n-gram of this size")
