@@ -3,7 +3,7 @@
 Exports the run with `unmt export RUN OUT --format transformers`, then, in both directions, translates every
 non-empty test line with unmt's torch engine and with stock AutoModelForSeq2SeqLM + AutoTokenizer (greedy and
 beam 4, batches of --batch-size lines; both under the exported generation_config.json and with unmt's length limit
-per batch), and with pipeline("translation", model=DIR) greedy where the installed transformers has it. Records
+per sentence), and with pipeline("translation", model=DIR) greedy where the installed transformers has it. Records
 how many lines are identical to unmt's, BLEU of each, and the largest logit difference on the first batch.
 
     python benchmarks/export_transformers.py --run checkpoints/toy --out benchmarks/results/export_transformers-toy.json
@@ -28,16 +28,23 @@ from unmt.translation.model_io import load_translator  # noqa: E402
 
 
 def generate(model, tokenizer, lines: list[str], beam: int, batch_size: int, unmt_limit: bool) -> list[str]:
-    """generate() on batches of lines. With `unmt_limit`, on unmt translate's batches (sorted by length) with its
-    length limit, 1.5 x the batch's longest source (</s> included) + 5 tokens, which is per batch and so not
-    something generation_config.json can hold; without it, in input order under the exported configuration."""
+    """generate() on batches of lines. With `unmt_limit`, with unmt's length limit, 1.5 x each sentence's source
+    (</s> included) + 5 tokens, which one generate() call holds only for sentences of one length: each batch holds
+    sentences of one length. Without it, batches in input order under the exported configuration."""
     lengths = [len(ids) for ids in tokenizer(lines)["input_ids"]]
-    order = sorted(range(len(lines)), key=lambda i: lengths[i]) if unmt_limit else list(range(len(lines)))
+    chunks: list[list[int]] = []
+    if unmt_limit:
+        for i in sorted(range(len(lines)), key=lambda i: lengths[i]):
+            if chunks and lengths[chunks[-1][0]] == lengths[i] and len(chunks[-1]) < batch_size:
+                chunks[-1].append(i)
+            else:
+                chunks.append([i])
+    else:
+        chunks = [list(range(start, min(start + batch_size, len(lines)))) for start in range(0, len(lines), batch_size)]
     outputs = [""] * len(lines)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
+    for chunk in chunks:
         batch = tokenizer([lines[i] for i in chunk], padding=True, return_tensors="pt")
-        limit = {"max_new_tokens": int(max(lengths[i] for i in chunk) * 1.5) + 5} if unmt_limit else {}
+        limit = {"max_new_tokens": int(lengths[chunk[0]] * 1.5) + 5} if unmt_limit else {}
         with torch.no_grad():
             ids = model.generate(**batch, num_beams=beam, **limit)
         for i, text in zip(chunk, tokenizer.batch_decode(ids, skip_special_tokens=True)):
