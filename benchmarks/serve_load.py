@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from machine_info import machine  # noqa: E402
+from report import timestamped, write_report  # noqa: E402
 from tests.serve_server import start_server  # noqa: E402
 
 
@@ -61,7 +61,11 @@ def load(url: str, lines: list[str], clients: int, seconds: float, src: str, tgt
                 connection.close()
                 connection = http.client.HTTPConnection(host, int(port), timeout=120)
             with lock:
-                (latencies.append(time.monotonic() - started) if ok else errors.append(payload[:200].decode(errors="replace")))
+                (
+                    latencies.append(time.monotonic() - started)
+                    if ok
+                    else errors.append(payload[:200].decode(errors="replace"))
+                )
         connection.close()
 
     started = time.monotonic()
@@ -69,9 +73,17 @@ def load(url: str, lines: list[str], clients: int, seconds: float, src: str, tgt
         list(pool.map(client, range(clients)))
     elapsed = time.monotonic() - started
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return {"clients": clients, "seconds": round(elapsed, 2), "sentences": len(latencies),
-            "sentences_per_s": round(len(latencies) / elapsed, 2), "errors": len(errors), "first_errors": errors[:3],
-            "p50_ms": round(cuts[49] * 1000, 1), "p95_ms": round(cuts[94] * 1000, 1), "p99_ms": round(cuts[98] * 1000, 1)}
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "sentences": len(latencies),
+        "sentences_per_s": round(len(latencies) / elapsed, 2),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "p50_ms": round(cuts[49] * 1000, 1),
+        "p95_ms": round(cuts[94] * 1000, 1),
+        "p99_ms": round(cuts[98] * 1000, 1),
+    }
 
 
 def load_engine(args, checkpoint: str, engine: str):
@@ -147,7 +159,7 @@ def fidelity(args, url: str, checkpoint: str) -> dict:
         translate_stream(translator, io.BytesIO("".join(f"{line}\n" for line in test[src]).encode()), sink, tgt)
         expected = sink.getvalue().splitlines()
         with ThreadPoolExecutor(8) as pool:
-            served = list(pool.map(lambda line: client.translate(line, src, tgt), test[src]))
+            served = list(pool.map(lambda line, src=src, tgt=tgt: client.translate(line, src, tgt), test[src]))
         out[f"{src}-{tgt}"] = {"lines": len(expected), "identical": sum(a == b for a, b in zip(served, expected))}
         with ThreadPoolExecutor(8) as pool:
             detected = list(pool.map(lambda line: client.detect(line)[0]["language"], test[src]))
@@ -172,20 +184,19 @@ def main() -> int:
     parser.add_argument("--serial-seconds", type=float, default=20)
     parser.add_argument("--lines", type=int, default=500, help="test lines the clients cycle through")
     parser.add_argument("--fidelity-lines", type=int, default=200, help="0 to skip the client and detection checks")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results") / f"serve_load-{time.strftime('%Y%m%d')}.json")
+    parser.add_argument("--out", type=Path, default=timestamped("serve_load"))
     args = parser.parse_args()
     from unmt.checkpoint import find_run
 
     run_dir = find_run(args.checkpoints_dir, args.checkpoint)
     lines = test_lines(run_dir, "en", args.lines)
-    results = {"machine": machine(), "run": run_dir.name, "clients": args.clients, "seconds": args.seconds,
+    results = {"run": run_dir.name, "clients": args.clients, "seconds": args.seconds,
                "lines": len(lines), "engines": {}}
     results["engines"]["torch"] = engine_run(args, "torch", args.checkpoint, lines)
     if args.ct2:
         results["engines"]["ctranslate2"] = engine_run(args, "ctranslate2", args.ct2, lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps(results, indent=1))
+    write_report(args.out, results)
     return 0
 
 

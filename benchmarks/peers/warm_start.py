@@ -23,7 +23,14 @@ import torch
 
 from unmt.checkpoint import read_pointer
 from unmt.data.vocab import Vocabulary
-from unmt.export.fairseq_layout import dictionary_pieces, fairseq_name, fairseq_rows, learned_positions, model_args, write_dictionary
+from unmt.export.fairseq_layout import (
+    dictionary_pieces,
+    fairseq_name,
+    fairseq_rows,
+    learned_positions,
+    model_args,
+    write_dictionary,
+)
 from unmt.models.transformer import TransformerConfig, sinusoidal_positions
 from unmt.run_directory import load_checkpoint_weights
 
@@ -32,7 +39,9 @@ def write_warm_start(run_dir: Path, work: Path) -> tuple[Path, Path]:
     """(checkpoint, dict.txt) in `work` from the run's latest checkpoint (the weights its training continues from)."""
     info = json.loads((run_dir / "run.json").read_text())
     languages = list(info["languages"])
-    config = TransformerConfig(**{k: v for k, v in info["model"].items() if k in TransformerConfig.__dataclass_fields__})
+    config = TransformerConfig(
+        **{k: v for k, v in info["model"].items() if k in TransformerConfig.__dataclass_fields__}
+    )
     vocab = Vocabulary.load(run_dir / "spm.model", languages)
     checkpoint = read_pointer(run_dir, "latest")
     if checkpoint is None:
@@ -52,10 +61,19 @@ def write_warm_start(run_dir: Path, work: Path) -> tuple[Path, Path]:
     args = {**model_args(config, *languages), "share_all_embeddings": True, "share_decoder_input_output_embed": True}
     contents = {
         "args": None,
-        "cfg": {"model": args, "task": {"_name": "online_backtranslation", "data": ".", "mono_langs": ",".join(languages)}},
+        "cfg": {
+            "model": args,
+            "task": {"_name": "online_backtranslation", "data": ".", "mono_langs": ",".join(languages)},
+        },
         "model": {name: tensor.contiguous() for name, tensor in state.items()},
-        "optimizer_history": [{"criterion_name": "LabelSmoothedCrossEntropyCriterion", "optimizer_name": "unmt",
-                               "lr_scheduler_state": {}, "num_updates": 0}],
+        "optimizer_history": [
+            {
+                "criterion_name": "LabelSmoothedCrossEntropyCriterion",
+                "optimizer_name": "unmt",
+                "lr_scheduler_state": {},
+                "num_updates": 0,
+            }
+        ],
         "extra_state": {"train_iterator": {"epoch": 1, "iterations_in_epoch": 0}},
         "last_optimizer_state": None,
     }
