@@ -122,7 +122,7 @@ def test_the_benchmarks_never_import_fairseq():
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
 
 
-@pytest.mark.slow  # two fresh `unmt train` processes: about 15 s
+@pytest.mark.slow  # two fresh `unmt train` processes
 def test_corpus_scaling_times_each_setup_stage(tmp_path):
     out = tmp_path / "scaling.json"
     settings = ["data.vocab_size=200", "pretraining.init_embeddings=random", "back_translation.word_by_word_steps=0",

@@ -25,7 +25,9 @@ def test_a_line_written_to_a_running_translate_comes_back_before_stdin_closes(ti
         assert process.poll() is None  # still running: the answers came before the input ended
         translator = load_translator(checkpoints / name)[0]
         # each line alone (a batch's length cap is its own longest source)
-        expected = [translator.translate([line], "fr")[0] for line in ("Marie sees the small red car .", "Paul walks .")]
+        expected = [
+            translator.translate([line], "fr")[0] for line in ("Marie sees the small red car .", "Paul walks .")
+        ]
         assert answers == [text + "\n" for text in expected]
         process.stdin.close()
         assert process.wait(timeout=60) == 0 and process.stdout.read() == ""

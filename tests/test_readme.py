@@ -44,7 +44,9 @@ def test_the_readme_has_commands():
 
 
 def test_the_readme_keeps_the_test_command_ci_runs():
-    assert 'pip install torch==2.13.0 && pip install -e ".[test]" && python -m pytest -q' in README.read_text(encoding="utf-8")
+    assert 'pip install torch==2.13.0 && pip install -e ".[test]" && python -m pytest -q' in README.read_text(
+        encoding="utf-8"
+    )
 
 
 def test_the_readme_stays_short():
