@@ -62,7 +62,7 @@ def main() -> int:
         row = {
             "batch": batch,
             **{f"{name}_sentences_per_s": round(len(rows) / statistics.median(t), 1) for name, t in timings.items()},
-            "identical_outputs": outputs["tensor_selection"] == outputs["loop_selection"],
+            "identical_outputs": outputs["tensor_selection"] == outputs["loop_selection"]
         }
         row["speedup"] = round(row["tensor_selection_sentences_per_s"] / row["loop_selection_sentences_per_s"], 3)
         results.append(row)

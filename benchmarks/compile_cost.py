@@ -136,11 +136,8 @@ def main() -> int:
     report = {
         "config": str(args.config),
         "model": {
-            "d_model": m.d_model,
-            "layers": [m.encoder_layers, m.decoder_layers],
-            "ffn_dim": m.ffn_dim,
-            "vocab": vocab,
-            "dropout": args.dropout,
+            "d_model": m.d_model, "layers": [m.encoder_layers, m.decoder_layers], "ffn_dim": m.ffn_dim, "vocab": vocab,
+            "dropout": args.dropout
         },
         "batch_shapes": shapes,
         "reps": args.reps,

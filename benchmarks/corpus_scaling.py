@@ -78,10 +78,8 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
             finally:
                 timeline.append(
                     {
-                        "stage": name,
-                        "seconds": round(time.perf_counter() - before, 2),
-                        "peak_rss_mib": _peak_mib(),
-                        **_rss_now(),
+                        "stage": name, "seconds": round(time.perf_counter() - before, 2), "peak_rss_mib": _peak_mib(),
+                        **_rss_now()
                     }
                 )
         return wrapper
@@ -100,38 +98,20 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
     ]:
         setattr(owner, name, stage(getattr(owner, name), label))
     started = time.perf_counter()
-    code = unmt_main(
-        [
-            "--quiet",
-            "--checkpoints-dir",
-            str(checkpoints),
-            "train",
-            "--src",
-            "en",
-            "--tgt",
-            "fr",
-            "--data",
-            str(data),
-            "--run",
-            "scaling",
-            "--max-steps",
-            "1",
-            "--set",
-            "runtime.max_minutes=0",
-            *[arg for s in settings for arg in ("--set", s)],
-        ]
-    )
+    code = unmt_main([
+        "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--data",
+        str(data), "--run", "scaling", "--max-steps", "1", "--set", "runtime.max_minutes=0",
+        *[arg for s in settings for arg in ("--set", s)]
+    ])
     setup = next(json.loads(line) for line in (checkpoints / "scaling" / "metrics.jsonl").read_text().splitlines()
                  if json.loads(line).get("setup_seconds") is not None)
     out.write_text(
         json.dumps(
             {
-                "exit_code": code,
-                "wall_seconds": round(time.perf_counter() - started, 2),
+                "exit_code": code, "wall_seconds": round(time.perf_counter() - started, 2),
                 "setup_seconds": setup["setup_seconds"],
-                "exclusive_seconds": {k: round(v, 2) for k, v in regions.seconds.items()},
-                "timeline": timeline,
-                "peak_rss_mib": _peak_mib(),
+                "exclusive_seconds": {k: round(v, 2) for k, v in regions.seconds.items()}, "timeline": timeline,
+                "peak_rss_mib": _peak_mib()
             },
             indent=1,
         )
@@ -162,15 +142,8 @@ def measure(size: int, data: Path, work: Path, settings: list[str], timeout: flo
     stages = run_work / "stages.json"
     env = {**os.environ, "HF_DATASETS_CACHE": str(run_work / "hf-cache"), "HF_HOME": str(run_work / "hf-home")}
     command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        str(data),
-        "--checkpoints",
-        str(run_work / "checkpoints"),
-        "--stages",
-        str(stages),
-        *[arg for s in settings for arg in ("--set", s)],
+        sys.executable, str(Path(__file__).resolve()), "--child", str(data), "--checkpoints",
+        str(run_work / "checkpoints"), "--stages", str(stages), *[arg for s in settings for arg in ("--set", s)]
     ]
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -185,9 +158,8 @@ def measure(size: int, data: Path, work: Path, settings: list[str], timeout: flo
             _, status, usage = os.wait4(process.pid, 0)
             shutil.rmtree(run_work / "hf-cache", ignore_errors=True)
             return {
-                "lines_per_language": size,
-                "timed_out_after_seconds": timeout,
-                "process_peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+                "lines_per_language": size, "timed_out_after_seconds": timeout,
+                "process_peak_rss_mib": round(usage.ru_maxrss / 1024, 1)
             }
         time.sleep(0.2)
     wall = time.perf_counter() - started
@@ -198,13 +170,10 @@ def measure(size: int, data: Path, work: Path, settings: list[str], timeout: flo
     corpus = sum((data / f"train.{lang}").stat().st_size for lang in ("en", "fr"))
     shutil.rmtree(run_work / "hf-cache", ignore_errors=True)  # GBs at the largest sizes
     return {
-        "lines_per_language": size,
-        "corpus_mib": round(corpus / 2**20, 1),
-        "process_wall_seconds": round(wall, 1),
+        "lines_per_language": size, "corpus_mib": round(corpus / 2**20, 1), "process_wall_seconds": round(wall, 1),
         "process_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
-        "process_peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
-        "datasets_cache_mib": round(disk / 2**20, 1),
-        **result,
+        "process_peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "datasets_cache_mib": round(disk / 2**20, 1),
+        **result
     }
 
 

@@ -52,10 +52,8 @@ def main() -> None:
             translation_lists(pairs), gold, frequent_words(lines[args.src], args.words), lines[args.tgt]
         ),
         f"{args.tgt}-{args.src}": precision(
-            translation_lists((t, s) for s, t in pairs),
-            inverted_dictionary(gold),
-            frequent_words(lines[args.tgt], args.words),
-            lines[args.src],
+            translation_lists((t, s) for s, t in pairs), inverted_dictionary(gold),
+            frequent_words(lines[args.tgt], args.words), lines[args.src]
         ),
     }
     for direction, result in results.items():

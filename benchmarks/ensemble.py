@@ -90,9 +90,8 @@ def main() -> int:
         together = scored(translator, lines, valid, args.src, args.tgt, args.beam)
         results.append(
             {
-                "runs": [str(args.run[i]) for i in group],
-                **together,
-                "summary": gains(together, [members[i] for i in group], directions),
+                "runs": [str(args.run[i]) for i in group], **together,
+                "summary": gains(together, [members[i] for i in group], directions)
             }
         )
     checkpoints = ", ".join(

@@ -99,13 +99,9 @@ def main() -> int:
                     )
                     outputs[name] = translations[:n]
                     row = {
-                        "direction": f"{src}-{tgt}",
-                        "beam": beam,
-                        "engine": name,
-                        "sentences_per_second": round(rate, 1),
-                        "bleu": score(outputs[name], references)["bleu"],
-                        "identical_to_torch": sum(a == b for a, b in zip(outputs[name], outputs["torch"])),
-                        "lines": n,
+                        "direction": f"{src}-{tgt}", "beam": beam, "engine": name,
+                        "sentences_per_second": round(rate, 1), "bleu": score(outputs[name], references)["bleu"],
+                        "identical_to_torch": sum(a == b for a, b in zip(outputs[name], outputs["torch"])), "lines": n
                     }
                     rows.append(row)
                     print(json.dumps(row), flush=True)

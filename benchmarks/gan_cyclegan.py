@@ -61,12 +61,8 @@ def main() -> None:
     summary = {
         key: statistics.mean(r[key] for r in runs)
         for key in (
-            "x_to_y_accuracy",
-            "x_to_y_source_only",
-            "x_to_y_gain",
-            "y_to_x_accuracy",
-            "y_to_x_source_only",
-            "y_to_x_gain",
+            "x_to_y_accuracy", "x_to_y_source_only", "x_to_y_gain", "y_to_x_accuracy", "y_to_x_source_only",
+            "y_to_x_gain"
         )
     }
     write_report(

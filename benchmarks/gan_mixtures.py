@@ -27,13 +27,8 @@ CONFIGS = {"ring": "configs/gan_ring.yaml", "grid": "configs/gan_grid.yaml"}
 # and the WGAN-GP paper's toy code uses a penalty weight of 0.1, not 10, for 2-D data. The *_paper rows keep the
 # image-paper values (clip 0.01; weight 10), all else equal, to show, measured, what they do on the ring.
 WGAN_CLIP = [
-    "loss.type=wasserstein",
-    "train.optimizer=rmsprop",
-    "train.n_critic=5",
-    "train.g_lr=0.0005",
-    "train.d_lr=0.0005",
-    "train.steps=5000",
-    "train.eval_every=2500",
+    "loss.type=wasserstein", "train.optimizer=rmsprop", "train.n_critic=5", "train.g_lr=0.0005", "train.d_lr=0.0005",
+    "train.steps=5000", "train.eval_every=2500"
 ]
 WGAN_GP = ["loss.type=wgan_gp", "train.beta2=0.9", "train.n_critic=5", "train.g_lr=0.0005", "train.d_lr=0.0005",
            "train.steps=3000", "train.eval_every=1500"]
@@ -57,9 +52,8 @@ KEYS = ("modes_captured", "high_quality_percent", "reverse_kl", "emd", "seconds"
 def summarise(runs: list[dict]) -> dict:
     return {
         key: {
-            "mean": statistics.mean(r[key] for r in runs),
-            "min": min(r[key] for r in runs),
-            "max": max(r[key] for r in runs),
+            "mean": statistics.mean(r[key] for r in runs), "min": min(r[key] for r in runs),
+            "max": max(r[key] for r in runs)
         }
         for key in KEYS
     }

@@ -44,11 +44,7 @@ from unmt.lexicon.skipgram import train_skipgram  # noqa: E402
 
 logging.getLogger("sacrebleu").setLevel(logging.ERROR)
 SPEC_KEYS = {
-    "epochs": int,
-    "min_count": int,
-    "window": int,
-    "dim": int,
-    "subwords": lambda v: tuple(map(int, v.split("-"))),
+    "epochs": int, "min_count": int, "window": int, "dim": int, "subwords": lambda v: tuple(map(int, v.split("-")))
 }
 
 
@@ -85,12 +81,8 @@ def train_space(lines: list[str], settings: dict, cache: Path | None, tag: str) 
     started = time.time()
     if settings["kind"] == "skipgram":
         space = train_skipgram(
-            [words_of(s) for s in lines],
-            dim=settings["dim"],
-            window=settings["window"],
-            epochs=settings["epochs"],
-            min_count=settings["min_count"],
-            subwords=settings["subwords"],
+            [words_of(s) for s in lines], dim=settings["dim"], window=settings["window"], epochs=settings["epochs"],
+            min_count=settings["min_count"], subwords=settings["subwords"]
         )
     else:
         space = train_embeddings(lines, dim=settings["dim"], window=settings["window"], min_count=settings["min_count"])
@@ -122,12 +114,8 @@ def oracle_row(source, target, gold, pair, spec) -> dict:
     rows, cols = zip(*pairs)
     W = procrustes(source.vectors[list(rows)], target.vectors[list(cols)])
     return {
-        "pair": pair,
-        "embeddings": spec,
-        "method": "oracle",
-        "stage": "Procrustes on the test dictionary (ceiling)",
-        "criterion": mean_csls_cosine(source, target, W),
-        **precision_at_k(source, target, W, gold),
+        "pair": pair, "embeddings": spec, "method": "oracle", "stage": "Procrustes on the test dictionary (ceiling)",
+        "criterion": mean_csls_cosine(source, target, W), **precision_at_k(source, target, W, gold)
     }
 
 
@@ -182,14 +170,11 @@ def main() -> int:
         p1 = sum(lexicon.forward[w] in g for w, g in forward_gold.items()) / max(1, len(forward_gold))
         emit(
             {
-                "pair": pair,
-                "embeddings": "ppmi (anchor profiles)",
-                "method": "anchors",
-                "stage": "anchor profiles + PPMI-SVD refinement (the training default)",
-                "p@1": p1,
+                "pair": pair, "embeddings": "ppmi (anchor profiles)", "method": "anchors",
+                "stage": "anchor profiles + PPMI-SVD refinement (the training default)", "p@1": p1,
                 "words": len(forward_gold),
                 **word_by_word_bleu(lexicon.forward, lexicon.backward, test_src, test_tgt, src, tgt),
-                "seconds": time.time() - started,
+                "seconds": time.time() - started
             }
         )
 
@@ -201,11 +186,8 @@ def main() -> int:
         )
         shared = len(set(source.words) & set(target.words))
         base = {
-            "pair": pair,
-            "embeddings": spec,
-            "vocabulary": [len(source.words), len(target.words)],
-            "shared_strings": shared,
-            "embedding_seconds": src_seconds + tgt_seconds,
+            "pair": pair, "embeddings": spec, "vocabulary": [len(source.words), len(target.words)],
+            "shared_strings": shared, "embedding_seconds": src_seconds + tgt_seconds
         }
         if args.oracle:
             emit({**base, **oracle_row(source, target, gold, pair, spec)})
@@ -226,11 +208,7 @@ def main() -> int:
 
     path = args.out / f"{args.name}.json" if args.name else timestamped(f"lexicon_induction-{args.corpus}", args.out)
     result = {
-        "corpus": args.corpus,
-        "lowercase": args.lowercase,
-        "dim": args.dim,
-        "commands": [command()],
-        "rows": rows,
+        "corpus": args.corpus, "lowercase": args.lowercase, "dim": args.dim, "commands": [command()], "rows": rows
     }
     if args.append and path.is_file():
         earlier = json.loads(path.read_text())

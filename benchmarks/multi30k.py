@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = {
     "lample2018_unsupervised": {"en-fr": 32.76, "fr-en": 32.07},
     "lample2018_word_by_word": {"en-fr": 8.54, "fr-en": 16.77},
-    "lample2018_supervised": {"en-fr": 56.83, "fr-en": 50.77},
+    "lample2018_supervised": {"en-fr": 56.83, "fr-en": 50.77}
 }
 
 
@@ -42,12 +42,7 @@ SUPERVISED = ["losses.mt=1", "losses.ae=0", "losses.bt=0", "losses.adv=0", "back
 def prepare(raw: Path, data: Path, tgt: str, parallel: bool) -> None:
     if not (data / f"train.{tgt}").is_file() or (parallel and not (data / "parallel.en").is_file()):
         command = [
-            sys.executable,
-            str(ROOT / "data_scripts" / "prepare_multi30k.py"),
-            str(raw),
-            str(data),
-            "--tgt",
-            tgt,
+            sys.executable, str(ROOT / "data_scripts" / "prepare_multi30k.py"), str(raw), str(data), "--tgt", tgt
         ]
         subprocess.run(command + ["--parallel"] * parallel, check=True)
 
@@ -57,19 +52,8 @@ def score_best(checkpoints: Path, run: str, beam: int) -> dict:
     scores = checkpoints / run / f"test_scores_beam{beam}.json"
     subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "unmt.cli",
-            "--quiet",
-            "--checkpoints-dir",
-            str(checkpoints),
-            "evaluate",
-            "--checkpoint",
-            run,
-            "--beam",
-            str(beam),
-            "--json",
-            str(scores),
+            sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "evaluate",
+            "--checkpoint", run, "--beam", str(beam), "--json", str(scores)
         ],
         check=True,
         stdout=subprocess.DEVNULL,
@@ -80,10 +64,8 @@ def score_best(checkpoints: Path, run: str, beam: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--minutes",
-        type=float,
-        required=True,
-        help="training budget in minutes: checkpoint selection counts, test scoring does not",
+        "--minutes", type=float, required=True,
+        help="training budget in minutes: checkpoint selection counts, test scoring does not"
     )
     parser.add_argument(
         "--raw", type=Path, default=ROOT.parent / "shared" / "data" / "multi30k", help="raw Multi30k files"
@@ -93,9 +75,8 @@ def main() -> int:
                         "-data-TGT for a language other than French, with --supervised -parallel added: the split "
                         "plus the parallel pairs, kept apart)")
     parser.add_argument(
-        "--supervised",
-        action="store_true",
-        help="train the same model on the parallel training pairs instead (a reference; uses parallel data)",
+        "--supervised", action="store_true",
+        help="train the same model on the parallel training pairs instead (a reference; uses parallel data)"
     )
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "multi30k_en_fr.yaml")
     parser.add_argument("--set", action="append", default=[], help="config override, e.g. runtime.threads=1")
@@ -117,32 +98,17 @@ def main() -> int:
     checkpoints = args.out / "runs"
     run = args.resume or f"multi30k-{args.name}-{stamp()}"
     train_args = [
-        "--src",
-        "en",
-        "--tgt",
-        args.tgt,
-        "--data",
-        str(args.data),
-        "--config",
-        str(args.config),
-        "--max-minutes",
-        str(args.minutes),
+        "--src", "en", "--tgt", args.tgt, "--data", str(args.data), "--config", str(args.config), "--max-minutes",
+        str(args.minutes)
     ]
     if args.resume:
         train_args.append("--resume")
     curve, setup_seconds = train_run(checkpoints, run, train_args, overrides)
     best = score_best(checkpoints, run, beam=1)
     result = {
-        "name": args.name,
-        "pair": f"en-{args.tgt}",
-        "minutes": args.minutes,
-        "config": str(args.config),
-        "overrides": overrides,
-        "supervised": args.supervised,
-        "setup_seconds": setup_seconds,
-        "curve": curve,
-        "best_checkpoint_test": best,
-        "published": PUBLISHED,
+        "name": args.name, "pair": f"en-{args.tgt}", "minutes": args.minutes, "config": str(args.config),
+        "overrides": overrides, "supervised": args.supervised, "setup_seconds": setup_seconds, "curve": curve,
+        "best_checkpoint_test": best, "published": PUBLISHED
     }
     if args.beam > 1:
         result[f"best_checkpoint_test_beam{args.beam}"] = score_best(checkpoints, run, args.beam)

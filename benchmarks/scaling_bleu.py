@@ -38,10 +38,8 @@ def final_bleu(checkpoints: Path, world: int, seed: int, steps: int) -> dict:
     ]
     last = [r for r in records if r.get("kind") == "eval"][-1]
     return {
-        "step": last["step"],
-        "seconds": last["seconds"],
-        "en-fr": last["test_bleu_en-fr"],
-        "fr-en": last["test_bleu_fr-en"],
+        "step": last["step"], "seconds": last["seconds"], "en-fr": last["test_bleu_en-fr"],
+        "fr-en": last["test_bleu_fr-en"]
     }
 
 

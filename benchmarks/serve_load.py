@@ -74,15 +74,9 @@ def load(url: str, lines: list[str], clients: int, seconds: float, src: str, tgt
     elapsed = time.monotonic() - started
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
     return {
-        "clients": clients,
-        "seconds": round(elapsed, 2),
-        "sentences": len(latencies),
-        "sentences_per_s": round(len(latencies) / elapsed, 2),
-        "errors": len(errors),
-        "first_errors": errors[:3],
-        "p50_ms": round(cuts[49] * 1000, 1),
-        "p95_ms": round(cuts[94] * 1000, 1),
-        "p99_ms": round(cuts[98] * 1000, 1),
+        "clients": clients, "seconds": round(elapsed, 2), "sentences": len(latencies),
+        "sentences_per_s": round(len(latencies) / elapsed, 2), "errors": len(errors), "first_errors": errors[:3],
+        "p50_ms": round(cuts[49] * 1000, 1), "p95_ms": round(cuts[94] * 1000, 1), "p99_ms": round(cuts[98] * 1000, 1)
     }
 
 

@@ -78,9 +78,7 @@ def main() -> None:
     stopped_step = int(stops[0][1]) if len(stops) == 1 else None
     again = subprocess.run(
         command(checkpoints, args.processes, "--resume", "--max-steps", str((stopped_step or 0) + 20)),
-        capture_output=True,
-        text=True,
-        env=env,
+        capture_output=True, text=True, env=env
     )
     continued = RESUMED.search(again.stderr)
     report = {

@@ -53,7 +53,7 @@ CATEGORIES = {
     "g.forward": "denoise_bt_forward_backward", "generator.backward": "denoise_bt_forward_backward",
     "discriminator": "discriminator", "discriminator.backward": "discriminator", "adv.fooling_forward": "discriminator",
     "generator": "optimizer_and_average", "ema": "optimizer_and_average",
-    "step": "other", "generator.loss_glue": "other",
+    "step": "other", "generator.loss_glue": "other"
 }
 
 
@@ -185,7 +185,7 @@ def instrumented(regions: Regions, flops: Flops, captured: list):
         (Transformer, "decoder_states", lambda f: counting(f, flops.decoder_states)),
         (Transformer, "output_logits", lambda f: counting(f, flops.output_logits)),
         (Transformer, "decode_step", lambda f: counting(f, flops.decode_step)),
-        (LatentDiscriminator, "forward", lambda f: counting(f, flops.discriminator)),
+        (LatentDiscriminator, "forward", lambda f: counting(f, flops.discriminator))
     ]
     originals = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
     try:

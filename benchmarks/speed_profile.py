@@ -28,9 +28,8 @@ def profile_steps(run: TrainingRun, steps: int, top: int = 25) -> dict:
     total = sum(e.self_cpu_time_total for e in events)
     operators = [
         {
-            "op": e.key,
-            "self_share": round(e.self_cpu_time_total / total, 4),
-            "calls_per_step": round(e.count / steps, 1),
+            "op": e.key, "self_share": round(e.self_cpu_time_total / total, 4),
+            "calls_per_step": round(e.count / steps, 1)
         }
         for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[:top]
     ]

@@ -166,15 +166,8 @@ def summarise(turns: list[dict], ae_share: float, ceiling_gflops: float) -> dict
 
 
 def measure_training(
-    runs: dict[str, TrainingRun],
-    steps: int,
-    turns: int,
-    warmup: int,
-    regions: Regions,
-    flops: Flops,
-    captured: list,
-    between=None,
-    variants: dict[str, list[str]] | None = None,
+    runs: dict[str, TrainingRun], steps: int, turns: int, warmup: int, regions: Regions, flops: Flops, captured: list,
+    between=None, variants: dict[str, list[str]] | None = None
 ) -> tuple[dict[str, list[dict]], list]:
     """Warm-up steps, then `turns` turns of `steps` steps per variant in alternation; `between` (the peer) runs
     once half the turns are done, so drift over the session lands on both sides of it. A variant with a code

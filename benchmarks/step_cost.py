@@ -65,10 +65,7 @@ def main() -> int:
     args = parser.parse_args()
 
     common = [
-        *args.set,
-        *PHASES[args.phase],
-        "back_translation.word_by_word_steps=0",
-        "pretraining.init_embeddings=random",
+        *args.set, *PHASES[args.phase], "back_translation.word_by_word_steps=0", "pretraining.init_embeddings=random"
     ]
     runs = {}
     with tempfile.TemporaryDirectory() as scratch:

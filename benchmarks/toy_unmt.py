@@ -42,12 +42,8 @@ def run_variant(name: str, minutes: float, out: Path, extra: list[str]) -> dict:
     overrides = VARIANTS[name] + extra
     curve, setup = train_run(checkpoints, run, ["--src", "en", "--tgt", "fr", "--max-minutes", str(minutes)], overrides)
     return {
-        "run": str(checkpoints / run),
-        "overrides": overrides,
-        "setup_seconds": setup,
-        "curve": curve,
-        "final": curve[-1],
-        "copy_baseline": copy_baseline(checkpoints / run / "data"),
+        "run": str(checkpoints / run), "overrides": overrides, "setup_seconds": setup, "curve": curve,
+        "final": curve[-1], "copy_baseline": copy_baseline(checkpoints / run / "data")
     }
 
 

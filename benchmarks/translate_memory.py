@@ -21,26 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import RESULTS, timestamped, write_report  # noqa: E402
 
 TINY_TRAINING = [
-    "--set",
-    "data.toy_sentences=800",
-    "--set",
-    "data.vocab_size=300",
-    "--set",
-    "model.d_model=32",
-    "--set",
-    "model.n_heads=2",
-    "--set",
-    "model.encoder_layers=1",
-    "--set",
-    "model.decoder_layers=1",
-    "--set",
-    "model.ffn_dim=64",
-    "--set",
-    "discriminator.hidden=32",
-    "--set",
-    "evaluation.every=20",
-    "--set",
-    "runtime.threads=1",
+    "--set", "data.toy_sentences=800", "--set", "data.vocab_size=300", "--set", "model.d_model=32", "--set",
+    "model.n_heads=2", "--set", "model.encoder_layers=1", "--set", "model.decoder_layers=1", "--set",
+    "model.ffn_dim=64", "--set", "discriminator.hidden=32", "--set", "evaluation.every=20", "--set",
+    "runtime.threads=1"
 ]
 
 # Runs the command given as argv in a child and prints the child's peak RSS (KiB on Linux).
@@ -75,8 +59,7 @@ def main() -> int:
         unmt = [sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(tmp / "ck")]
         subprocess.run(
             [*unmt, "train", "--src", "en", "--tgt", "fr", "--run", "tiny", "--max-steps", "20", *TINY_TRAINING],
-            check=True,
-            stdout=subprocess.DEVNULL,
+            check=True, stdout=subprocess.DEVNULL
         )
         for n_lines in args.lines:
             source, sink = tmp / f"in-{n_lines}.txt", tmp / f"out-{n_lines}.txt"
@@ -84,21 +67,15 @@ def main() -> int:
             started = time.monotonic()
             result = subprocess.run(
                 [sys.executable, "-c", MEASURE, str(source), str(sink), *unmt, "translate", "--checkpoint", "tiny"],
-                capture_output=True,
-                text=True,
-                check=True,
+                capture_output=True, text=True, check=True
             )
             seconds = time.monotonic() - started
             code, peak_kib = map(int, result.stdout.split())
             lines_out = sink.read_bytes().count(b"\n")
             rows.append(
                 {
-                    "lines_in": n_lines,
-                    "lines_out": lines_out,
-                    "exit_code": code,
-                    "input_mib": source.stat().st_size / 2**20,
-                    "peak_rss_mib": peak_kib / 1024,
-                    "seconds": seconds,
+                    "lines_in": n_lines, "lines_out": lines_out, "exit_code": code,
+                    "input_mib": source.stat().st_size / 2**20, "peak_rss_mib": peak_kib / 1024, "seconds": seconds
                 }
             )
             print(json.dumps(rows[-1]), flush=True)

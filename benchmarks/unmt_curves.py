@@ -12,16 +12,8 @@ def train_run(checkpoints: Path, run: str, train_args: list[str], overrides: lis
     """Runs `unmt train` with `train_args` and `--set` overrides; returns the evaluation records and the seconds
     spent before the first step (vocabulary, lexicon, embedding initialisation), which the budget does not count."""
     args = [
-        sys.executable,
-        "-m",
-        "unmt.cli",
-        "--quiet",
-        "--checkpoints-dir",
-        str(checkpoints),
-        "train",
-        "--run",
-        run,
-        *train_args,
+        sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--run", run,
+        *train_args
     ]
     for assignment in overrides:
         args += ["--set", assignment]

@@ -82,10 +82,8 @@ def main() -> int:
             "by_similarity": score_by_similarity(hypotheses, retrieved, references, similarity),
             "most_similar_examples": [
                 {
-                    "source": texts[f"test.{src}"][i],
-                    "model": hypotheses[i],
-                    "nearest": retrieved[i],
-                    "reference": references[i],
+                    "source": texts[f"test.{src}"][i], "model": hypotheses[i], "nearest": retrieved[i],
+                    "reference": references[i]
                 }
                 for i in top.tolist()
             ],

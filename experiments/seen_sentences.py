@@ -78,9 +78,7 @@ def main() -> int:
             sources, references = (src_side, tgt_side) if forward else (tgt_side, src_side)
             scores = score(translator.translate(sources, tgt), references)
             found[condition(name, forward)] = {
-                "sentences": len(sources),
-                "bleu": scores["bleu"],
-                "chrf": scores["chrf"],
+                "sentences": len(sources), "bleu": scores["bleu"], "chrf": scores["chrf"]
             }
         directions[f"{src}-{tgt}"] = found
     write_result(args.out, args.run, checkpoint, directions=directions)

@@ -34,27 +34,11 @@ def test_aligned_subword_embeddings_put_translations_together():
 @pytest.mark.parametrize("method", ["identical", "identical_self_learning"])
 def test_training_with_aligned_lexicon_and_embeddings(tmp_path, method):
     checkpoints = tmp_path / "ck"
-    code = main(
-        [
-            "--quiet",
-            "--checkpoints-dir",
-            str(checkpoints),
-            "train",
-            "--src",
-            "en",
-            "--tgt",
-            "fr",
-            "--run",
-            "r",
-            "--max-steps",
-            "10",
-            *TINY,
-            "--set",
-            f"back_translation.lexicon_method={method}",
-            "--set",
-            f"pretraining.init_embeddings={method}",
-        ]
-    )
+    code = main([
+        "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", "r",
+        "--max-steps", "10", *TINY, "--set", f"back_translation.lexicon_method={method}", "--set",
+        f"pretraining.init_embeddings={method}"
+    ])
     assert code == 0
     lexicon = json.loads((checkpoints / "r" / "lexicon.json").read_text())
     assert set(lexicon) == {"en", "fr"} and lexicon["fr"]["Marie"] == "Marie"

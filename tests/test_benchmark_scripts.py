@@ -13,18 +13,9 @@ pytestmark = [
 ]
 
 TINY_MODEL = [
-    "data.vocab_size=500",
-    "model.d_model=32",
-    "model.n_heads=2",
-    "model.encoder_layers=1",
-    "model.decoder_layers=1",
-    "model.ffn_dim=64",
-    "model.dropout=0",
-    "evaluation.every=1000",
-    "evaluation.sentences=20",
-    "runtime.threads=1",
-    "back_translation.word_by_word_steps=3",
-    "pretraining.init_embeddings=random",
+    "data.vocab_size=500", "model.d_model=32", "model.n_heads=2", "model.encoder_layers=1", "model.decoder_layers=1",
+    "model.ffn_dim=64", "model.dropout=0", "evaluation.every=1000", "evaluation.sentences=20", "runtime.threads=1",
+    "back_translation.word_by_word_steps=3", "pretraining.init_embeddings=random"
 ]  # the aligned init is tested elsewhere
 
 
@@ -41,19 +32,8 @@ def test_prepare_split_has_no_sentence_on_both_sides(tmp_path):
 def test_multi30k_benchmark_writes_curve_and_scores(tmp_path):
     overrides = [arg for item in TINY_MODEL for arg in ("--set", item)]
     command = [
-        sys.executable,
-        "benchmarks/multi30k.py",
-        "--minutes",
-        "0.3",
-        "--data",
-        str(tmp_path / "data"),
-        "--out",
-        str(tmp_path),
-        "--name",
-        "smoke",
-        "--beam",
-        "2",
-        *overrides,
+        sys.executable, "benchmarks/multi30k.py", "--minutes", "0.3", "--data", str(tmp_path / "data"), "--out",
+        str(tmp_path), "--name", "smoke", "--beam", "2", *overrides
     ]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     result = json.loads(next(tmp_path.glob("multi30k-smoke-*.json")).read_text())

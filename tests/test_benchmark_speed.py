@@ -74,16 +74,14 @@ def test_regions_time_exclusively():
 
 def test_instrumentation_puts_every_original_back():
     originals = (
-        speed_instruments.step_module.UNMTStep.noisy,
-        torch.Tensor.backward,
-        speed_instruments.objectives_module.sequence_losses,
+        speed_instruments.step_module.UNMTStep.noisy, torch.Tensor.backward,
+        speed_instruments.objectives_module.sequence_losses
     )
     with speed_instruments.instrumented(speed_instruments.Regions(torch.device("cpu")), speed_instruments.Flops(), []):
         assert torch.Tensor.backward is not originals[1]
     assert (
-        speed_instruments.step_module.UNMTStep.noisy,
-        torch.Tensor.backward,
-        speed_instruments.objectives_module.sequence_losses,
+        speed_instruments.step_module.UNMTStep.noisy, torch.Tensor.backward,
+        speed_instruments.objectives_module.sequence_losses
     ) == originals
 
 
@@ -129,16 +127,8 @@ def test_corpus_scaling_times_each_setup_stage(tmp_path):
                 "evaluation.sentences=10", "model.d_model=32", "model.ffn_dim=64", "runtime.threads=1"]
     subprocess.run(
         [
-            sys.executable,
-            "benchmarks/corpus_scaling.py",
-            "--sizes",
-            "300",
-            "600",
-            "--work",
-            str(tmp_path / "work"),
-            "--out",
-            str(out),
-            *[arg for s in settings for arg in ("--set", s)],
+            sys.executable, "benchmarks/corpus_scaling.py", "--sizes", "300", "600", "--work", str(tmp_path / "work"),
+            "--out", str(out), *[arg for s in settings for arg in ("--set", s)]
         ],
         cwd=ROOT,
         check=True,

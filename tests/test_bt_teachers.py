@@ -107,15 +107,8 @@ def test_cli_trains_with_teachers_and_refuses_teachers_with_another_subword_mode
     checkpoints, name = tiny_run  # the shared run teaches; new runs go elsewhere, not to be taken for the latest
     other = ["--quiet", "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--max-steps", "2"]
     taught = [
-        "--run",
-        "taught",
-        "--max-steps",
-        "10",
-        *TINY_CLI,
-        "--set",
-        f"back_translation.teachers=[{checkpoints / name}]",
-        "--set",
-        "losses.kd=1",
+        "--run", "taught", "--max-steps", "10", *TINY_CLI, "--set", f"back_translation.teachers=[{checkpoints / name}]",
+        "--set", "losses.kd=1"
     ]
     assert main([*other, *taught]) == 0
     assert any("kd_en_fr" in line for line in (tmp_path / "taught" / "metrics.jsonl").read_text().splitlines())

@@ -18,23 +18,12 @@ def test_train_writes_a_complete_run(tiny_run):
     checkpoints, name = tiny_run
     run = checkpoints / name
     for item in (
-        "run.json",
-        "config.yaml",
-        "spm.model",
-        "metrics.jsonl",
-        "latest",
-        "best",
-        "data/train.en",
-        "data/test.fr",
+        "run.json", "config.yaml", "spm.model", "metrics.jsonl", "latest", "best", "data/train.en", "data/test.fr"
     ):
         assert (run / item).exists(), item
     latest = run / (run / "latest").read_text().strip()
     assert {p.name for p in latest.iterdir()} >= {
-        "model.safetensors",
-        "discriminator.safetensors",
-        "trainer.json",
-        "trainer.safetensors",
-        "state.json",
+        "model.safetensors", "discriminator.safetensors", "trainer.json", "trainer.safetensors", "state.json"
     }
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert any("d_accuracy" in r for r in records) and any(r["kind"] == "eval" and "round_trip" in r for r in records)
@@ -54,18 +43,8 @@ def test_translate_keeps_one_line_per_line_and_defaults_to_latest_run(tiny_run):
 def test_translate_reverse_direction_and_beam(tiny_run):
     checkpoints, name = tiny_run
     result = unmt(
-        "--checkpoints-dir",
-        str(checkpoints),
-        "translate",
-        "--checkpoint",
-        name,
-        "--src",
-        "fr",
-        "--tgt",
-        "en",
-        "--beam",
-        "3",
-        stdin="le chat voit Marie .\n".encode(),
+        "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, "--src", "fr", "--tgt", "en",
+        "--beam", "3", stdin="le chat voit Marie .\n".encode()
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.decode().splitlines()) == 1
@@ -120,19 +99,8 @@ def test_train_on_a_data_directory_and_resume(tmp_path):
     (data / "train.en").write_text("\n".join(corpus.train_en) + "\n")
     (data / "train.fr").write_text("\n".join(corpus.train_fr) + "\n")
     common = [
-        "--checkpoints-dir",
-        str(tmp_path / "ck"),
-        "--quiet",
-        "train",
-        "--src",
-        "en",
-        "--tgt",
-        "fr",
-        "--data",
-        str(data),
-        "--run",
-        "r",
-        *TINY,
+        "--checkpoints-dir", str(tmp_path / "ck"), "--quiet", "train", "--src", "en", "--tgt", "fr", "--data",
+        str(data), "--run", "r", *TINY
     ]
     assert main([*common, "--max-steps", "10"]) == 0
     assert main([*common, "--max-steps", "10"]) == 2  # the run exists: refuse to overwrite it

@@ -31,17 +31,8 @@ def test_output_formats_carry_the_same_best_translation(capsys, monkeypatch, cap
         capsys, monkeypatch, tiny_run, "translate", "--beam", "3", "--output-format", "score", stdin=text
     )
     _, nbest, _ = run(
-        capsys,
-        monkeypatch,
-        tiny_run,
-        "translate",
-        "--beam",
-        "3",
-        "--nbest",
-        "3",
-        "--output-format",
-        "nbest",
-        stdin=text,
+        capsys, monkeypatch, tiny_run, "translate", "--beam", "3", "--nbest", "3", "--output-format", "nbest",
+        stdin=text
     )
     _, as_json, _ = run(
         capsys, monkeypatch, tiny_run, "translate", "--beam", "3", "--nbest", "2", "--output-format", "json", stdin=text

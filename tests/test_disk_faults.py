@@ -204,15 +204,8 @@ def test_translations_keep_working_while_the_trainer_prunes_checkpoints(tmp_path
     try:
         wait_for_first_checkpoint(trainer, tmp_path / "r", timeout=600)
         command = [
-            sys.executable,
-            "-m",
-            "unmt",
-            "--quiet",
-            "--checkpoints-dir",
-            str(tmp_path),
-            "translate",
-            "--checkpoint",
-            "r",
+            sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(tmp_path), "translate", "--checkpoint",
+            "r"
         ]
         # two readers at once, each loading the run while checkpoints come and go every few steps
         readers = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -27,25 +27,11 @@ pytestmark = pytest.mark.slow
 # magnifies the rounding of a near-zero gradient by lr / eps, so the discriminator's rate is kept small enough for
 # a 1e-6 comparison to measure how the ranks combine their gradients rather than Adam's conditioning.
 EXACT = [
-    "data.vocab_size=300",
-    "data.max_tokens=300",
-    "model.d_model=32",
-    "model.n_heads=2",
-    "model.encoder_layers=1",
-    "model.decoder_layers=1",
-    "model.ffn_dim=64",
-    "discriminator.hidden=32",
-    "discriminator.dropout=0",
-    "discriminator.lr=5e-5",
-    "noise.word_dropout=0",
-    "noise.word_shuffle=0",
-    "noise.word_blank=0",
-    "losses.bt=1",
-    "losses.adv=0.1",
-    "runtime.threads=1",
-    "back_translation.word_by_word_steps=5",
-    "pretraining.init_embeddings=random",
-    "evaluation.sentences=10",
+    "data.vocab_size=300", "data.max_tokens=300", "model.d_model=32", "model.n_heads=2", "model.encoder_layers=1",
+    "model.decoder_layers=1", "model.ffn_dim=64", "discriminator.hidden=32", "discriminator.dropout=0",
+    "discriminator.lr=5e-5", "noise.word_dropout=0", "noise.word_shuffle=0", "noise.word_blank=0", "losses.bt=1",
+    "losses.adv=0.1", "runtime.threads=1", "back_translation.word_by_word_steps=5",
+    "pretraining.init_embeddings=random", "evaluation.sentences=10"
 ]
 
 
@@ -97,39 +83,15 @@ def test_one_step_of_two_processes_equals_one_process_on_the_global_batch(tmp_pa
 
 
 TORCHRUN_TRAIN = [
-    "train",
-    "--src",
-    "en",
-    "--tgt",
-    "fr",
-    *TINY,
-    "--set",
-    "runtime.threads=1",
-    "--set",
-    "evaluation.every=10",
+    "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1", "--set", "evaluation.every=10"
 ]
 
 
 def torchrun(checkpoints: Path, run: str, steps: int, *extra: str) -> subprocess.Popen:
     command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        str(free_port()),
-        "-m",
-        "unmt",
-        "--quiet",
-        "--checkpoints-dir",
-        str(checkpoints),
-        *TORCHRUN_TRAIN,
-        "--run-name",
-        run,
-        "--max-steps",
-        str(steps),
-        *extra,
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()), "-m",
+        "unmt", "--quiet", "--checkpoints-dir", str(checkpoints), *TORCHRUN_TRAIN, "--run-name", run, "--max-steps",
+        str(steps), *extra
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
@@ -181,37 +143,10 @@ def test_gans_train_under_torchrun_with_rank_0_the_only_writer(tmp_path, config,
         pytest.skip("../shared/data/digits is not on this machine")
     out = tmp_path / "gan"
     command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        str(free_port()),
-        "-m",
-        "unmt",
-        "--quiet",
-        "gan",
-        "train",
-        "--config",
-        config,
-        "--out",
-        str(out),
-        "--max-steps",
-        "6",
-        *extra,
-        "--set",
-        "train.log_every=3",
-        "--set",
-        "train.eval_every=100",
-        "--set",
-        "train.eval_samples=64",
-        "--set",
-        "train.batch_size=8",
-        "--set",
-        "train.threads=1",
-        "--set",
-        "model.channels=8",
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()), "-m",
+        "unmt", "--quiet", "gan", "train", "--config", config, "--out", str(out), "--max-steps", "6", *extra, "--set",
+        "train.log_every=3", "--set", "train.eval_every=100", "--set", "train.eval_samples=64", "--set",
+        "train.batch_size=8", "--set", "train.threads=1", "--set", "model.channels=8"
     ]
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
@@ -229,16 +164,8 @@ def test_a_process_that_cannot_reach_its_rendezvous_says_so_in_one_sentence_inst
     env = {**os.environ, "RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
            "MASTER_PORT": str(free_port()), "UNMT_DIST_JOIN_SECONDS": "3"}  # nobody listens there
     command = [
-        sys.executable,
-        "-m",
-        "unmt",
-        "--checkpoints-dir",
-        str(tmp_path),
-        *TORCHRUN_TRAIN,
-        "--run-name",
-        "r",
-        "--max-steps",
-        "1",
+        sys.executable, "-m", "unmt", "--checkpoints-dir", str(tmp_path), *TORCHRUN_TRAIN, "--run-name", "r",
+        "--max-steps", "1"
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2

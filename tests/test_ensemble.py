@@ -101,15 +101,8 @@ def test_cli_ensembles_repeated_checkpoints_and_refuses_different_vocabularies(t
 
     scores = tmp_path / "scores.json"
     evaluated = unmt(
-        "--checkpoints-dir",
-        str(checkpoints),
-        "evaluate",
-        "--checkpoint",
-        name,
-        "--checkpoint",
-        str(copy),
-        "--json",
-        str(scores),
+        "--checkpoints-dir", str(checkpoints), "evaluate", "--checkpoint", name, "--checkpoint", str(copy), "--json",
+        str(scores)
     )
     assert evaluated.returncode == 0, evaluated.stderr
     assert len(json.loads(scores.read_text())["ensemble"]) == 2
@@ -123,15 +116,8 @@ def test_cli_ensembles_repeated_checkpoints_and_refuses_different_vocabularies(t
     assert refused.returncode != 0 and refused.stdout == b""
     assert b"different subword models" in refused.stderr and b"Traceback" not in refused.stderr
     word_by_word = unmt(
-        "--checkpoints-dir",
-        str(checkpoints),
-        "translate",
-        "--word-by-word",
-        "--checkpoint",
-        name,
-        "--checkpoint",
-        name,
-        stdin=text,
+        "--checkpoints-dir", str(checkpoints), "translate", "--word-by-word", "--checkpoint", name, "--checkpoint",
+        name, stdin=text
     )
     assert word_by_word.returncode != 0 and b"one --checkpoint" in word_by_word.stderr
 
@@ -149,16 +135,8 @@ def test_benchmark_scores_members_and_their_ensemble(tiny_run, tmp_path):
     shutil.copytree(checkpoints / name, copy)
     out = tmp_path / "ensemble.json"
     command = [
-        sys.executable,
-        "benchmarks/ensemble.py",
-        "--run",
-        str(checkpoints / name),
-        "--run",
-        str(copy),
-        "--data",
-        str(copy / "data"),
-        "--out",
-        str(out),
+        sys.executable, "benchmarks/ensemble.py", "--run", str(checkpoints / name), "--run", str(copy), "--data",
+        str(copy / "data"), "--out", str(out)
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr

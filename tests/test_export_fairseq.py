@@ -130,18 +130,10 @@ def fairseq_trained(toy_run, tmp_path_factory):
 
 def _import(tmp_path, capsys, checkpoint, *extra) -> tuple[int, str]:
     capsys.readouterr()
-    code = main(
-        [
-            "--quiet",
-            "--checkpoints-dir",
-            str(tmp_path / "runs"),
-            "import",
-            "--format",
-            "fairseq",
-            str(checkpoint),
-            *map(str, extra),
-        ]
-    )
+    code = main([
+        "--quiet", "--checkpoints-dir", str(tmp_path / "runs"), "import", "--format", "fairseq", str(checkpoint),
+        *map(str, extra)
+    ])
     return code, capsys.readouterr().err
 
 

@@ -21,17 +21,8 @@ TRAIN = ["train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads
 
 def start_training(checkpoints, run, steps):
     command = [
-        sys.executable,
-        "-m",
-        "unmt.cli",
-        "--quiet",
-        "--checkpoints-dir",
-        str(checkpoints),
-        *TRAIN,
-        "--run",
-        run,
-        "--max-steps",
-        str(steps),
+        sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), *TRAIN, "--run", run,
+        "--max-steps", str(steps)
     ]
     # A shell starts background jobs with SIGINT ignored, and the child would inherit that: restore the default so
     # the SIGINT test means the same however pytest itself was started.
@@ -50,11 +41,7 @@ def wait_for_first_checkpoint(process, run_dir, timeout=120):
 def complete(checkpoint):
     names = {p.name for p in checkpoint.iterdir()}
     return names >= {
-        "model.safetensors",
-        "discriminator.safetensors",
-        "trainer.json",
-        "trainer.safetensors",
-        "state.json",
+        "model.safetensors", "discriminator.safetensors", "trainer.json", "trainer.safetensors", "state.json"
     }
 
 

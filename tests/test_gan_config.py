@@ -46,18 +46,10 @@ def test_a_missing_digits_folder_is_one_sentence_naming_the_folder(tmp_path):
 
 
 def test_cli_exits_non_zero_with_a_one_line_error_for_a_missing_folder(tmp_path, capsys):
-    code = main(
-        [
-            "gan",
-            "train",
-            "--config",
-            "configs/gan_cyclegan_mnist_usps.yaml",
-            "--data",
-            str(tmp_path / "absent"),
-            "--out",
-            str(tmp_path / "run"),
-        ]
-    )
+    code = main([
+        "gan", "train", "--config", "configs/gan_cyclegan_mnist_usps.yaml", "--data", str(tmp_path / "absent"),
+        "--out", str(tmp_path / "run")
+    ])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert err[-1].startswith("unmt gan: error: digits folder") and "absent" in err[-1]
@@ -66,14 +58,8 @@ def test_cli_exits_non_zero_with_a_one_line_error_for_a_missing_folder(tmp_path,
 def test_cli_train_sample_evaluate_and_resume(tmp_path, capsys):
     run = tmp_path / "run"
     tiny = [
-        "--set",
-        "train.steps=20",
-        "--set",
-        "train.eval_every=10",
-        "--set",
-        "train.eval_samples=200",
-        "--set",
-        "model.hidden=16",
+        "--set", "train.steps=20", "--set", "train.eval_every=10", "--set", "train.eval_samples=200", "--set",
+        "model.hidden=16"
     ]
     assert main(["gan", "train", "--config", "configs/gan_ring.yaml", "--out", str(run), *tiny]) == 0
     assert main(["gan", "train", "--config", "configs/gan_ring.yaml", "--out", str(run), *tiny]) == 2  # no overwrite

@@ -76,10 +76,8 @@ def test_cyclegan_cycle_loss_falls_between_two_synthetic_digit_domains():
     x_all = resize(images, 16)
     y_all = -x_all.flip(0)
     nets = {
-        "g": CycleGenerator(8, 1),
-        "f": CycleGenerator(8, 1),
-        "d_x": PatchDiscriminator(8),
-        "d_y": PatchDiscriminator(8),
+        "g": CycleGenerator(8, 1), "f": CycleGenerator(8, 1), "d_x": PatchDiscriminator(8),
+        "d_y": PatchDiscriminator(8)
     }
     rng = torch.Generator().manual_seed(0)
     task = CycleGANTask(nets, objective_for(GanLossConfig(type="least_squares")), 10.0, 5.0, 50, rng)

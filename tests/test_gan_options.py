@@ -26,9 +26,7 @@ def test_a_packed_discriminator_scores_groups_of_consecutive_samples():
 
 def test_a_packed_gan_trains_one_step_with_every_mixture_loss():
     for loss in (
-        ["loss.type=nonsaturating"],
-        ["loss.type=wgan_gp"],
-        ["loss.type=wasserstein", "loss.weight_clip=0.01"],
+        ["loss.type=nonsaturating"], ["loss.type=wgan_gp"], ["loss.type=wasserstein", "loss.weight_clip=0.01"]
     ):
         config = load_gan_config(
             "configs/gan_grid.yaml", ["model.pack=4", "model.hidden=8", "train.batch_size=32", *loss]

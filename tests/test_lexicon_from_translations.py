@@ -68,17 +68,8 @@ def test_a_run_reads_its_lexicon_off_an_earlier_run(tiny_run, tmp_path):
 def test_refusals_are_one_line(tiny_run, tmp_path, capsys):
     checkpoints, name = tiny_run
     common = [
-        "--quiet",
-        "--checkpoints-dir",
-        str(checkpoints),
-        "train",
-        "--src",
-        "en",
-        "--tgt",
-        "fr",
-        "--max-steps",
-        "2",
-        *TINY_CLI,
+        "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--max-steps", "2",
+        *TINY_CLI
     ]
     assert main([*common, "--run", "missing", "--set", "back_translation.lexicon_from=no-such-run"]) == 2
     assert "back_translation.lexicon_from" in capsys.readouterr().err
@@ -87,15 +78,8 @@ def test_refusals_are_one_line(tiny_run, tmp_path, capsys):
     for split in ("train", "valid", "test"):
         (german / f"{split}.fr").rename(german / f"{split}.de")
     other = [
-        *common,
-        "--run",
-        "other-languages",
-        "--data",
-        str(german),
-        "--tgt",
-        "de",
-        "--set",
-        f"back_translation.lexicon_from={name}",
+        *common, "--run", "other-languages", "--data", str(german), "--tgt", "de", "--set",
+        f"back_translation.lexicon_from={name}"
     ]
     assert main(other) == 2
     assert "translates en/fr" in capsys.readouterr().err

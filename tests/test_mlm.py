@@ -58,27 +58,11 @@ def test_the_decoder_starts_from_the_encoders_self_attention_and_feed_forward_we
 def test_pretraining_lowers_the_masked_lm_loss_then_hands_over_to_unmt(tmp_path):
     args = ["--quiet", "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "mlm", *TINY]
     assert (
-        main(
-            [
-                *args,
-                "--max-steps",
-                "60",
-                "--set",
-                "pretraining.mlm_steps=40",
-                "--set",
-                "runtime.threads=1",
-                "--set",
-                "pretraining.init_embeddings=random",
-                "--set",
-                "evaluation.every=20",
-                "--set",
-                "optim.warmup_steps=5",
-                "--set",
-                "optim.lr=0.005",
-                "--set",
-                "losses.bt=0:0,15:0,16:1",
-            ]
-        )
+        main([
+            *args, "--max-steps", "60", "--set", "pretraining.mlm_steps=40", "--set", "runtime.threads=1", "--set",
+            "pretraining.init_embeddings=random", "--set", "evaluation.every=20", "--set", "optim.warmup_steps=5",
+            "--set", "optim.lr=0.005", "--set", "losses.bt=0:0,15:0,16:1"
+        ])
         == 0
     )
     records = [json.loads(line) for line in (tmp_path / "mlm" / "metrics.jsonl").read_text().splitlines()]

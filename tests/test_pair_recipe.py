@@ -41,31 +41,11 @@ def test_a_run_on_a_pair_in_two_alphabets_chooses_and_records_the_unseeded_metho
         (data / f"train.{lang}").write_text("\n".join(lines[:500]) + "\n", encoding="utf-8")
     checkpoints = tmp_path / "ck"
     assert (
-        main(
-            [
-                "--quiet",
-                "--checkpoints-dir",
-                str(checkpoints),
-                "train",
-                "--src",
-                "en",
-                "--tgt",
-                "ru",
-                "--data",
-                str(data),
-                "--run",
-                "r",
-                "--max-steps",
-                "2",
-                *TINY,
-                "--set",
-                "back_translation.lexicon_method=pair",
-                "--set",
-                "pretraining.init_embeddings=pair",
-                "--set",
-                "back_translation.word_by_word_steps=2",
-            ]
-        )
+        main([
+            "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "ru", "--data",
+            str(data), "--run", "r", "--max-steps", "2", *TINY, "--set", "back_translation.lexicon_method=pair",
+            "--set", "pretraining.init_embeddings=pair", "--set", "back_translation.word_by_word_steps=2"
+        ])
         == 0
     )
     run = checkpoints / "r"

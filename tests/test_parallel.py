@@ -106,43 +106,17 @@ def test_lambda_mt_without_parallel_pairs_is_one_clear_error(tmp_path, capsys):
     data = write_toy_corpus(tmp_path / "data", n_train=100, n_valid=5, n_test=5, seed=0)
     with pytest.raises(ConfigError, match="parallel.en and .*parallel.fr"):
         tiny_run(tmp_path, "losses.mt=1")
-    code = main(
-        [
-            "--checkpoints-dir",
-            str(tmp_path / "runs"),
-            "train",
-            "--src",
-            "en",
-            "--tgt",
-            "fr",
-            "--data",
-            str(data),
-            "--max-steps",
-            "1",
-            "--set",
-            "losses.mt=0:0,100:1",
-        ]
-    )
+    code = main([
+        "--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
+        "--max-steps", "1", "--set", "losses.mt=0:0,100:1"
+    ])
     assert code == 2 and "losses.mt trains on parallel pairs" in capsys.readouterr().err
     for lang in ("en", "fr"):
         (data / f"parallel.{lang}").write_text("", encoding="utf-8")
-    code = main(
-        [
-            "--checkpoints-dir",
-            str(tmp_path / "runs"),
-            "train",
-            "--src",
-            "en",
-            "--tgt",
-            "fr",
-            "--data",
-            str(data),
-            "--max-steps",
-            "1",
-            "--set",
-            "losses.mt=1",
-        ]
-    )
+    code = main([
+        "--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
+        "--max-steps", "1", "--set", "losses.mt=1"
+    ])
     error = capsys.readouterr().err
     assert code == 2 and "parallel.en is empty" in error and "Traceback" not in error
 

@@ -59,9 +59,7 @@ def test_the_hardware_check_reads_the_cpu_flags(tmp_path, monkeypatch):
     cpuinfo = tmp_path / "cpuinfo"
     real_open = open
     for flags, expected in (
-        ("fpu avx2 avx512f avx512_bf16", True),
-        ("fpu avx2 amx_bf16", True),
-        ("fpu avx2 avx512f", False),
+        ("fpu avx2 avx512f avx512_bf16", True), ("fpu avx2 amx_bf16", True), ("fpu avx2 avx512f", False)
     ):
         cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
         monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(cpuinfo, *a, **k))

@@ -27,12 +27,7 @@ def test_any_target_language_gets_the_second_half(tmp_path):
     )
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [
-        "test.cs",
-        "test.en",
-        "train.cs",
-        "train.en",
-        "valid.cs",
-        "valid.en",
+        "test.cs", "test.en", "train.cs", "train.en", "valid.cs", "valid.en"
     ]
     assert (out / "train.en").read_text().splitlines() == [f"train en line {i}" for i in range(5)]
     assert (out / "train.cs").read_text().splitlines() == [f"train cs line {i}" for i in range(5, 10)]
@@ -71,12 +66,8 @@ def test_test_dictionary_for_another_pair(tmp_path):
     (tmp_path / "train.en").write_text("\n".join(english) + "\n", encoding="utf-8")
     (tmp_path / "train.cs").write_text("\n".join(czech) + "\n", encoding="utf-8")
     command = [
-        sys.executable,
-        "data_scripts/build_test_dictionary.py",
-        str(tmp_path / "train.en"),
-        str(tmp_path / "train.cs"),
-        str(tmp_path / "en-cs.txt"),
-        "--lowercase",
+        sys.executable, "data_scripts/build_test_dictionary.py", str(tmp_path / "train.en"), str(tmp_path / "train.cs"),
+        str(tmp_path / "en-cs.txt"), "--lowercase"
     ]
     subprocess.run(command, check=True, capture_output=True)
     gold = read_dictionary(tmp_path / "en-cs.txt")

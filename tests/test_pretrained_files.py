@@ -91,21 +91,8 @@ def aligned_files(tmp_path_factory):
                       "--dim", "20", "--epochs", "3", "--threads", "1")
         assert result.returncode == 0, result.stderr.decode()
     result = unmt(
-        "align",
-        "--src-emb",
-        str(tmp / "en.vec"),
-        "--tgt-emb",
-        str(tmp / "fr.vec"),
-        "--src",
-        "en",
-        "--tgt",
-        "fr",
-        "--method",
-        "identical",
-        "--output",
-        str(tmp / "aligned"),
-        "--threads",
-        "1",
+        "align", "--src-emb", str(tmp / "en.vec"), "--tgt-emb", str(tmp / "fr.vec"), "--src", "en", "--tgt", "fr",
+        "--method", "identical", "--output", str(tmp / "aligned"), "--threads", "1"
     )
     assert result.returncode == 0, result.stderr.decode()
     write_dictionary(tmp / "en-fr.txt", gold_lexicon())
@@ -125,16 +112,10 @@ def test_training_starts_from_aligned_files_and_a_dictionary(aligned_files, tmp_
     assert written.words == original.words  # `unmt align` wrote the source vectors mapped into the target space
     assert np.allclose(written.vectors, normalize(original.vectors) @ W.T, atol=1e-4)
     result = train(
-        tmp_path,
-        "r",
-        "--set",
-        f"pretraining.src_vectors={aligned / 'en.vec'}",
-        "--set",
-        f"pretraining.tgt_vectors={aligned / 'fr.vec'}",
-        "--set",
-        f"back_translation.dictionary={aligned_files / 'en-fr.txt'}",
-        "--set",
-        "back_translation.dictionary_order=first",
+        tmp_path, "r", "--set", f"pretraining.src_vectors={aligned / 'en.vec'}", "--set",
+        f"pretraining.tgt_vectors={aligned / 'fr.vec'}", "--set",
+        f"back_translation.dictionary={aligned_files / 'en-fr.txt'}", "--set",
+        "back_translation.dictionary_order=first"
     )
     assert result.returncode == 0, result.stderr.decode()
     run = tmp_path / "r"

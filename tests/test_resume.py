@@ -18,17 +18,8 @@ def final_weights(checkpoints, run):
 
 def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path):
     common = [
-        "--checkpoints-dir",
-        str(tmp_path),
-        "--quiet",
-        "train",
-        "--src",
-        "en",
-        "--tgt",
-        "fr",
-        *TINY,
-        "--set",
-        "runtime.threads=1",
+        "--checkpoints-dir", str(tmp_path), "--quiet", "train", "--src", "en", "--tgt", "fr", *TINY, "--set",
+        "runtime.threads=1"
     ]
     assert main([*common, "--run", "straight", "--max-steps", "20"]) == 0
     assert main([*common, "--run", "split", "--max-steps", "10"]) == 0
@@ -42,20 +33,8 @@ def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path):
 def test_a_learning_rate_given_on_resume_takes_effect(tmp_path, caplog):
     """The checkpoint's optimiser state used to carry the old rate silently; the configuration now wins."""
     common = [
-        "--checkpoints-dir",
-        str(tmp_path),
-        "train",
-        "--src",
-        "en",
-        "--tgt",
-        "fr",
-        *TINY,
-        "--set",
-        "runtime.threads=1",
-        "--run",
-        "r",
-        "--set",
-        "optim.warmup_steps=1",
+        "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1",
+        "--run", "r", "--set", "optim.warmup_steps=1"
     ]
     assert main([*common, "--max-steps", "10", "--set", "optim.lr=0.001"]) == 0
     same = final_weights(tmp_path, "r")
@@ -71,20 +50,8 @@ def test_a_run_moved_between_cpu_and_gpu_resumes_with_a_warning(tmp_path, caplog
     """A generator's state from the other device type (CUDA: 16 bytes, CPU: 5,056) does not fit this one; resuming
     reseeds sampling instead of failing."""
     common = [
-        "--checkpoints-dir",
-        str(tmp_path),
-        "train",
-        "--src",
-        "en",
-        "--tgt",
-        "fr",
-        *TINY,
-        "--set",
-        "runtime.threads=1",
-        "--run",
-        "r",
-        "--set",
-        "back_translation.temperature=1.0",
+        "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1",
+        "--run", "r", "--set", "back_translation.temperature=1.0"
     ]
     assert main([*common, "--max-steps", "10"]) == 0
     checkpoint = read_pointer(tmp_path / "r", "latest")

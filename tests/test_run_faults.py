@@ -28,15 +28,8 @@ def snapshot(folder):
 
 def translate(checkpoints, run, text="Marie sees the small car .\n"):
     command = [
-        sys.executable,
-        "-m",
-        "unmt",
-        "--quiet",
-        "--checkpoints-dir",
-        str(checkpoints),
-        "translate",
-        "--checkpoint",
-        run,
+        sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint",
+        run
     ]
     return subprocess.run(command, input=text, capture_output=True, text=True, timeout=300)
 
@@ -78,15 +71,8 @@ def test_translate_into_a_pipe_that_closes_ends_quietly_with_exit_0(tiny_run, tm
     big = tmp_path / "big.txt"
     big.write_text("Marie sees the small red car .\n" * 5000)
     command = [
-        sys.executable,
-        "-m",
-        "unmt",
-        "--quiet",
-        "--checkpoints-dir",
-        str(checkpoints),
-        "translate",
-        "--checkpoint",
-        name,
+        sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint",
+        name
     ]
     with open(big, "rb") as source:  # `unmt translate < big.txt | head -1`
         process = subprocess.Popen(command, stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -173,9 +173,8 @@ def test_bad_embeddings_are_refused_in_one_sentence(make, phrase):
     "config, phrase",
     [
         (SelfLearningConfig(initial_keep=0), "initial_keep"),
-        (SelfLearningConfig(keep_multiplier=1), "keep_multiplier"),
-        (SelfLearningConfig(patience=0), "patience"),
-        (SelfLearningConfig(init_words=1, reweight=2), "init_words.*reweight"),
+        (SelfLearningConfig(keep_multiplier=1), "keep_multiplier"), (SelfLearningConfig(patience=0), "patience"),
+        (SelfLearningConfig(init_words=1, reweight=2), "init_words.*reweight")
     ],
 )
 def test_bad_settings_are_named(config, phrase):
@@ -216,26 +215,9 @@ def test_lexicon_benchmark_compares_the_methods_and_appends(tmp_path):
     import sys
 
     command = [
-        sys.executable,
-        "benchmarks/lexicon_induction.py",
-        "--corpus",
-        "toy",
-        "--toy-sentences",
-        "400",
-        "--no-anchors",
-        "--embeddings",
-        "skipgram:epochs=2,subwords=3-4",
-        "--methods",
-        "identical",
-        "self_learning",
-        "auto",
-        "--oracle",
-        "--out",
-        str(tmp_path),
-        "--name",
-        "t",
-        "--cache",
-        str(tmp_path / "cache"),
+        sys.executable, "benchmarks/lexicon_induction.py", "--corpus", "toy", "--toy-sentences", "400", "--no-anchors",
+        "--embeddings", "skipgram:epochs=2,subwords=3-4", "--methods", "identical", "self_learning", "auto", "--oracle",
+        "--out", str(tmp_path), "--name", "t", "--cache", str(tmp_path / "cache")
     ]
     subprocess.run(command, check=True, capture_output=True, timeout=300)
     subprocess.run([*command, "--append", "--methods", "self_learning"], check=True, capture_output=True, timeout=300)

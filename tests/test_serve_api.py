@@ -31,20 +31,10 @@ def unmt_translate(tiny_run, lines: list[str], src: str, tgt: str, monkeypatch, 
     capsys.readouterr()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("".join(f"{line}\n" for line in lines).encode())))
     assert (
-        main(
-            [
-                "--quiet",
-                "--checkpoints-dir",
-                str(checkpoints),
-                "translate",
-                "--checkpoint",
-                run,
-                "--src",
-                src,
-                "--tgt",
-                tgt,
-            ]
-        )
+        main([
+            "--quiet", "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", run, "--src", src,
+            "--tgt", tgt
+        ])
         == 0
     )
     return capsys.readouterr().out.splitlines()
@@ -167,127 +157,56 @@ HOSTILE = {
     "malformed JSON": ("POST", "/translate", b'{"q": "a', JSON, 400, "not valid JSON"),
     "JSON that is not an object": ("POST", "/translate", b'["a"]', JSON, 400, "must be an object"),
     "a wrong content type": (
-        "POST",
-        "/translate",
-        b"q=a",
-        {"Content-Type": "text/plain"},
-        415,
-        "content type 'text/plain' is not accepted",
+        "POST", "/translate", b"q=a", {"Content-Type": "text/plain"}, 415, "content type 'text/plain' is not accepted"
     ),
     "a multipart form": (
-        "POST",
-        "/translate",
-        b"--x--",
-        {"Content-Type": "multipart/form-data; boundary=x"},
-        415,
-        "multipart/form-data is not accepted",
+        "POST", "/translate", b"--x--", {"Content-Type": "multipart/form-data; boundary=x"}, 415,
+        "multipart/form-data is not accepted"
     ),
     "an unknown target": (
-        "POST",
-        "/translate",
-        body({**GOOD, "target": "xx"}),
-        JSON,
-        400,
-        "target language 'xx' is not served",
+        "POST", "/translate", body({**GOOD, "target": "xx"}), JSON, 400, "target language 'xx' is not served"
     ),
     "an unknown source": (
-        "POST",
-        "/translate",
-        body({**GOOD, "source": "de"}),
-        JSON,
-        400,
-        "source language 'de' is not served",
+        "POST", "/translate", body({**GOOD, "source": "de"}), JSON, 400, "source language 'de' is not served"
     ),
     "a missing q": (
-        "POST",
-        "/translate",
-        body({k: v for k, v in GOOD.items() if k != "q"}),
-        JSON,
-        400,
-        "'q' (the text to translate) is missing",
+        "POST", "/translate", body({k: v for k, v in GOOD.items() if k != "q"}), JSON, 400,
+        "'q' (the text to translate) is missing"
     ),
     "an empty q": ("POST", "/translate", body({**GOOD, "q": "  "}), JSON, 400, "'q' is empty"),
     "a number for q": (
-        "POST",
-        "/translate",
-        body({**GOOD, "q": 42}),
-        JSON,
-        400,
-        "'q' must be a string or a non-empty list of strings",
+        "POST", "/translate", body({**GOOD, "q": 42}), JSON, 400, "'q' must be a string or a non-empty list of strings"
     ),
     "a list with a non-string": (
-        "POST",
-        "/translate",
-        body({**GOOD, "q": ["a", None]}),
-        JSON,
-        400,
-        "'q' must be a string or a non-empty list",
+        "POST", "/translate", body({**GOOD, "q": ["a", None]}), JSON, 400, "'q' must be a string or a non-empty list"
     ),
     "a missing target": (
-        "POST",
-        "/translate",
-        body({k: v for k, v in GOOD.items() if k != "target"}),
-        JSON,
-        400,
-        "'target' (the language to translate into) is missing",
+        "POST", "/translate", body({k: v for k, v in GOOD.items() if k != "target"}), JSON, 400,
+        "'target' (the language to translate into) is missing"
     ),
     "a non-string source": (
-        "POST",
-        "/translate",
-        body({**GOOD, "source": ["en"]}),
-        JSON,
-        400,
-        "must be language codes given as strings",
+        "POST", "/translate", body({**GOOD, "source": ["en"]}), JSON, 400, "must be language codes given as strings"
     ),
     "invalid UTF-8": ("POST", "/translate", b'{"q": "\xff\xfe", "target": "fr"}', JSON, 400, "not valid UTF-8"),
     "an over-long body": ("POST", "/translate", b"q=" + b"a" * 70_000, FORM, 413, "longer than 65536 bytes"),
     "an over-long chunked body": (
-        "POST",
-        "/translate",
-        iter([b"q=" + b"a" * 40_000, b"a" * 40_000]),
-        {**FORM, "Transfer-Encoding": "chunked"},
-        413,
-        "longer than 65536 bytes",
+        "POST", "/translate", iter([b"q=" + b"a" * 40_000, b"a" * 40_000]), {**FORM, "Transfer-Encoding": "chunked"},
+        413, "longer than 65536 bytes"
     ),
     "too many characters": (
-        "POST",
-        "/translate",
-        body({**GOOD, "q": "a " * 1001}),
-        JSON,
-        413,
-        "2002 characters; the limit is 2000",
+        "POST", "/translate", body({**GOOD, "q": "a " * 1001}), JSON, 413, "2002 characters; the limit is 2000"
     ),
     "too many lines": (
-        "POST",
-        "/translate",
-        body({**GOOD, "q": "a\n" * 101}),
-        JSON,
-        413,
-        "101 lines; the limit is 100",
+        "POST", "/translate", body({**GOOD, "q": "a\n" * 101}), JSON, 413, "101 lines; the limit is 100"
     ),
     "a bad alternatives count": (
-        "POST",
-        "/translate",
-        body({**GOOD, "alternatives": -1}),
-        JSON,
-        400,
-        "'alternatives' must be a whole number",
+        "POST", "/translate", body({**GOOD, "alternatives": -1}), JSON, 400, "'alternatives' must be a whole number"
     ),
     "a missing api key": (
-        "POST",
-        "/translate",
-        body({k: v for k, v in GOOD.items() if k != "api_key"}),
-        JSON,
-        403,
-        "needs an 'api_key'",
+        "POST", "/translate", body({k: v for k, v in GOOD.items() if k != "api_key"}), JSON, 403, "needs an 'api_key'"
     ),
     "a wrong api key": (
-        "POST",
-        "/translate",
-        body({**GOOD, "api_key": "guess"}),
-        JSON,
-        403,
-        "a valid 'api_key' is required",
+        "POST", "/translate", body({**GOOD, "api_key": "guess"}), JSON, 403, "a valid 'api_key' is required"
     ),
     "a GET of /translate": ("GET", "/translate", b"", {}, 405, "GET is not allowed on /translate"),
     "an unknown path": ("GET", "/admin", b"", {}, 404, "there is no /admin"),

@@ -47,19 +47,10 @@ def test_a_stop_signal_saves_the_step_it_stopped_at_and_releases_the_run(tmp_pat
     assert not (run / ".lock").exists()
     if signum == signal.SIGTERM:  # the checkpoint is exact: the resumed run ends as an uninterrupted one
         assert (
-            main(
-                [
-                    "--quiet",
-                    "--checkpoints-dir",
-                    str(tmp_path),
-                    *TRAIN,
-                    "--run",
-                    "r",
-                    "--max-steps",
-                    str(STEPS),
-                    "--resume",
-                ]
-            )
+            main([
+                "--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "r", "--max-steps", str(STEPS),
+                "--resume"
+            ])
             == 0
         )
         resumed = load_weights(read_pointer(run, "latest") / "model.safetensors")

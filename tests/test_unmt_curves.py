@@ -10,14 +10,8 @@ pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest 
 def test_a_rejected_setting_is_one_message_and_no_traceback(tmp_path):
     # Through a benchmark script, as a user meets it: the bad key reaches `unmt train`, which names it.
     command = [
-        sys.executable,
-        "benchmarks/toy_unmt.py",
-        "--minutes",
-        "0.1",
-        "--out",
-        str(tmp_path),
-        "--set",
-        "train.no_such_key=1",
+        sys.executable, "benchmarks/toy_unmt.py", "--minutes", "0.1", "--out", str(tmp_path), "--set",
+        "train.no_such_key=1"
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0

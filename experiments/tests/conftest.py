@@ -19,14 +19,8 @@ def score_with_script(tmp_path):
     def score(script: str, run_dir, data_dir):
         out = tmp_path / "scores.json"
         command = [
-            sys.executable,
-            str(EXPERIMENTS / script),
-            "--run",
-            str(run_dir),
-            "--data",
-            str(data_dir),
-            "--out",
-            str(out),
+            sys.executable, str(EXPERIMENTS / script), "--run", str(run_dir), "--data", str(data_dir), "--out",
+            str(out)
         ]
         return subprocess.run(command, capture_output=True, text=True, timeout=600), out
     return score

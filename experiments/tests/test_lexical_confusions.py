@@ -76,16 +76,9 @@ def test_script_refuses_other_languages_in_one_line(tmp_path, tiny_run):
 
     checkpoints, run = tiny_run
     command = [
-        sys.executable,
-        str(Path(__file__).resolve().parents[1] / "lexical_confusions.py"),
-        "--run",
-        str(checkpoints / run),
-        "--data",
-        str(checkpoints / run / "data"),
-        "--out",
-        str(tmp_path / "x.json"),
-        "--src",
-        "de",
+        sys.executable, str(Path(__file__).resolve().parents[1] / "lexical_confusions.py"), "--run",
+        str(checkpoints / run), "--data", str(checkpoints / run / "data"), "--out", str(tmp_path / "x.json"), "--src",
+        "de"
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 2 and "must be en and fr" in finished.stderr and "Traceback" not in finished.stderr

@@ -78,11 +78,8 @@ class AlternatingTrainer:
                 batches = [draw() for _ in range(self.config.accumulate)]
                 metrics.update(
                     self._update(
-                        self.task.discriminator_loss,
-                        batches,
-                        self.d_optimizer,
-                        self.config.d_grad_clip,
-                        "discriminator",
+                        self.task.discriminator_loss, batches, self.d_optimizer, self.config.d_grad_clip,
+                        "discriminator"
                     )
                 )
                 if self.config.d_weight_clip > 0:

@@ -70,10 +70,8 @@ def checkpoint_contents(run: RunModel, state: dict[str, torch.Tensor], src: str,
         "model": state,
         "optimizer_history": [
             {
-                "criterion_name": "CrossEntropyCriterion",
-                "optimizer_name": "unmt",
-                "lr_scheduler_state": {},
-                "num_updates": 0,
+                "criterion_name": "CrossEntropyCriterion", "optimizer_name": "unmt", "lr_scheduler_state": {},
+                "num_updates": 0
             }
         ],
         "extra_state": {"train_iterator": {"epoch": 1, "iterations_in_epoch": 0}, "exported_from": str(run.run_dir)},

@@ -148,11 +148,9 @@ def _select(source, target, candidates, refinements, restarts, seed, gold, max_r
     return (
         W,
         {
-            **chosen,
-            "method": method,
-            "selected_by": "criterion",
+            **chosen, "method": method, "selected_by": "criterion",
             "candidates": {m: {"criterion": r["criterion"], "stages": r["stages"]} for m, r in reports.items()},
-            "skipped": skipped,
+            "skipped": skipped
         },
         reweighted,
     )
@@ -187,10 +185,8 @@ def align_embeddings(source: WordEmbeddings, target: WordEmbeddings, *args, **kw
     # Strings shared with a similar frequency (names, numbers, punctuation) translate to themselves in the
     # lexicon, as in induce.py; precision@k above scores the map alone.
     pinned = shared_anchors(
-        Counter(dict(zip(source.words, source.counts))),
-        Counter(dict(zip(target.words, target.counts))),
-        min_count=5,
-        max_anchors=len(source.words),
+        Counter(dict(zip(source.words, source.counts))), Counter(dict(zip(target.words, target.counts))), min_count=5,
+        max_anchors=len(source.words)
     )
     for word in pinned:
         forward[word] = backward[word] = word

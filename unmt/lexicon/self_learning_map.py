@@ -109,10 +109,8 @@ def self_learning_map(
     history.append({"iteration": "final", "keep": 1.0, "pairs": len(pairs), "objective": objective,
                     "criterion": mean_csls_cosine(source, target, W)})
     log.info(
-        "self-learning: %d iterations, objective %.4f, criterion %.4f",
-        len(history) - 2,
-        objective,
-        history[-1]["criterion"],
+        "self-learning: %d iterations, objective %.4f, criterion %.4f", len(history) - 2, objective,
+        history[-1]["criterion"]
     )
     A, B = symmetric_reweighting(source.vectors, target.vectors, pairs, config.reweight)
     return SelfLearningResult(W, pairs, A, B, history)

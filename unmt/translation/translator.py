@@ -65,12 +65,8 @@ class Translator:
         return torch.Generator(device=self.device).manual_seed(options.seed)
 
     def score_ids(
-        self,
-        src_rows: list[list[int]],
-        tgt_rows: list[list[int]],
-        tgt_lang: str,
-        batch_size: int | None = 64,
-        max_tokens: int | None = None,
+        self, src_rows: list[list[int]], tgt_rows: list[list[int]], tgt_lang: str, batch_size: int | None = 64,
+        max_tokens: int | None = None
     ) -> list[float]:
         """log p(target, EOS | source) of each pair of subword-id sentences (scoring.force_decode)."""
         was_training = self.model.training
@@ -113,13 +109,8 @@ class Translator:
         return [[(h.text, h.score) for h in hypotheses] for hypotheses in found]
 
     def translate_hypotheses(
-        self,
-        lines: list[str],
-        tgt_lang: str,
-        options: DecodeOptions,
-        batch_size: int | None = 64,
-        max_tokens: int | None = None,
-        generator: torch.Generator | None = None,
+        self, lines: list[str], tgt_lang: str, options: DecodeOptions, batch_size: int | None = 64,
+        max_tokens: int | None = None, generator: torch.Generator | None = None
     ) -> list[list[Translation]]:
         """The scored hypotheses of each line, best first, with the handling of empty and long lines of translate."""
         owners, rows = self.pieces(lines)
@@ -148,10 +139,8 @@ class Translator:
             pieces = self.split_long(self.vocab.encode(line.strip()))
             if len(pieces) > 1:
                 log.warning(
-                    "line %d is longer than %d subwords: translated in %d pieces",
-                    i + 1,
-                    self.max_input_len,
-                    len(pieces),
+                    "line %d is longer than %d subwords: translated in %d pieces", i + 1, self.max_input_len,
+                    len(pieces)
                 )
             owners.extend([i] * len(pieces))
             rows.extend(pieces)

@@ -15,9 +15,7 @@ from fairseq.trainer import Trainer
 _LOG = os.environ.get("OBT_TIMING_LOG")
 _current = {"bt_seconds": 0.0, "bt_source_tokens": 0, "bt_generated_tokens": 0}
 _backtranslate, _task_step, _trainer_step = (
-    OnlineBackTranslationTask.backtranslate_sample,
-    OnlineBackTranslationTask.train_step,
-    Trainer.train_step,
+    OnlineBackTranslationTask.backtranslate_sample, OnlineBackTranslationTask.train_step, Trainer.train_step
 )
 
 
