@@ -2,12 +2,13 @@
 loop it replaced (kept in tests/test_beam_selection.py as the reference), on a trained run: sentences/s at each
 batch size, median of several repetitions, in one process, and whether the outputs are identical.
 
-    python benchmarks/beam_selection.py --run RUN --source DATA/test.en --tgt fr --out benchmarks/results/beam-selection-DATE.json
+    python benchmarks/beam_selection.py --run RUN --source DATA/test.en --tgt fr
+
+writes benchmarks/results/beam_selection-DATE.json.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -18,7 +19,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from machine_info import machine  # noqa: E402
+from report import timestamped, write_report  # noqa: E402
 from tests.test_beam_selection import loop_beam_search  # noqa: E402
 from unmt.translation.batching import source_batch  # noqa: E402
 from unmt.translation.model_io import load_translator  # noqa: E402
@@ -35,7 +36,7 @@ def main() -> int:
     parser.add_argument("--sentences", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=timestamped("beam_selection"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     translator, _ = load_translator(args.run)
@@ -47,7 +48,10 @@ def main() -> int:
     results = []
     for batch in args.batches:
         chunks = [rows[i:i + batch] for i in range(0, len(rows), batch)]
-        inputs = [(*source_batch(chunk, torch.device("cpu")), mask.expand(len(chunk), -1) if mask is not None else None) for chunk in chunks]
+        inputs = [
+            (*source_batch(chunk, torch.device("cpu")), mask.expand(len(chunk), -1) if mask is not None else None)
+            for chunk in chunks
+        ]
         timings, outputs = {name: [] for name in searches}, {}
         for _ in range(args.repeats):
             for name, search in searches.items():  # alternated, so drift in the machine hits both alike
@@ -55,13 +59,15 @@ def main() -> int:
                 outputs[name] = [out for src, pad, allowed in inputs
                                  for out in search(translator.model, src, pad, lang_id, args.beam, None, 1.0, allowed)]
                 timings[name].append(time.perf_counter() - started)
-        row = {"batch": batch, **{f"{name}_sentences_per_s": round(len(rows) / statistics.median(t), 1) for name, t in timings.items()},
-               "identical_outputs": outputs["tensor_selection"] == outputs["loop_selection"]}
+        row = {
+            "batch": batch,
+            **{f"{name}_sentences_per_s": round(len(rows) / statistics.median(t), 1) for name, t in timings.items()},
+            "identical_outputs": outputs["tensor_selection"] == outputs["loop_selection"]
+        }
         row["speedup"] = round(row["tensor_selection_sentences_per_s"] / row["loop_selection_sentences_per_s"], 3)
         results.append(row)
         print(row)
-    args.out.write_text(json.dumps({"command": " ".join(sys.argv), "machine": machine(), "beam": args.beam,
-                                    "sentences": len(rows), "repeats": args.repeats, "results": results}, indent=1))
+    write_report(args.out, {"beam": args.beam, "sentences": len(rows), "repeats": args.repeats, "results": results})
     return 0
 
 

@@ -1,4 +1,4 @@
-"""torch.compile against eager on the teacher-forced pass that is most of a UNMT step: does it pay, compile time counted?
+"""torch.compile against eager on the teacher-forced pass (most of a UNMT step): does it pay, compile time counted?
 
     python benchmarks/compile_cost.py --out benchmarks/results/compile_cost-DATE.json
     python benchmarks/compile_cost.py --config configs/toy.yaml --dropout 0 --out /tmp/compile-toy.json
@@ -14,7 +14,6 @@ made dynamic after one recompile) and with `dynamic=True` from the start.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -25,8 +24,7 @@ import torch.nn.functional as F
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from machine_info import machine  # noqa: E402
-
+from report import timestamped, write_report  # noqa: E402
 from unmt.config import load_config  # noqa: E402
 from unmt.hardware import has_bf16  # noqa: E402
 from unmt.models.transformer import Transformer, TransformerConfig  # noqa: E402
@@ -80,12 +78,14 @@ def main() -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "multi30k_en_fr.yaml")
     parser.add_argument("--vocab", type=int, help="default: the configuration's data.vocab_size")
     parser.add_argument("--dropout", type=float, default=0.1, help="the rate while timed (the recipe's from step 1500)")
-    parser.add_argument("--tokens", type=int, help="target tokens per batch (default: 4 x data.max_tokens, the step's four groups)")
+    parser.add_argument(
+        "--tokens", type=int, help="target tokens per batch (default: 4 x data.max_tokens, the step's four groups)"
+    )
     parser.add_argument("--batches", type=int, default=6, help="distinct batch shapes")
     parser.add_argument("--reps", type=int, default=5, help="timed passes over the batches after the first")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / f"compile_cost-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    parser.add_argument("--out", type=Path, default=timestamped("compile_cost"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     config = load_config(args.config, [])
@@ -99,8 +99,11 @@ def main() -> int:
     for mode in dict.fromkeys(["eager", *args.modes]):  # eager always: every ratio is against it
         options = MODES[mode]
         torch.manual_seed(0)
-        model = Transformer(TransformerConfig(vocab, m.d_model, m.n_heads, m.encoder_layers, m.decoder_layers, m.ffn_dim,
-                                              args.dropout, m.activation)).train()
+        model = Transformer(
+            TransformerConfig(
+                vocab, m.d_model, m.n_heads, m.encoder_layers, m.decoder_layers, m.ffn_dim, args.dropout, m.activation
+            )
+        ).train()
         encode, decoder_states = model.encode, model.decoder_states
         if options is not None:
             torch._dynamo.reset()  # each mode compiles afresh, so its first pass counts its own compilation
@@ -119,20 +122,28 @@ def main() -> int:
         eager = statistics.median(later[("eager", precision)])
         median = statistics.median(times)
         results[f"{mode}_{precision}"] = {
-            "first_pass_seconds": round(first[(mode, precision)], 3), "pass_seconds_median": round(median, 4),
-            "pass_seconds": [round(t, 4) for t in times], "eager_over_this": round(eager / median, 3),
+            "first_pass_seconds": round(first[(mode, precision)], 3),
+            "pass_seconds_median": round(median, 4),
+            "pass_seconds": [round(t, 4) for t in times],
+            "eager_over_this": round(eager / median, 3),
             # how many passes before compiling has paid for itself (never, where it is slower)
-            "passes_to_repay_first": round((first[(mode, precision)] - median) / (eager - median), 1) if eager > median else None,
+            "passes_to_repay_first": round((first[(mode, precision)] - median) / (eager - median), 1)
+            if eager > median
+            else None,
         }
         print(f"{mode} {precision}: first {first[(mode, precision)]:.1f} s, then {median:.3f} s a pass, eager / this "
               f"{eager / median:.3f}", file=sys.stderr)
-    report = {"command": sys.argv, "machine": {**machine(), "threads": args.threads}, "torch": torch.__version__,
-              "config": str(args.config), "model": {"d_model": m.d_model, "layers": [m.encoder_layers, m.decoder_layers],
-                                                    "ffn_dim": m.ffn_dim, "vocab": vocab, "dropout": args.dropout},
-              "batch_shapes": shapes, "reps": args.reps, "results": results}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"wrote {args.out}", file=sys.stderr)
+    report = {
+        "config": str(args.config),
+        "model": {
+            "d_model": m.d_model, "layers": [m.encoder_layers, m.decoder_layers], "ffn_dim": m.ffn_dim, "vocab": vocab,
+            "dropout": args.dropout
+        },
+        "batch_shapes": shapes,
+        "reps": args.reps,
+        "results": results,
+    }
+    write_report(args.out, report)
     return 0
 
 

@@ -9,7 +9,8 @@ every setup is cold. Inside it the setup stages are timed by wrapping unmt's own
 under unmt/ is edited): vocabulary learning, the corpus as Arrow, tokenisation, the output restriction, lexicon
 induction, the aligned subword embeddings, the model and the rest; the peak RSS after each stage shows which one
 raised it, with the resident memory split into anonymous (heap) and file-backed pages (the memory-mapped Arrow
-cache counts in RSS once touched, but the kernel can drop it). The whole process's peak RSS comes from wait4, the setup time from the run's own `setup_seconds`.
+cache counts in RSS once touched, but the kernel can drop it). The whole process's peak RSS comes from wait4, the
+setup time from the run's own `setup_seconds`.
 
 The text comes from unmt.data.toy's grammar: English from one random stream, French from another. Drawing a
 sentence costs about 20 us, so a pool of at most --pool lines per language is drawn and larger corpora repeat it
@@ -59,13 +60,13 @@ def write_corpora(work: Path, sizes: list[int], pool_size: int, seed: int = 0) -
 def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
     import torch
 
-    import speed
+    import speed_instruments
     import unmt.translation.starting_points as starting_points
     import unmt.translation.train as train
     from unmt.cli import main as unmt_main
 
     timeline = []
-    regions = speed.Regions(torch.device("cpu"))
+    regions = speed_instruments.Regions(torch.device("cpu"))
 
     def stage(function, name):
         timed = regions.wrap(function, name)
@@ -75,8 +76,12 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
             try:
                 return timed(*args, **kwargs)
             finally:
-                timeline.append({"stage": name, "seconds": round(time.perf_counter() - before, 2), "peak_rss_mib": _peak_mib(),
-                                 **_rss_now()})
+                timeline.append(
+                    {
+                        "stage": name, "seconds": round(time.perf_counter() - before, 2), "peak_rss_mib": _peak_mib(),
+                        **_rss_now()
+                    }
+                )
         return wrapper
 
     Run = train.TrainingRun
@@ -93,14 +98,24 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
     ]:
         setattr(owner, name, stage(getattr(owner, name), label))
     started = time.perf_counter()
-    code = unmt_main(["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
-                      "--run", "scaling", "--max-steps", "1", "--set", "runtime.max_minutes=0",
-                      *[arg for s in settings for arg in ("--set", s)]])
+    code = unmt_main([
+        "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--data",
+        str(data), "--run", "scaling", "--max-steps", "1", "--set", "runtime.max_minutes=0",
+        *[arg for s in settings for arg in ("--set", s)]
+    ])
     setup = next(json.loads(line) for line in (checkpoints / "scaling" / "metrics.jsonl").read_text().splitlines()
                  if json.loads(line).get("setup_seconds") is not None)
-    out.write_text(json.dumps({"exit_code": code, "wall_seconds": round(time.perf_counter() - started, 2),
-                               "setup_seconds": setup["setup_seconds"], "exclusive_seconds": {k: round(v, 2) for k, v in regions.seconds.items()},
-                               "timeline": timeline, "peak_rss_mib": _peak_mib()}, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "exit_code": code, "wall_seconds": round(time.perf_counter() - started, 2),
+                "setup_seconds": setup["setup_seconds"],
+                "exclusive_seconds": {k: round(v, 2) for k, v in regions.seconds.items()}, "timeline": timeline,
+                "peak_rss_mib": _peak_mib()
+            },
+            indent=1,
+        )
+    )
     return code
 
 
@@ -126,10 +141,14 @@ def measure(size: int, data: Path, work: Path, settings: list[str], timeout: flo
     run_work.mkdir(parents=True)
     stages = run_work / "stages.json"
     env = {**os.environ, "HF_DATASETS_CACHE": str(run_work / "hf-cache"), "HF_HOME": str(run_work / "hf-home")}
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(data), "--checkpoints", str(run_work / "checkpoints"),
-               "--stages", str(stages), *[arg for s in settings for arg in ("--set", s)]]
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "--child", str(data), "--checkpoints",
+        str(run_work / "checkpoints"), "--stages", str(stages), *[arg for s in settings for arg in ("--set", s)]
+    ]
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(run_work / "stderr.log", "w"))
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(run_work / "stderr.log", "w")
+    )
     while True:  # wait4 gives the child's own peak RSS; poll it so that a size over its time limit can be stopped
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
@@ -138,7 +157,10 @@ def measure(size: int, data: Path, work: Path, settings: list[str], timeout: flo
             process.kill()
             _, status, usage = os.wait4(process.pid, 0)
             shutil.rmtree(run_work / "hf-cache", ignore_errors=True)
-            return {"lines_per_language": size, "timed_out_after_seconds": timeout, "process_peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+            return {
+                "lines_per_language": size, "timed_out_after_seconds": timeout,
+                "process_peak_rss_mib": round(usage.ru_maxrss / 1024, 1)
+            }
         time.sleep(0.2)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -147,19 +169,26 @@ def measure(size: int, data: Path, work: Path, settings: list[str], timeout: flo
     disk = sum(f.stat().st_size for f in (run_work / "hf-cache").rglob("*") if f.is_file())
     corpus = sum((data / f"train.{lang}").stat().st_size for lang in ("en", "fr"))
     shutil.rmtree(run_work / "hf-cache", ignore_errors=True)  # GBs at the largest sizes
-    return {"lines_per_language": size, "corpus_mib": round(corpus / 2**20, 1), "process_wall_seconds": round(wall, 1),
-            "process_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "process_peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
-            "datasets_cache_mib": round(disk / 2**20, 1), **result}
+    return {
+        "lines_per_language": size, "corpus_mib": round(corpus / 2**20, 1), "process_wall_seconds": round(wall, 1),
+        "process_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "process_peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "datasets_cache_mib": round(disk / 2**20, 1),
+        **result
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000, 5_000_000])
-    parser.add_argument("--pool", type=int, default=1_000_000, help="distinct lines drawn per language; larger sizes repeat them")
+    parser.add_argument(
+        "--pool", type=int, default=1_000_000, help="distinct lines drawn per language; larger sizes repeat them"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/unmt-corpus-scaling"))
     parser.add_argument("--timeout", type=float, default=900, help="seconds one size may take before it is stopped")
     parser.add_argument("--set", action="append", default=[], help="override for every run, e.g. runtime.threads=2")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / f"corpus_scaling-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="JSON to write (default benchmarks/results/corpus_scaling-DATE.json)"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--checkpoints", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--stages", type=Path, help=argparse.SUPPRESS)
@@ -167,21 +196,21 @@ def main() -> int:
     if args.child:
         return child(args.child, args.checkpoints, args.set, args.stages)
 
-    from machine_info import machine
+    from report import timestamped, write_report
 
+    args.out = args.out or timestamped("corpus_scaling")
     started = time.perf_counter()
     folders = write_corpora(args.work, sorted(args.sizes), args.pool)
     generation = time.perf_counter() - started
     results = []
-    report = {"command": sys.argv, "machine": machine(), "settings": args.set, "pool_lines": min(args.pool, max(args.sizes)),
+    report = {"settings": args.set, "pool_lines": min(args.pool, max(args.sizes)),
               "corpus_generation_seconds": round(generation, 1), "runs": results}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     for size in sorted(args.sizes):
         r = measure(size, folders[size], args.work, args.set, args.timeout)
         if "setup_seconds" in r and results and "setup_seconds" in results[0]:
             r["setup_over_smallest"] = round(r["setup_seconds"] / results[0]["setup_seconds"], 2)
         results.append(r)
-        args.out.write_text(json.dumps(report, indent=1) + "\n")  # after every size: a stopped run keeps what it measured
+        write_report(args.out, report, quiet=True)  # after every size: a stopped run keeps what it measured
         print(f"{size:>9} lines: setup {r.get('setup_seconds')} s, peak RSS {r['process_peak_rss_mib']} MiB, "
               f"stages {r.get('exclusive_seconds')}", file=sys.stderr, flush=True)
     print(f"wrote {args.out}", file=sys.stderr)

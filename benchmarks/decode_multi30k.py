@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
+from report import write_report  # noqa: E402
 
 BEAM = 4
 
@@ -96,9 +96,8 @@ def main() -> None:
         bootstrap = json.loads(compared.read_text())
     report = {"run": str(args.run), "early": str(args.early), "old_checkout": subprocess.run(
         ["git", "-C", str(args.old_checkout), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip(),
-        "rows": rows, "bootstrap_run_vs_early": bootstrap, "machine": machine()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        "rows": rows, "bootstrap_run_vs_early": bootstrap}
+    write_report(args.out, report)
     print(json.dumps(report, indent=1))
 
 

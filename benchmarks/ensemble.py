@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scored_run import write_result  # noqa: E402
-
 from unmt.checkpoint import read_pointer  # noqa: E402
 from unmt.errors import USER_ERRORS  # noqa: E402
 from unmt.translation.evaluate import round_trip_bleu, score  # noqa: E402
@@ -49,14 +48,18 @@ def gains(together: dict, members: list[dict], directions) -> dict:
             "gain_over_best_member": round(together[direction]["bleu"] - max(alone), 2),
             "gain_over_member_mean": round(together[direction]["bleu"] - statistics.mean(alone), 2),
         }
-    summary["decode_time_vs_member_mean"] = round(together["decode_seconds"] / statistics.mean(m["decode_seconds"] for m in members), 2)
+    summary["decode_time_vs_member_mean"] = round(
+        together["decode_seconds"] / statistics.mean(m["decode_seconds"] for m in members), 2
+    )
     return summary
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, action="append", required=True, help="run folder; give two or more")
-    parser.add_argument("--data", type=Path, required=True, help="folder with test.<src>, test.<tgt> (and valid.*: round trip)")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder with test.<src>, test.<tgt> (and valid.*: round trip)"
+    )
     parser.add_argument("--src", default="en")
     parser.add_argument("--tgt", default="fr")
     parser.add_argument("--beam", type=int, default=1)
@@ -68,7 +71,9 @@ def main() -> int:
     sizes = range(2, len(args.run) + 1) if args.subsets else [len(args.run)]
     groups = [list(group) for size in sizes for group in itertools.combinations(range(len(args.run)), size)]
     try:
-        lines = {lang: (args.data / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in (args.src, args.tgt)}
+        lines = {
+            lang: (args.data / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in (args.src, args.tgt)
+        }
         valid_files = {lang: args.data / f"valid.{lang}" for lang in (args.src, args.tgt)}
         valid = {lang: path.read_text(encoding="utf-8").splitlines() for lang, path in valid_files.items()} if all(
             path.is_file() for path in valid_files.values()) else {}
@@ -77,18 +82,40 @@ def main() -> int:
         parser.error(str(error))
     ensembles = [ensemble_translator([singles[i] for i in group]) for group in groups]
     directions = (f"{args.src}-{args.tgt}", f"{args.tgt}-{args.src}")
-    members = [{"run": str(run), **scored(t, lines, valid, args.src, args.tgt, args.beam)} for run, t in zip(args.run, singles)]
+    members = [
+        {"run": str(run), **scored(t, lines, valid, args.src, args.tgt, args.beam)} for run, t in zip(args.run, singles)
+    ]
     results = []
     for group, translator in zip(groups, ensembles):
         together = scored(translator, lines, valid, args.src, args.tgt, args.beam)
-        results.append({"runs": [str(args.run[i]) for i in group], **together, "summary": gains(together, [members[i] for i in group], directions)})
-    checkpoints = ", ".join((read_pointer(run, "best") or read_pointer(run, "latest")).name for run in args.run)  # those loaded
-    write_result(args.out, ", ".join(map(str, args.run)), checkpoints, beam=args.beam, members=members, ensembles=results)
+        results.append(
+            {
+                "runs": [str(args.run[i]) for i in group], **together,
+                "summary": gains(together, [members[i] for i in group], directions)
+            }
+        )
+    checkpoints = ", ".join(
+        (read_pointer(run, "best") or read_pointer(run, "latest")).name for run in args.run
+    )  # those loaded
+    write_result(
+        args.out, ", ".join(map(str, args.run)), checkpoints, beam=args.beam, members=members, ensembles=results
+    )
     for member in members:
-        print(f"{member['run']}: " + "  ".join(f"{d} {member[d]['bleu']:.2f}" for d in directions) + f"  round trip {member.get('round_trip')}")
+        print(
+            f"{member['run']}: "
+            + "  ".join(f"{d} {member[d]['bleu']:.2f}" for d in directions)
+            + f"  round trip {member.get('round_trip')}"
+        )
     for result in results:
-        print(f"ensemble of {len(result['runs'])}: " + "  ".join(
-            f"{d} {result[d]['bleu']:.2f} ({result['summary'][d]['gain_over_best_member']:+.2f} over its best member)" for d in directions) + f"  round trip {result.get('round_trip')}")
+        print(
+            f"ensemble of {len(result['runs'])}: "
+            + "  ".join(
+                f"{d} {result[d]['bleu']:.2f} "
+                f"({result['summary'][d]['gain_over_best_member']:+.2f} over its best member)"
+                for d in directions
+            )
+            + f"  round trip {result.get('round_trip')}"
+        )
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
+from report import timestamped, write_report  # noqa: E402
 
 
 def timed(translate, lines, tgt, beam, batch_size, repeats) -> tuple[list[str], float]:
@@ -67,7 +67,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--copies", type=int, default=4, help="the test set repeated this many times per timed pass, "
                                                               "so that a pass lasts long enough to time")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/export_speed.json"))
+    parser.add_argument("--out", type=Path, default=timestamped("export_speed"))
     args = parser.parse_args()
 
     from unmt.data.corpus import read_lines
@@ -94,21 +94,23 @@ def main() -> int:
             for beam in args.beams:
                 outputs = {}
                 for name, engine in engines.items():
-                    translations, rate = timed(engine.translate, lines * args.copies, tgt, beam, args.batch_size, args.repeats)
+                    translations, rate = timed(
+                        engine.translate, lines * args.copies, tgt, beam, args.batch_size, args.repeats
+                    )
                     outputs[name] = translations[:n]
-                    row = {"direction": f"{src}-{tgt}", "beam": beam, "engine": name, "sentences_per_second": round(rate, 1),
-                           "bleu": score(outputs[name], references)["bleu"],
-                           "identical_to_torch": sum(a == b for a, b in zip(outputs[name], outputs["torch"])), "lines": n}
+                    row = {
+                        "direction": f"{src}-{tgt}", "beam": beam, "engine": name,
+                        "sentences_per_second": round(rate, 1), "bleu": score(outputs[name], references)["bleu"],
+                        "identical_to_torch": sum(a == b for a, b in zip(outputs[name], outputs["torch"])), "lines": n
+                    }
                     rows.append(row)
                     print(json.dumps(row), flush=True)
-    report = {"machine": machine(), "load_average_before": load_before, "load_average_after": os.getloadavg(),
+    report = {"load_average_before": load_before, "load_average_after": os.getloadavg(),
               "run": str(args.run or "toy run, 300 steps"), "model": info["model"],
               "threads": args.threads, "batch_size": args.batch_size, "repeats": args.repeats, "copies": args.copies,
               "rows": rows, "summary": summarise(rows)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
     print(json.dumps(report["summary"], indent=1))
-    print(f"wrote {args.out}")
+    write_report(args.out, report)
     return 0
 
 

@@ -19,8 +19,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
-
+from report import timestamped, write_report  # noqa: E402
 from unmt.cli import main as unmt_main  # noqa: E402
 from unmt.data.corpus import read_lines  # noqa: E402
 from unmt.translation.evaluate import score  # noqa: E402
@@ -79,9 +78,16 @@ def compare(run: Path, out_dir: Path, batch_size: int, limit: int | None) -> dic
         references = read_lines(run / "data" / f"test.{tgt}")
         folder = out_dir / f"{src}-{tgt}"
         model, tokenizer = AutoModelForSeq2SeqLM.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
-        row = {"direction": f"{src}-{tgt}", "lines": len(sources),
-               "max_abs_logit_difference": largest_logit_difference(model, tokenizer, translator, sources[:batch_size], tgt)}
-        ours_by_beam = {beam: translator.translate(sources, tgt, beam_size=beam, batch_size=batch_size) for beam in (1, 4)}
+        row = {
+            "direction": f"{src}-{tgt}",
+            "lines": len(sources),
+            "max_abs_logit_difference": largest_logit_difference(
+                model, tokenizer, translator, sources[:batch_size], tgt
+            ),
+        }
+        ours_by_beam = {
+            beam: translator.translate(sources, tgt, beam_size=beam, batch_size=batch_size) for beam in (1, 4)
+        }
         for beam, ours in ours_by_beam.items():
             for unmt_limit in (True, False):
                 theirs = generate(model, tokenizer, sources, beam, batch_size, unmt_limit)
@@ -94,7 +100,7 @@ def compare(run: Path, out_dir: Path, batch_size: int, limit: int | None) -> dic
             piped = [r["translation_text"] for r in translate(sources, batch_size=batch_size, num_beams=1)]
             row["pipeline_greedy_identical"] = sum(a == b for a, b in zip(ours_by_beam[1], piped))
         rows.append(row)
-    return {"run": str(run), "batch_size": batch_size, "transformers": __version__, "rows": rows, "machine": machine()}
+    return {"run": str(run), "batch_size": batch_size, "transformers": __version__, "rows": rows}
 
 
 def main() -> None:
@@ -102,13 +108,12 @@ def main() -> None:
     parser.add_argument("--run", type=Path, required=True, help="a trained run folder")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--limit", type=int, help="only the first N test lines")
-    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    parser.add_argument("--out", type=Path, default=timestamped("export_transformers"), help="the JSON file to write")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         report = compare(args.run, Path(tmp) / "hf", args.batch_size, args.limit)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")
     print(json.dumps(report["rows"], indent=1))
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Shared by the GAN benchmarks: one thread, the machine description, and one in-process training run."""
+"""Shared by the GAN benchmarks: one thread, and one in-process training run (report.py writes their JSON)."""
 from __future__ import annotations
 
 import os
@@ -8,11 +8,10 @@ from pathlib import Path
 
 import torch
 
-from machine_info import machine  # noqa: F401  (re-exported for the GAN benchmark scripts)
+from report import RESULTS
 from unmt.gan.config import load_gan_config
 from unmt.gan.train import GanRun
 
-RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = RESULTS / "runs"
 DIGITS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "digits"
 

@@ -3,7 +3,7 @@
 and see which loss still trains.
 
     OMP_NUM_THREADS=1 python benchmarks/gan_digits.py --variants dcgan wgan dcgan_no_tweaks wgan_no_tweaks
-Writes benchmarks/results/gan_digits.json: classes covered, classifier-feature Frechet distance and its
+Writes benchmarks/results/gan_digits-DATE.json: classes covered, classifier-feature Frechet distance and its
 real-vs-real floor, classifier score, per variant.
 """
 from __future__ import annotations
@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gan_common import RESULTS, machine, single_thread, train_once  # noqa: E402
+from gan_common import single_thread, train_once  # noqa: E402
+from report import timestamped, write_report  # noqa: E402
 
 NO_TWEAKS = ["model.g_batch_norm=false", "model.constant_filters=true"]
 VARIANTS = {  # name: (config, overrides, label in the WGAN paper's terms)
@@ -32,15 +33,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     single_thread()
-    results = {"machine": machine(), "data": "sklearn digits 8x8 (1,797 images)", "variants": {}}
+    results = {"data": "sklearn digits 8x8 (1,797 images)", "variants": {}}
     for name in args.variants:
         config, overrides, label = VARIANTS[name]
         run = train_once(config, overrides + [f"train.seed={args.seed}"], f"digits-{name}-seed{args.seed}")
         print(json.dumps({"variant": label, **{k: run[k] for k in KEYS}}), flush=True)
         results["variants"][name] = {"label": label, "config": config, **run}
-    out = RESULTS / "gan_digits.json"
-    out.write_text(json.dumps(results, indent=1))
-    print(f"wrote {out}")
+    write_report(timestamped("gan_digits"), results)
 
 
 if __name__ == "__main__":

@@ -32,19 +32,20 @@ import sacrebleu
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
-
+from report import RESULTS, command, timestamped, write_report  # noqa: E402
 from unmt.data.corpus import read_lines  # noqa: E402
 from unmt.data.toy import generate_toy_corpus, gold_lexicon  # noqa: E402
+from unmt.lexicon.align import mean_csls_cosine, procrustes  # noqa: E402
 from unmt.lexicon.embeddings import WordEmbeddings, train_embeddings, words_of  # noqa: E402
 from unmt.lexicon.evaluation import precision_at_k, read_dictionary  # noqa: E402
-from unmt.lexicon.align import mean_csls_cosine, procrustes  # noqa: E402
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word  # noqa: E402
 from unmt.lexicon.pipeline import align_embeddings  # noqa: E402
 from unmt.lexicon.skipgram import train_skipgram  # noqa: E402
 
 logging.getLogger("sacrebleu").setLevel(logging.ERROR)
-SPEC_KEYS = {"epochs": int, "min_count": int, "window": int, "dim": int, "subwords": lambda v: tuple(map(int, v.split("-")))}
+SPEC_KEYS = {
+    "epochs": int, "min_count": int, "window": int, "dim": int, "subwords": lambda v: tuple(map(int, v.split("-")))
+}
 
 
 def load(args):
@@ -79,8 +80,10 @@ def train_space(lines: list[str], settings: dict, cache: Path | None, tag: str) 
         return WordEmbeddings(list(stored["words"]), stored["vectors"], stored["counts"]), float(stored["seconds"])
     started = time.time()
     if settings["kind"] == "skipgram":
-        space = train_skipgram([words_of(s) for s in lines], dim=settings["dim"], window=settings["window"],
-                               epochs=settings["epochs"], min_count=settings["min_count"], subwords=settings["subwords"])
+        space = train_skipgram(
+            [words_of(s) for s in lines], dim=settings["dim"], window=settings["window"], epochs=settings["epochs"],
+            min_count=settings["min_count"], subwords=settings["subwords"]
+        )
     else:
         space = train_embeddings(lines, dim=settings["dim"], window=settings["window"], min_count=settings["min_count"])
     seconds = time.time() - started
@@ -101,11 +104,19 @@ def oracle_row(source, target, gold, pair, spec) -> dict:
     """Procrustes on the test dictionary itself: how far an orthogonal map can go with these embeddings (analysis
     only; it fits the words it is scored on, so it is a ceiling, and nothing is chosen by it)."""
     source_index, target_index = source.index(), target.index()
-    pairs = [(source_index[w], target_index[t]) for w, ts in gold.items() if w in source_index for t in ts if t in target_index]
+    pairs = [
+        (source_index[w], target_index[t])
+        for w, ts in gold.items()
+        if w in source_index
+        for t in ts
+        if t in target_index
+    ]
     rows, cols = zip(*pairs)
     W = procrustes(source.vectors[list(rows)], target.vectors[list(cols)])
-    return {"pair": pair, "embeddings": spec, "method": "oracle", "stage": "Procrustes on the test dictionary (ceiling)",
-            "criterion": mean_csls_cosine(source, target, W), **precision_at_k(source, target, W, gold)}
+    return {
+        "pair": pair, "embeddings": spec, "method": "oracle", "stage": "Procrustes on the test dictionary (ceiling)",
+        "criterion": mean_csls_cosine(source, target, W), **precision_at_k(source, target, W, gold)
+    }
 
 
 def main() -> int:
@@ -118,17 +129,23 @@ def main() -> int:
     parser.add_argument("--toy-sentences", type=int, default=20000)
     parser.add_argument("--lowercase", action="store_true", help="lower-case the training text (recased on output)")
     parser.add_argument("--dim", type=int, default=50)
-    parser.add_argument("--embeddings", nargs="+", default=["skipgram", "ppmi"], help="embedding names or specs (see above)")
+    parser.add_argument(
+        "--embeddings", nargs="+", default=["skipgram", "ppmi"], help="embedding names or specs (see above)"
+    )
     parser.add_argument("--methods", nargs="*", default=["identical", "adversarial"],
                         choices=["identical", "adversarial", "self_learning", "identical_self_learning", "auto"],
                         help="alignment methods (none: only train the embeddings, e.g. to fill --cache)")
     parser.add_argument("--restarts", type=int, default=3, help="adversarial runs, best by the unsupervised criterion")
-    parser.add_argument("--no-anchors", action="store_true", help="skip the anchor-profile lexicon (training's default)")
-    parser.add_argument("--oracle", action="store_true", help="also report Procrustes on the test dictionary (a ceiling)")
+    parser.add_argument(
+        "--no-anchors", action="store_true", help="skip the anchor-profile lexicon (training's default)"
+    )
+    parser.add_argument(
+        "--oracle", action="store_true", help="also report Procrustes on the test dictionary (a ceiling)"
+    )
     parser.add_argument("--cache", type=Path, help="folder to keep trained embeddings in")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    parser.add_argument("--name", help="result file name without .json (default lexicon_induction-CORPUS)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the JSON")
+    parser.add_argument("--name", help="result file name without .json (default lexicon_induction-CORPUS-DATE)")
     parser.add_argument("--append", action="store_true", help="merge into the result file if it exists")
     args = parser.parse_args()
     if args.corpus == "multi30k" and not (args.data and args.gold):
@@ -151,18 +168,27 @@ def main() -> int:
         lexicon = induce_lexicon(train_src, train_tgt)
         forward_gold = {w: g for w, g in gold.items() if w in lexicon.forward}
         p1 = sum(lexicon.forward[w] in g for w, g in forward_gold.items()) / max(1, len(forward_gold))
-        emit({"pair": pair, "embeddings": "ppmi (anchor profiles)", "method": "anchors",
-              "stage": "anchor profiles + PPMI-SVD refinement (the training default)", "p@1": p1, "words": len(forward_gold),
-              **word_by_word_bleu(lexicon.forward, lexicon.backward, test_src, test_tgt, src, tgt), "seconds": time.time() - started})
+        emit(
+            {
+                "pair": pair, "embeddings": "ppmi (anchor profiles)", "method": "anchors",
+                "stage": "anchor profiles + PPMI-SVD refinement (the training default)", "p@1": p1,
+                "words": len(forward_gold),
+                **word_by_word_bleu(lexicon.forward, lexicon.backward, test_src, test_tgt, src, tgt),
+                "seconds": time.time() - started
+            }
+        )
 
     for spec in args.embeddings:
         settings = parse_spec(spec, args.dim)
         (source, src_seconds), (target, tgt_seconds) = (
-            train_space(lines, settings, args.cache, f"{args.corpus}-{lang}") for lines, lang in ((train_src, src), (train_tgt, tgt))
+            train_space(lines, settings, args.cache, f"{args.corpus}-{lang}")
+            for lines, lang in ((train_src, src), (train_tgt, tgt))
         )
         shared = len(set(source.words) & set(target.words))
-        base = {"pair": pair, "embeddings": spec, "vocabulary": [len(source.words), len(target.words)], "shared_strings": shared,
-                "embedding_seconds": src_seconds + tgt_seconds}
+        base = {
+            "pair": pair, "embeddings": spec, "vocabulary": [len(source.words), len(target.words)],
+            "shared_strings": shared, "embedding_seconds": src_seconds + tgt_seconds
+        }
         if args.oracle:
             emit({**base, **oracle_row(source, target, gold, pair, spec)})
         for method in args.methods:
@@ -172,24 +198,25 @@ def main() -> int:
             seconds = time.time() - started
             chosen = {"chosen": result.report["method"]} if method == "auto" else {}
             *earlier, last = [{**base, "method": method, **chosen, **stage} for stage in result.report["stages"]]
-            last.update(word_by_word_bleu(result.forward, result.backward, test_src, test_tgt, src, tgt), seconds=seconds)
+            last.update(
+                word_by_word_bleu(result.forward, result.backward, test_src, test_tgt, src, tgt), seconds=seconds
+            )
             if method == "auto":
                 last["candidates"] = {m: c["criterion"] for m, c in result.report["candidates"].items()}
             for row in (*earlier, last):
                 emit(row)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{args.name or f'lexicon_induction-{args.corpus}'}.json"
-    command = " ".join(["python", "benchmarks/lexicon_induction.py", *sys.argv[1:]])
-    result = {"corpus": args.corpus, "lowercase": args.lowercase, "dim": args.dim, "machine": machine(), "commands": [command], "rows": rows}
+    path = args.out / f"{args.name}.json" if args.name else timestamped(f"lexicon_induction-{args.corpus}", args.out)
+    result = {
+        "corpus": args.corpus, "lowercase": args.lowercase, "dim": args.dim, "commands": [command()], "rows": rows
+    }
     if args.append and path.is_file():
         earlier = json.loads(path.read_text())
         key = lambda r: (r.get("pair", "en-fr"), r.get("embeddings"), r.get("method"))  # noqa: E731
         replaced = {key(r) for r in rows}
         result["rows"] = [r for r in earlier["rows"] if key(r) not in replaced] + rows
-        result["commands"] = earlier.get("commands", []) + [command]
-    path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
-    print(f"wrote {path}")
+        result["commands"] = earlier.get("commands", []) + [command()]
+    write_report(path, result)
     return 0
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from report import write_report  # noqa: E402
 from unmt.lexicon.evaluation import inverted_dictionary, read_dictionary  # noqa: E402
 from unmt.lexicon.induce import precision_at_1  # noqa: E402
 
@@ -45,7 +47,9 @@ def diagnose(run_dir: Path, gold: dict[str, set[str]], gold_reverse: dict[str, s
     curve = []
     for record in (r for r in records if r.get("kind") == "eval"):
         # the discriminator's accuracy over the training lines logged since the evaluation before
-        window = [t["d_accuracy"] for t in train if "d_accuracy" in t and curve_start(curve) < t["step"] <= record["step"]]
+        window = [
+            t["d_accuracy"] for t in train if "d_accuracy" in t and curve_start(curve) < t["step"] <= record["step"]
+        ]
         curve.append({"step": record["step"], "minutes": round(record["seconds"] / 60, 1),
                       **{k: record[k] for k in record if k.startswith(("test_bleu_", "round_trip"))},
                       "d_accuracy": round(statistics.mean(window), 4) if window else None})
@@ -67,7 +71,7 @@ def main() -> int:
     gold = read_dictionary(args.gold)
     reverse = read_dictionary(args.gold_reverse) if args.gold_reverse else inverted_dictionary(gold)
     result = diagnose(args.run, gold, reverse)
-    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    write_report(args.out, result)
     for row in result["curve"]:
         print(" ".join(f"{k}={v}" for k, v in row.items()))
     print("lexicon:", result.get("lexicon"), "\nsetup pair signals:", result["setup"].get("pair"))

@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
+from report import timestamped, write_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERRIDES = ["losses.ae=1", "losses.bt=1", "losses.adv=0.1", "back_translation.word_by_word_steps=1000000",
@@ -38,8 +38,11 @@ def command_for(checkpoints: Path, run: str, data: Path, steps: int, world: int,
     if lexicon is not None:
         (checkpoints / run).mkdir(parents=True)
         shutil.copy(lexicon, checkpoints / run / "lexicon.json")
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(world), "-m", "unmt"] if world > 1 \
+    launcher = (
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(world), "-m", "unmt"]
+        if world > 1
         else [sys.executable, "-m", "unmt"]
+    )
     command = [*launcher, "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr",
                "--data", str(data), "--config", str(ROOT / "configs" / "multi30k_en_fr.yaml"), "--run-name", run,
                "--max-steps", str(steps)]
@@ -48,7 +51,9 @@ def command_for(checkpoints: Path, run: str, data: Path, steps: int, world: int,
     return command
 
 
-def train_side_by_side(runs: list[tuple[Path, str, int]], data: Path, steps: int, lexicon: Path | None) -> list[list[dict]]:
+def train_side_by_side(
+    runs: list[tuple[Path, str, int]], data: Path, steps: int, lexicon: Path | None
+) -> list[list[dict]]:
     """Starts every (checkpoints, run, world size) at once and returns each run's metrics records."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     processes = [subprocess.Popen(command_for(c, r, data, steps, w, lexicon), stdout=subprocess.DEVNULL, env=env)
@@ -76,14 +81,16 @@ def main() -> int:
     parser.add_argument("--raw", type=Path, default=ROOT.parent / "shared" / "data" / "multi30k")
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scaling.json")
+    parser.add_argument("--out", type=Path, default=timestamped("scaling"))
     args = parser.parse_args()
     if args.steps < 30 or args.steps % 10:
         parser.error("--steps must be a multiple of 10, at least 30")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         data = scratch / "data"
-        subprocess.run([sys.executable, str(ROOT / "data_scripts" / "prepare_multi30k.py"), str(args.raw), str(data)], check=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "data_scripts" / "prepare_multi30k.py"), str(args.raw), str(data)], check=True
+        )
         train(scratch / "prep", "prep", data, 10, 1, None)  # induces the lexicon once
         lexicon = scratch / "prep" / "prep" / "lexicon.json"
         rates: dict[str, list[float]] = {"1": [], "2": [], "two_independent": []}
@@ -93,12 +100,14 @@ def main() -> int:
                 rates[str(world)].append(tokens_per_second(records))
                 print(f"repeat {repeat} world {world}: {rates[str(world)][-1]:.0f} target tokens/s", flush=True)
             pair = [(scratch / f"r{repeat}p{i}", "run", 1) for i in range(2)]
-            rates["two_independent"].append(sum(map(tokens_per_second, train_side_by_side(pair, data, args.steps, lexicon))))
-            print(f"repeat {repeat} two independent runs: {rates['two_independent'][-1]:.0f} target tokens/s", flush=True)
+            rates["two_independent"].append(
+                sum(map(tokens_per_second, train_side_by_side(pair, data, args.steps, lexicon)))
+            )
+            print(
+                f"repeat {repeat} two independent runs: {rates['two_independent'][-1]:.0f} target tokens/s", flush=True
+            )
     median = {name: statistics.median(values) for name, values in rates.items()}
     result = {
-        "machine": machine(),
-        "command": " ".join(sys.argv),
         "config": "configs/multi30k_en_fr.yaml", "overrides": OVERRIDES, "steps": args.steps,
         "per_rank_batch": "data.max_tokens=500 per language (world 2: global batch twice that)",
         "target_tokens_per_second": {name: [round(v, 1) for v in values] for name, values in rates.items()},
@@ -108,9 +117,8 @@ def main() -> int:
         "machine_efficiency_two_independent": round(median["two_independent"] / (2 * median["1"]), 3),
         "distributed_against_two_independent": round(median["2"] / median["two_independent"], 3),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k not in ("machine", "command", "overrides")}))
+    print(json.dumps({k: v for k, v in result.items() if k != "overrides"}))
+    write_report(args.out, result)
     return 0
 
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
+from report import timestamped, write_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,16 +33,21 @@ def final_bleu(checkpoints: Path, world: int, seed: int, steps: int) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     if subprocess.run(command, stdout=subprocess.DEVNULL, env=env).returncode != 0:
         raise SystemExit(f"training at world size {world}, seed {seed} failed: see its message above")
-    records = [json.loads(line) for line in (checkpoints / f"w{world}s{seed}" / "metrics.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line) for line in (checkpoints / f"w{world}s{seed}" / "metrics.jsonl").read_text().splitlines()
+    ]
     last = [r for r in records if r.get("kind") == "eval"][-1]
-    return {"step": last["step"], "seconds": last["seconds"], "en-fr": last["test_bleu_en-fr"], "fr-en": last["test_bleu_fr-en"]}
+    return {
+        "step": last["step"], "seconds": last["seconds"], "en-fr": last["test_bleu_en-fr"],
+        "fr-en": last["test_bleu_fr-en"]
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scaling_bleu.json")
+    parser.add_argument("--out", type=Path, default=timestamped("scaling_bleu"))
     args = parser.parse_args()
     runs: dict[str, list[dict]] = {"world_1_batch_1000": [], "world_2_batch_500_each": []}
     with tempfile.TemporaryDirectory() as scratch:
@@ -50,11 +55,12 @@ def main() -> int:
             for world, name in ((1, "world_1_batch_1000"), (2, "world_2_batch_500_each")):
                 runs[name].append({"seed": seed, **final_bleu(Path(scratch), world, seed, args.steps)})
                 print(name, runs[name][-1], flush=True)
-    means = {name: {d: round(statistics.mean(r[d] for r in rs), 2) for d in ("en-fr", "fr-en")} for name, rs in runs.items()}
-    result = {"machine": machine(), "command": " ".join(sys.argv), "steps": args.steps, "runs": runs, "mean": means}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    means = {
+        name: {d: round(statistics.mean(r[d] for r in rs), 2) for d in ("en-fr", "fr-en")} for name, rs in runs.items()
+    }
+    result = {"steps": args.steps, "runs": runs, "mean": means}
     print(json.dumps(means))
+    write_report(args.out, result)
     return 0
 
 

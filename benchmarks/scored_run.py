@@ -4,7 +4,6 @@ missing file, with one clear error through the parser; and the JSON header they 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -12,7 +11,9 @@ from pathlib import Path
 def run_parser(description: str, data_help: str) -> argparse.ArgumentParser:
     """The arguments every checkpoint-scoring benchmark takes: the run, its data folder, the pair, the JSON to write."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--run", type=Path, required=True, help="run folder; its round-trip-selected ('best') checkpoint translates")
+    parser.add_argument(
+        "--run", type=Path, required=True, help="run folder; its round-trip-selected ('best') checkpoint translates"
+    )
     parser.add_argument("--data", type=Path, required=True, help=data_help)
     parser.add_argument("--src", default="en")
     parser.add_argument("--tgt", default="fr")
@@ -40,9 +41,9 @@ def load_scored_run(parser: argparse.ArgumentParser, run: Path, data: Path, file
 
 
 def write_result(path: Path, run: Path, checkpoint: str, **fields) -> None:
-    """The JSON every checkpoint-scoring benchmark writes: which run and checkpoint, the machine and the command line
-    that made it, then the script's own fields."""
-    from machine_info import machine
+    """The JSON every checkpoint-scoring benchmark writes: which run and checkpoint, then the script's own fields
+    (report.write_report puts the machine, versions and command line in front)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from report import write_report
 
-    result = {"run": str(run), "checkpoint": checkpoint, "machine": machine(), "command": " ".join(sys.argv), **fields}
-    path.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    write_report(path, {"run": str(run), "checkpoint": checkpoint, **fields})

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from machine_info import machine  # noqa: E402
+from report import timestamped, write_report  # noqa: E402
 from tests.serve_server import start_server  # noqa: E402
 
 
@@ -233,19 +233,18 @@ def main() -> int:
     parser.add_argument("--curve-seconds", type=float, default=15)
     parser.add_argument("--lines", type=int, default=500, help="test lines the clients cycle through")
     parser.add_argument("--fidelity-lines", type=int, default=200, help="0 to skip the client and detection checks")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results") / f"serve_load-{time.strftime('%Y%m%d')}.json")
+    parser.add_argument("--out", type=Path, default=timestamped("serve_load"))
     args = parser.parse_args()
     from unmt.checkpoint import find_run
 
     run_dir = find_run(args.checkpoints_dir, args.checkpoint)
     lines = test_lines(run_dir, "en", args.lines)
-    results = {"machine": machine(), "run": run_dir.name, "clients": args.clients, "seconds": args.seconds,
+    results = {"run": run_dir.name, "clients": args.clients, "seconds": args.seconds,
                "lines": len(lines), "engines": {}}
     results["engines"]["torch"] = engine_run(args, "torch", args.checkpoint, lines)
     if args.ct2:
         results["engines"]["ctranslate2"] = engine_run(args, "ctranslate2", args.ct2, lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    write_report(args.out, results)
     print(json.dumps(results, indent=1))
     return 0
 

@@ -1,9 +1,10 @@
 """SIGTERM into a resumed toy run, as a cluster preempts one: the run is started, resumed, sent SIGTERM some seconds
-after the resumed session restored its checkpoint (one process, or torchrun with two), and resumed again. Writes what happened as JSON:
+after the resumed session restored its checkpoint (one process, or torchrun with two), and resumed again. Writes
+what happened as JSON:
 exit codes, the step it stopped at against the step of the checkpoint it left, whether a lock stayed, and the step
 the next resume started from.
 
-    python benchmarks/sigterm_resume.py --out benchmarks/results/sigterm-resume.json [--processes 2]
+    python benchmarks/sigterm_resume.py [--processes 2]   # writes benchmarks/results/sigterm_resume-DATE.json
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from machine_info import machine
+from report import timestamped, write_report
 
 STOPPED = re.compile(r"stopped by (SIG\w+) at step (\d+): checkpoint (step-\d+) saved")
 RESUMED = re.compile(r"resumed (step-\d+) at step (\d+)")
@@ -47,7 +48,7 @@ def tracebacks_end_in(stderr: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=timestamped("sigterm_resume"))
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--first-minutes", type=float, default=1.0, help="length of the first session")
     parser.add_argument("--after", type=float, default=45.0, help="seconds into the resumed session to send SIGTERM")
@@ -75,12 +76,13 @@ def main() -> None:
     latest = (run / "latest").read_text().strip() if (run / "latest").is_file() else None
     saved_step = json.loads((run / latest / "state.json").read_text())["step"] if latest else None
     stopped_step = int(stops[0][1]) if len(stops) == 1 else None
-    again = subprocess.run(command(checkpoints, args.processes, "--resume", "--max-steps", str((stopped_step or 0) + 20)),
-                           capture_output=True, text=True, env=env)
+    again = subprocess.run(
+        command(checkpoints, args.processes, "--resume", "--max-steps", str((stopped_step or 0) + 20)),
+        capture_output=True, text=True, env=env
+    )
     continued = RESUMED.search(again.stderr)
     report = {
         "what": __doc__.splitlines()[0],
-        "machine": machine(),
         "processes": args.processes,
         "first_session": {"exit": first.returncode, "minutes": args.first_minutes},
         "sigterm_after_seconds": args.after,
@@ -94,8 +96,8 @@ def main() -> None:
     report["ok"] = (exit_ok and stopped_step is not None and stopped_step == saved_step
                     and not report["stopped"]["lock_left"] and report["resumed_again"]["from_step"] == stopped_step
                     and again.returncode == 0)
-    args.out.write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ embedding initialisation are switched off: they cost setup time, not step time.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
@@ -21,8 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
-
+from report import timestamped, write_report  # noqa: E402
 from unmt.checkpoint import read_pointer  # noqa: E402
 from unmt.config import load_config  # noqa: E402
 from unmt.translation.train import TrainingRun  # noqa: E402
@@ -63,10 +61,12 @@ def main() -> int:
     parser.add_argument("--from-run", type=Path, help="start every variant from this trained run's latest checkpoint")
     parser.add_argument("--steps", type=int, default=10, help="steps per turn")
     parser.add_argument("--turns", type=int, default=5, help="turns per variant; the median turn is reported")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/step_cost.json"))
+    parser.add_argument("--out", type=Path, default=timestamped("step_cost"))
     args = parser.parse_args()
 
-    common = [*args.set, *PHASES[args.phase], "back_translation.word_by_word_steps=0", "pretraining.init_embeddings=random"]
+    common = [
+        *args.set, *PHASES[args.phase], "back_translation.word_by_word_steps=0", "pretraining.init_embeddings=random"
+    ]
     runs = {}
     with tempfile.TemporaryDirectory() as scratch:
         for name, overrides in args.variant:
@@ -83,7 +83,7 @@ def main() -> int:
                 # Every variant starts from the same seed or checkpoint: turn t of each sees the same batches.
                 started = time.perf_counter()
                 for _ in range(args.steps):
-                    run.train_step(lambda: {lang: next(s) for lang, s in run.streams.items()})
+                    run.train_step(lambda run=run: {lang: next(s) for lang, s in run.streams.items()})
                 seconds[name].append((time.perf_counter() - started) / args.steps)
 
     reference = statistics.median(seconds[args.variant[0][0]])
@@ -95,9 +95,8 @@ def main() -> int:
     }
     report = {"config": str(args.config), "from_run": str(args.from_run) if args.from_run else None,
               "common_overrides": common, "phase": args.phase, "steps_per_turn": args.steps, "turns": args.turns,
-              "machine": machine(), "variants": results}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+              "variants": results}
+    write_report(args.out, report)
     for name, result in results.items():
         print(f"{name:>16}: {result['seconds_per_step_median']:.3f} s/step, x{result['ratio_to_first']:.3f}")
     return 0

@@ -6,7 +6,6 @@ and records the BLEU-over-time curves, the copy-the-input baseline and the machi
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import sacrebleu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
+from report import RESULTS, stamp, write_report  # noqa: E402
 from unmt_curves import plot_curves, train_run  # noqa: E402
 
 logging.getLogger("sacrebleu").setLevel(logging.ERROR)  # the toy text keeps its periods separated on purpose
@@ -42,8 +41,10 @@ def run_variant(name: str, minutes: float, out: Path, extra: list[str]) -> dict:
     run = f"{name}-{time.strftime('%H%M%S')}"
     overrides = VARIANTS[name] + extra
     curve, setup = train_run(checkpoints, run, ["--src", "en", "--tgt", "fr", "--max-minutes", str(minutes)], overrides)
-    return {"run": str(checkpoints / run), "overrides": overrides, "setup_seconds": setup, "curve": curve, "final": curve[-1],
-            "copy_baseline": copy_baseline(checkpoints / run / "data")}
+    return {
+        "run": str(checkpoints / run), "overrides": overrides, "setup_seconds": setup, "curve": curve,
+        "final": curve[-1], "copy_baseline": copy_baseline(checkpoints / run / "data")
+    }
 
 
 def main() -> None:
@@ -51,16 +52,20 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--variants", nargs="+", default=["full"], choices=sorted(VARIANTS))
     parser.add_argument("--set", action="append", default=[], help="extra config override for every variant")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the JSON, the plot and runs/")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     results = {name: run_variant(name, args.minutes, args.out, args.set) for name in args.variants}
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (args.out / f"toy_unmt-{stamp}.json").write_text(json.dumps({"machine": machine(), "minutes": args.minutes, "results": results}, indent=1))
-    plot_curves({name: r["curve"] for name, r in results.items()}, args.out / f"toy_unmt-{stamp}.png", "toy test BLEU")
+    made = stamp()
+    write_report(args.out / f"toy_unmt-{made}.json", {"minutes": args.minutes, "results": results})
+    plot_curves({name: r["curve"] for name, r in results.items()}, args.out / f"toy_unmt-{made}.png", "toy test BLEU")
     for name, result in results.items():
         final = result["final"]
-        print(f"{name}: en-fr {final['test_bleu_en-fr']:.1f} fr-en {final['test_bleu_fr-en']:.1f} after {final['seconds']:.0f}s (copy baseline {result['copy_baseline']['en-fr']:.1f}/{result['copy_baseline']['fr-en']:.1f})")
+        print(
+            f"{name}: en-fr {final['test_bleu_en-fr']:.1f} fr-en {final['test_bleu_fr-en']:.1f} "
+            f"after {final['seconds']:.0f}s (copy baseline {result['copy_baseline']['en-fr']:.1f}/"
+            f"{result['copy_baseline']['fr-en']:.1f})"
+        )
 
 
 if __name__ == "__main__":

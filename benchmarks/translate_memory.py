@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine_info import machine  # noqa: E402
+from report import RESULTS, timestamped, write_report  # noqa: E402
 
 TINY_TRAINING = [
-    "--set", "data.toy_sentences=800", "--set", "data.vocab_size=300", "--set", "model.d_model=32", "--set", "model.n_heads=2",
-    "--set", "model.encoder_layers=1", "--set", "model.decoder_layers=1", "--set", "model.ffn_dim=64",
-    "--set", "discriminator.hidden=32", "--set", "evaluation.every=20", "--set", "runtime.threads=1",
+    "--set", "data.toy_sentences=800", "--set", "data.vocab_size=300", "--set", "model.d_model=32", "--set",
+    "model.n_heads=2", "--set", "model.encoder_layers=1", "--set", "model.decoder_layers=1", "--set",
+    "model.ffn_dim=64", "--set", "discriminator.hidden=32", "--set", "evaluation.every=20", "--set",
+    "runtime.threads=1"
 ]
 
 # Runs the command given as argv in a child and prints the child's peak RSS (KiB on Linux).
@@ -47,7 +48,7 @@ def write_input(path: Path, n_lines: int, sentences: list[str], seed: int = 0) -
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the JSON")
     args = parser.parse_args()
     from unmt.data.toy import generate_toy_corpus
 
@@ -56,27 +57,32 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         unmt = [sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(tmp / "ck")]
-        subprocess.run([*unmt, "train", "--src", "en", "--tgt", "fr", "--run", "tiny", "--max-steps", "20", *TINY_TRAINING],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*unmt, "train", "--src", "en", "--tgt", "fr", "--run", "tiny", "--max-steps", "20", *TINY_TRAINING],
+            check=True, stdout=subprocess.DEVNULL
+        )
         for n_lines in args.lines:
             source, sink = tmp / f"in-{n_lines}.txt", tmp / f"out-{n_lines}.txt"
             write_input(source, n_lines, sentences)
             started = time.monotonic()
-            result = subprocess.run([sys.executable, "-c", MEASURE, str(source), str(sink), *unmt, "translate", "--checkpoint", "tiny"],
-                                    capture_output=True, text=True, check=True)
+            result = subprocess.run(
+                [sys.executable, "-c", MEASURE, str(source), str(sink), *unmt, "translate", "--checkpoint", "tiny"],
+                capture_output=True, text=True, check=True
+            )
             seconds = time.monotonic() - started
             code, peak_kib = map(int, result.stdout.split())
             lines_out = sink.read_bytes().count(b"\n")
-            rows.append({"lines_in": n_lines, "lines_out": lines_out, "exit_code": code, "input_mib": source.stat().st_size / 2**20,
-                         "peak_rss_mib": peak_kib / 1024, "seconds": seconds})
+            rows.append(
+                {
+                    "lines_in": n_lines, "lines_out": lines_out, "exit_code": code,
+                    "input_mib": source.stat().st_size / 2**20, "peak_rss_mib": peak_kib / 1024, "seconds": seconds
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     base = rows[0]["peak_rss_mib"]
     for row in rows:
         row["rss_ratio_to_smallest"] = row["peak_rss_mib"] / base
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "translate_memory.json"
-    path.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1))
-    print(f"wrote {path}")
+    write_report(timestamped("translate_memory", args.out), {"rows": rows})
     return 0 if all(r["lines_out"] == r["lines_in"] and r["exit_code"] == 0 for r in rows) else 1
 
 

@@ -11,7 +11,10 @@ from pathlib import Path
 def train_run(checkpoints: Path, run: str, train_args: list[str], overrides: list[str]) -> tuple[list[dict], float]:
     """Runs `unmt train` with `train_args` and `--set` overrides; returns the evaluation records and the seconds
     spent before the first step (vocabulary, lexicon, embedding initialisation), which the budget does not count."""
-    args = [sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--run", run, *train_args]
+    args = [
+        sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--run", run,
+        *train_args
+    ]
     for assignment in overrides:
         args += ["--set", assignment]
     code = subprocess.run(args, stdout=subprocess.DEVNULL).returncode
@@ -32,9 +35,13 @@ def plot_curves(curves: dict[str, list[dict]], path: Path, ylabel: str) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, curve in curves.items():
         minutes = [r["seconds"] / 60 for r in curve]
-        directions = sorted({key[len("test_bleu_"):] for r in curve for key in r if key.startswith("test_bleu_") and "live" not in key})
+        directions = sorted(
+            {key[len("test_bleu_") :] for r in curve for key in r if key.startswith("test_bleu_") and "live" not in key}
+        )
         for direction, style in zip(directions, ("-", "--")):
-            ax.plot(minutes, [r[f"test_bleu_{direction}"] for r in curve], style, marker=".", label=f"{name} {direction}")
+            ax.plot(
+                minutes, [r[f"test_bleu_{direction}"] for r in curve], style, marker=".", label=f"{name} {direction}"
+            )
             if curve and f"test_bleu_live_{direction}" in curve[0]:  # a weight-averaged run: its live weights, thin
                 live = [r[f"test_bleu_live_{direction}"] for r in curve]
                 ax.plot(minutes, live, style, linewidth=0.8, alpha=0.6, label=f"{name} {direction} (live weights)")

@@ -36,7 +36,9 @@ def main() -> int:
             return 2
     source, target = (tokenized(path, args.lowercase) for path in (args.source, args.target))
     if len(source) != len(target):
-        print(f"error: {args.source} has {len(source)} lines, {args.target} {len(target)}: not parallel", file=sys.stderr)
+        print(
+            f"error: {args.source} has {len(source)} lines, {args.target} {len(target)}: not parallel", file=sys.stderr
+        )
         return 2
     gold = test_dictionary(source, target, min_count=args.min_count, iterations=args.iterations)
     args.output.parent.mkdir(parents=True, exist_ok=True)

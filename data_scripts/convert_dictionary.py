@@ -84,7 +84,9 @@ def dictd_files(path: Path) -> tuple[Path, Path]:
     index = Path(stem + ".index")
     data = next((p for p in (Path(stem + ".dict.dz"), Path(stem + ".dict")) if p.is_file()), None)
     if not index.is_file() or data is None:
-        raise MalformedDictionary(f"{path}: a dictd dictionary needs {index} and {stem}.dict.dz (or .dict) side by side")
+        raise MalformedDictionary(
+            f"{path}: a dictd dictionary needs {index} and {stem}.dict.dz (or .dict) side by side"
+        )
     return index, data
 
 
@@ -93,7 +95,9 @@ def read_dictd(path: Path, collected: Collected) -> None:
     try:
         data = gzip.decompress(data_path.read_bytes()) if data_path.suffix == ".dz" else data_path.read_bytes()
     except (OSError, EOFError, zlib.error):
-        raise MalformedDictionary(f"{data_path} is not a dictzip/gzip file: re-download it or give the plain .dict") from None
+        raise MalformedDictionary(
+            f"{data_path} is not a dictzip/gzip file: re-download it or give the plain .dict"
+        ) from None
     try:
         lines = index.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:

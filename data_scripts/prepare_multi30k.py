@@ -32,7 +32,9 @@ def main() -> int:
     parser.add_argument("out", type=Path, help="output data directory")
     parser.add_argument("--src", default="en", help="language whose first half is kept (default en)")
     parser.add_argument("--tgt", default="fr", help="language whose second half is kept (default fr; e.g. cs)")
-    parser.add_argument("--parallel", action="store_true", help="also write the parallel training pairs (supervised reference only)")
+    parser.add_argument(
+        "--parallel", action="store_true", help="also write the parallel training pairs (supervised reference only)"
+    )
     args = parser.parse_args()
     src, tgt = args.src, args.tgt
     if src == tgt:

@@ -6,7 +6,8 @@ ran Moses' multi-bleu.perl on Moses-tokenized and sometimes lowercased text, whi
 -> "l' homme") and English clitics into tokens of their own and so counts more, easier n-gram matches. This script
 translates the test set once and scores the same hypotheses four ways (needs `pip install sacremoses`):
 
-    python experiments/bleu_protocols.py --run RUNS/multi30k-... --data DATA --beam 1 --out experiments/results/bleu_protocols.json
+    python experiments/bleu_protocols.py --run RUNS/multi30k-... --data DATA \
+        --beam 1 --out experiments/results/bleu_protocols.json
 """
 from __future__ import annotations
 
@@ -51,7 +52,9 @@ def main() -> int:
         import sacremoses  # noqa: F401
     except ImportError:
         parser.error("needs sacremoses: pip install sacremoses")
-    translator, texts, checkpoint = load_scored_run(parser, args.run, args.data, [f"test.{args.src}", f"test.{args.tgt}"])
+    translator, texts, checkpoint = load_scored_run(
+        parser, args.run, args.data, [f"test.{args.src}", f"test.{args.tgt}"]
+    )
     lines = {lang: texts[f"test.{lang}"] for lang in (args.src, args.tgt)}
     scores = {}
     for src, tgt in ((args.src, args.tgt), (args.tgt, args.src)):

@@ -28,8 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "benchmarks")]  # its neighbours, then benchmarks/ helpers
 from lexical_confusions import CLASSES  # noqa: E402
-from machine_info import machine  # noqa: E402
-
+from report import write_report  # noqa: E402
 from unmt.checkpoint import CheckpointError  # noqa: E402
 from unmt.lexicon.embeddings import words_of  # noqa: E402
 from unmt.lexicon.from_translations import translation_pairs  # noqa: E402
@@ -150,18 +149,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="data directory with train.en / train.fr")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dictionary", type=Path, help="context dictionary: 'english french' per line, or a lexicon.json")
-    source.add_argument("--dictionary-from-run", metavar="RUN", type=Path, help="build it from this run folder's own translations")
+    source.add_argument(
+        "--dictionary", type=Path, help="context dictionary: 'english french' per line, or a lexicon.json"
+    )
+    source.add_argument(
+        "--dictionary-from-run", metavar="RUN", type=Path, help="build it from this run folder's own translations"
+    )
     parser.add_argument("--gold", type=Path, help="a test dictionary to score the context dictionary against")
     parser.add_argument("--windows", type=int, nargs="+", default=[3, SENTENCE], help="context windows (0: sentence)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     run_file = [args.dictionary_from_run / "run.json"] if args.dictionary_from_run else []
-    for path in [args.data / "train.en", args.data / "train.fr", *run_file] + [p for p in (args.dictionary, args.gold) if p]:
+    for path in [args.data / "train.en", args.data / "train.fr", *run_file] + [
+        p for p in (args.dictionary, args.gold) if p
+    ]:
         if not path.is_file():
             print(f"error: {path} does not exist", file=sys.stderr)
             return 2
-    english, french = (tokenized((args.data / f"train.{lang}").read_text(encoding="utf-8").splitlines()) for lang in ("en", "fr"))
+    english, french = (
+        tokenized((args.data / f"train.{lang}").read_text(encoding="utf-8").splitlines()) for lang in ("en", "fr")
+    )
     if args.dictionary:
         dictionary = read_dictionary(args.dictionary)
     else:
@@ -171,18 +178,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
     result = {
-        "machine": machine(),
-        "command": " ".join(sys.argv),
         "data": str(args.data),
         "context_dictionary": str(args.dictionary or args.dictionary_from_run),
-        "dictionary": dictionary_precision(dictionary, read_dictionary(args.gold)) if args.gold else {"words": len(dictionary)},
+        "dictionary": dictionary_precision(dictionary, read_dictionary(args.gold))
+        if args.gold
+        else {"words": len(dictionary)},
         "classes": {
-            name: {("sentence" if w == SENTENCE else f"window {w}"): match_class(members, english, french, dictionary, w) for w in args.windows}
+            name: {
+                ("sentence" if w == SENTENCE else f"window {w}"): match_class(members, english, french, dictionary, w)
+                for w in args.windows
+            }
             for name, members in CLASSES.items()
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    write_report(args.out, result)
     for name, by_window in result["classes"].items():
         for window, outcome in by_window.items():
             print(f"{name:8s} {window:9s} nearest {outcome['nearest_right']}/{outcome['members']}"

@@ -8,7 +8,8 @@ tell such words apart by their distributions; these probes measure how well it d
 merely copied from the source and of outputs stuck in a loop. The small bilingual word lists below serve this
 analysis only: nothing here trains or selects anything.
 
-    python experiments/lexical_confusions.py --run RUNS/multi30k-... --data DATA --out experiments/results/lexical_confusions.json
+    python experiments/lexical_confusions.py --run RUNS/multi30k-... --data DATA \
+        --out experiments/results/lexical_confusions.json
 """
 from __future__ import annotations
 
@@ -109,7 +110,10 @@ def looping_share(hypotheses, repeats: int = 4) -> float:
 
 
 def main() -> int:
-    parser = run_parser(__doc__.splitlines()[0], "data folder: test.<lang> (scored) and train.<lang> (the vocabulary each language's corpus uses)")
+    parser = run_parser(
+        __doc__.splitlines()[0],
+        "data folder: test.<lang> (scored) and train.<lang> (the vocabulary each language's corpus uses)",
+    )
     args = parser.parse_args()
     if (args.src, args.tgt) not in (LANGUAGES, LANGUAGES[::-1]):
         parser.error("the word classes are English and French: --src and --tgt must be en and fr")

@@ -9,7 +9,8 @@ real sentence of the target language's training half most similar to that transl
 TF-IDF vectors), and scores both against the reference, overall and among the most similar fractions, the pairs a
 miner would keep. Nothing here trains or selects anything. Needs scikit-learn (`pip install scikit-learn`).
 
-    python experiments/nearest_sentence.py --run RUNS/multi30k-... --data DATA --out experiments/results/nearest_sentence.json
+    python experiments/nearest_sentence.py --run RUNS/multi30k-... --data DATA \
+        --out experiments/results/nearest_sentence.json
 """
 from __future__ import annotations
 
@@ -79,8 +80,13 @@ def main() -> int:
         top = np.argsort(-similarity, kind="stable")[:3]
         directions[f"{src}-{tgt}"] = {
             "by_similarity": score_by_similarity(hypotheses, retrieved, references, similarity),
-            "most_similar_examples": [{"source": texts[f"test.{src}"][i], "model": hypotheses[i], "nearest": retrieved[i],
-                                       "reference": references[i]} for i in top.tolist()],
+            "most_similar_examples": [
+                {
+                    "source": texts[f"test.{src}"][i], "model": hypotheses[i], "nearest": retrieved[i],
+                    "reference": references[i]
+                }
+                for i in top.tolist()
+            ],
         }
     write_result(args.out, args.run, checkpoint, directions=directions)
     for direction, found in directions.items():

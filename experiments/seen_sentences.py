@@ -7,7 +7,8 @@ comes out better than a test sentence, the model is recalling its corpus and reg
 lever; if not, it fits its data no better than it generalises, and capacity or the method is. The parallel pairs
 are used for this analysis only: nothing here trains or selects anything.
 
-    python experiments/seen_sentences.py --run RUNS/multi30k-... --data RAW_MULTI30K --out experiments/results/seen_sentences.json
+    python experiments/seen_sentences.py --run RUNS/multi30k-... --data RAW_MULTI30K \
+        --out experiments/results/seen_sentences.json
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "benchmarks"), str(HERE.parent / "data_scripts")]  # helpers, the split
 from prepare_multi30k import halves  # noqa: E402
+
 from scored_run import load_scored_run, run_parser, write_result  # noqa: E402
 
 
@@ -48,7 +50,9 @@ def condition(pair_set: str, forward: bool) -> str:
 
 
 def main() -> int:
-    parser = run_parser(__doc__.splitlines()[0], "raw folder: the parallel train.<lang> the split was made from, and TEST.<lang>")
+    parser = run_parser(
+        __doc__.splitlines()[0], "raw folder: the parallel train.<lang> the split was made from, and TEST.<lang>"
+    )
     parser.add_argument("--test", default="test_2016_flickr", help="name of the parallel test files in --data")
     parser.add_argument("--sentences", type=int, default=500, help="pairs scored per condition")
     args = parser.parse_args()
@@ -73,11 +77,16 @@ def main() -> int:
         for name, (src_side, tgt_side) in sets.items():
             sources, references = (src_side, tgt_side) if forward else (tgt_side, src_side)
             scores = score(translator.translate(sources, tgt), references)
-            found[condition(name, forward)] = {"sentences": len(sources), "bleu": scores["bleu"], "chrf": scores["chrf"]}
+            found[condition(name, forward)] = {
+                "sentences": len(sources), "bleu": scores["bleu"], "chrf": scores["chrf"]
+            }
         directions[f"{src}-{tgt}"] = found
     write_result(args.out, args.run, checkpoint, directions=directions)
     for direction, found in directions.items():
-        print(direction, ", ".join(f"{name}: BLEU {row['bleu']:.2f} chrF {row['chrf']:.1f}" for name, row in found.items()))
+        print(
+            direction,
+            ", ".join(f"{name}: BLEU {row['bleu']:.2f} chrF {row['chrf']:.1f}" for name, row in found.items()),
+        )
     return 0
 
 

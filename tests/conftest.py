@@ -34,6 +34,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 def tiny_run(tmp_path_factory):
     """A run trained for 20 steps on the toy corpus: (checkpoints_dir, run name)."""
     checkpoints = tmp_path_factory.mktemp("checkpoints")
-    code = main(["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", "tiny", "--max-steps", "20", *TINY])
+    code = main([
+        "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", "tiny",
+        "--max-steps", "20", *TINY
+    ])
     assert code == 0
     return checkpoints, "tiny"

@@ -1,10 +1,10 @@
 """Initialisation from the aligned space: subword embeddings of translations start close, and training uses
 the aligned-space lexicon and embeddings when the config asks for them."""
-import pytest
 import json
 import shutil
 
 import numpy as np
+import pytest
 import torch
 
 from tests.conftest import TINY
@@ -36,7 +36,8 @@ def test_training_with_aligned_lexicon_and_embeddings(tmp_path, method):
     checkpoints = tmp_path / "ck"
     code = main([
         "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--run", "r",
-        "--max-steps", "10", *TINY, "--set", f"back_translation.lexicon_method={method}", "--set", f"pretraining.init_embeddings={method}",
+        "--max-steps", "10", *TINY, "--set", f"back_translation.lexicon_method={method}", "--set",
+        f"pretraining.init_embeddings={method}"
     ])
     assert code == 0
     lexicon = json.loads((checkpoints / "r" / "lexicon.json").read_text())

@@ -19,7 +19,9 @@ def clustered_pair(n=1000, dim=8, clusters=20, noise=0.02, seed=0):
     distributions alone, which is what adversarial alignment relies on."""
     rng = np.random.default_rng(seed)
     centres = 2 * rng.normal(size=(clusters, dim))
-    x = normalize(centres[rng.choice(clusters, size=n, p=rng.dirichlet(np.ones(clusters)))] + 0.4 * rng.normal(size=(n, dim)))
+    x = normalize(
+        centres[rng.choice(clusters, size=n, p=rng.dirichlet(np.ones(clusters)))] + 0.4 * rng.normal(size=(n, dim))
+    )
     rotation, _ = np.linalg.qr(rng.normal(size=(dim, dim)))
     y = normalize(x @ rotation.T + noise * rng.normal(size=(n, dim)))
     order = rng.permutation(n)
@@ -76,7 +78,9 @@ def test_skipgram_puts_distributional_twins_together():
 
 
 def test_vectors_round_trip_and_bad_files(tmp_path):
-    embeddings = WordEmbeddings(["x", "y", "z"], normalize(np.random.default_rng(0).normal(size=(3, 4))), np.array([9.0, 5, 2]))
+    embeddings = WordEmbeddings(
+        ["x", "y", "z"], normalize(np.random.default_rng(0).normal(size=(3, 4))), np.array([9.0, 5, 2])
+    )
     write_vectors(tmp_path / "e.vec", embeddings)
     back = read_vectors(tmp_path / "e.vec")
     assert back.words == embeddings.words and np.allclose(back.vectors, embeddings.vectors, atol=1e-5)

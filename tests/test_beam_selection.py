@@ -4,9 +4,9 @@ same finished hypotheses, survivors and outputs, with EOS frequent, beams cut sh
 import pytest
 import torch
 
+from tests.test_transformer import LANG, random_source, tiny_model
 from unmt.data.vocab import EOS, PAD
 from unmt.translation.search import _done, beam_search, max_output_length
-from tests.test_transformer import LANG, random_source, tiny_model
 
 
 @torch.no_grad()

@@ -12,9 +12,11 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-TINY_MODEL = ["data.vocab_size=500", "model.d_model=32", "model.n_heads=2", "model.encoder_layers=1", "model.decoder_layers=1",
-              "model.ffn_dim=64", "model.dropout=0", "evaluation.every=1000", "evaluation.sentences=20", "runtime.threads=1",
-              "back_translation.word_by_word_steps=3", "pretraining.init_embeddings=random"]  # the aligned init is tested elsewhere
+TINY_MODEL = [
+    "data.vocab_size=500", "model.d_model=32", "model.n_heads=2", "model.encoder_layers=1", "model.decoder_layers=1",
+    "model.ffn_dim=64", "model.dropout=0", "evaluation.every=1000", "evaluation.sentences=20", "runtime.threads=1",
+    "back_translation.word_by_word_steps=3", "pretraining.init_embeddings=random"
+]  # the aligned init is tested elsewhere
 
 
 def test_prepare_split_has_no_sentence_on_both_sides(tmp_path):
@@ -29,7 +31,10 @@ def test_prepare_split_has_no_sentence_on_both_sides(tmp_path):
 
 def test_multi30k_benchmark_writes_curve_and_scores(tmp_path):
     overrides = [arg for item in TINY_MODEL for arg in ("--set", item)]
-    command = [sys.executable, "benchmarks/multi30k.py", "--minutes", "0.3", "--data", str(tmp_path / "data"), "--out", str(tmp_path), "--name", "smoke", "--beam", "2", *overrides]
+    command = [
+        sys.executable, "benchmarks/multi30k.py", "--minutes", "0.3", "--data", str(tmp_path / "data"), "--out",
+        str(tmp_path), "--name", "smoke", "--beam", "2", *overrides
+    ]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
     result = json.loads(next(tmp_path.glob("multi30k-smoke-*.json")).read_text())
     assert result["curve"] and all("test_bleu_en-fr" in r and "test_chrf_fr-en" in r for r in result["curve"])
@@ -50,4 +55,6 @@ def test_multi30k_benchmark_supervised_reference_trains_on_the_pairs_alone(tmp_p
     run = next((tmp_path / "runs").glob("multi30k-sup-*"))
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     trained = [r for r in records if "loss" in r]
-    assert trained and all("mt_en_fr" in r and "mt_fr_en" in r and not any(k.startswith(("ae_", "bt_", "d_")) for k in r) for r in trained)
+    assert trained and all(
+        "mt_en_fr" in r and "mt_fr_en" in r and not any(k.startswith(("ae_", "bt_", "d_")) for k in r) for r in trained
+    )

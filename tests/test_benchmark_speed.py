@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 
 import speed  # noqa: E402
+import speed_instruments  # noqa: E402
 from unmt.models.transformer import Transformer, TransformerConfig  # noqa: E402
 
 
@@ -48,10 +49,12 @@ def test_quick_report_has_every_figure(quick_report):
 
 
 def test_flops_count_a_pass_three_times_when_it_has_a_backward():
-    model = Transformer(TransformerConfig(vocab_size=50, d_model=16, n_heads=2, encoder_layers=2, decoder_layers=1, ffn_dim=32))
+    model = Transformer(
+        TransformerConfig(vocab_size=50, d_model=16, n_heads=2, encoder_layers=2, decoder_layers=1, ffn_dim=32)
+    )
     src = torch.tensor([[5, 6, 7, 2], [5, 6, 2, 0]])
     mask = src != 0
-    flops = speed.Flops()
+    flops = speed_instruments.Flops()
     with torch.no_grad():
         flops.encode(model, src, mask)
     per_token = 2 * (2 * (4 * 16 * 16 + 2 * 16 * 32) + 4 * 4 * 16)  # two layers: projections, FFN, attention
@@ -62,7 +65,7 @@ def test_flops_count_a_pass_three_times_when_it_has_a_backward():
 
 
 def test_regions_time_exclusively():
-    regions = speed.Regions(torch.device("cpu"))
+    regions = speed_instruments.Regions(torch.device("cpu"))
     with regions.region("outer"):
         with regions.region("inner"):
             time.sleep(0.02)
@@ -70,10 +73,16 @@ def test_regions_time_exclusively():
 
 
 def test_instrumentation_puts_every_original_back():
-    originals = (speed.step_module.UNMTStep.noisy, torch.Tensor.backward, speed.objectives_module.sequence_losses)
-    with speed.instrumented(speed.Regions(torch.device("cpu")), speed.Flops(), []):
+    originals = (
+        speed_instruments.step_module.UNMTStep.noisy, torch.Tensor.backward,
+        speed_instruments.objectives_module.sequence_losses
+    )
+    with speed_instruments.instrumented(speed_instruments.Regions(torch.device("cpu")), speed_instruments.Flops(), []):
         assert torch.Tensor.backward is not originals[1]
-    assert (speed.step_module.UNMTStep.noisy, torch.Tensor.backward, speed.objectives_module.sequence_losses) == originals
+    assert (
+        speed_instruments.step_module.UNMTStep.noisy, torch.Tensor.backward,
+        speed_instruments.objectives_module.sequence_losses
+    ) == originals
 
 
 def test_warm_start_lays_out_fairseqs_dictionary(tmp_path):
@@ -87,7 +96,9 @@ def test_warm_start_lays_out_fairseqs_dictionary(tmp_path):
     assert pieces == vocab - 3  # every piece but <pad>, <unk>, </s>, which fairseq has itself
     assert state["encoder.embed_tokens.weight"].shape[0] == 4 + pieces + 3  # + <mask>, __en__, __fr__
     assert torch.equal(state["encoder.embed_tokens.weight"], state["decoder.output_projection.weight"])
-    assert "encoder.layers.0.self_attn.q_proj.weight" in state and "decoder.layers.0.encoder_attn.k_proj.weight" in state
+    assert (
+        "encoder.layers.0.self_attn.q_proj.weight" in state and "decoder.layers.0.encoder_attn.k_proj.weight" in state
+    )
 
 
 def test_peer_summary_times_updates_start_to_start():
@@ -101,19 +112,29 @@ def test_peer_summary_times_updates_start_to_start():
 
 
 def test_the_benchmarks_never_import_fairseq():
-    code = ("import sys; sys.path[:0] = ['benchmarks', 'benchmarks/peers']; import speed, warm_start, fairseq_obt; "
-            "assert not [m for m in sys.modules if m.split('.')[0] == 'fairseq'], 'fairseq imported'")
+    code = (
+        "import sys; sys.path[:0] = ['benchmarks', 'benchmarks/peers']; "
+        "import speed, speed_instruments, speed_training, speed_peer, warm_start, fairseq_obt; "
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'fairseq'], 'fairseq imported'"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
 
 
-@pytest.mark.slow  # two fresh `unmt train` processes: about 15 s
+@pytest.mark.slow  # two fresh `unmt train` processes
 def test_corpus_scaling_times_each_setup_stage(tmp_path):
     out = tmp_path / "scaling.json"
     settings = ["data.vocab_size=200", "pretraining.init_embeddings=random", "back_translation.word_by_word_steps=0",
                 "evaluation.sentences=10", "model.d_model=32", "model.ffn_dim=64", "runtime.threads=1"]
-    subprocess.run([sys.executable, "benchmarks/corpus_scaling.py", "--sizes", "300", "600", "--work", str(tmp_path / "work"),
-                    "--out", str(out), *[arg for s in settings for arg in ("--set", s)]],
-                   cwd=ROOT, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable, "benchmarks/corpus_scaling.py", "--sizes", "300", "600", "--work", str(tmp_path / "work"),
+            "--out", str(out), *[arg for s in settings for arg in ("--set", s)]
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     runs = json.loads(out.read_text())["runs"]
     assert [r["lines_per_language"] for r in runs] == [300, 600]
     for r in runs:
@@ -129,13 +150,13 @@ def test_a_code_variant_changes_the_dropout_masks_only_while_it_runs():
     layer, x = Dropout(0.5).train(), torch.ones(4, 1000)
     torch.manual_seed(0)
     torch_masks = torch.nn.functional.dropout(x, 0.5)
-    with speed.code_variant(["losses.adv=0", "@torch_dropout"]):
+    with speed_instruments.code_variant(["losses.adv=0", "@torch_dropout"]):
         torch.manual_seed(0)
         assert torch.equal(layer(x), torch_masks)
     torch.manual_seed(0)
     assert not torch.equal(layer(x), torch_masks)  # unmt's own masks again, from other draws
     with pytest.raises(SystemExit):
-        speed.code_variant(["@no_such_change"])
+        speed_instruments.code_variant(["@no_such_change"])
 
 
 def test_compile_cost_times_eager_on_batches_shaped_like_a_step(tmp_path):

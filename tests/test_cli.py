@@ -4,21 +4,27 @@ import sys
 
 import pytest
 
-from unmt.cli import main
 from tests.conftest import TINY
+from unmt.cli import main
 
 
 def unmt(*args, stdin=b"", cwd=None):
-    return subprocess.run([sys.executable, "-m", "unmt.cli", *args], input=stdin, capture_output=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "unmt.cli", *args], input=stdin, capture_output=True, cwd=cwd, timeout=300
+    )
 
 
 def test_train_writes_a_complete_run(tiny_run):
     checkpoints, name = tiny_run
     run = checkpoints / name
-    for item in ("run.json", "config.yaml", "spm.model", "metrics.jsonl", "latest", "best", "data/train.en", "data/test.fr"):
+    for item in (
+        "run.json", "config.yaml", "spm.model", "metrics.jsonl", "latest", "best", "data/train.en", "data/test.fr"
+    ):
         assert (run / item).exists(), item
     latest = run / (run / "latest").read_text().strip()
-    assert {p.name for p in latest.iterdir()} >= {"model.safetensors", "discriminator.safetensors", "trainer.json", "trainer.safetensors", "state.json"}
+    assert {p.name for p in latest.iterdir()} >= {
+        "model.safetensors", "discriminator.safetensors", "trainer.json", "trainer.safetensors", "state.json"
+    }
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert any("d_accuracy" in r for r in records) and any(r["kind"] == "eval" and "round_trip" in r for r in records)
 
@@ -36,7 +42,10 @@ def test_translate_keeps_one_line_per_line_and_defaults_to_latest_run(tiny_run):
 
 def test_translate_reverse_direction_and_beam(tiny_run):
     checkpoints, name = tiny_run
-    result = unmt("--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, "--src", "fr", "--tgt", "en", "--beam", "3", stdin="le chat voit Marie .\n".encode())
+    result = unmt(
+        "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, "--src", "fr", "--tgt", "en",
+        "--beam", "3", stdin="le chat voit Marie .\n".encode()
+    )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.decode().splitlines()) == 1
 
@@ -89,7 +98,10 @@ def test_train_on_a_data_directory_and_resume(tmp_path):
     corpus = generate_toy_corpus(n_train=500, n_valid=20, n_test=20, seed=5)
     (data / "train.en").write_text("\n".join(corpus.train_en) + "\n")
     (data / "train.fr").write_text("\n".join(corpus.train_fr) + "\n")
-    common = ["--checkpoints-dir", str(tmp_path / "ck"), "--quiet", "train", "--src", "en", "--tgt", "fr", "--data", str(data), "--run", "r", *TINY]
+    common = [
+        "--checkpoints-dir", str(tmp_path / "ck"), "--quiet", "train", "--src", "en", "--tgt", "fr", "--data",
+        str(data), "--run", "r", *TINY
+    ]
     assert main([*common, "--max-steps", "10"]) == 0
     assert main([*common, "--max-steps", "10"]) == 2  # the run exists: refuse to overwrite it
     assert main([*common, "--max-steps", "20", "--resume"]) == 0

@@ -46,7 +46,10 @@ def test_defaults_and_overrides(tmp_path):
         (["data.vocab_type=word"], "'data.vocab_type' must be one of bpe, unigram"),
         (["losses.kd=1"], "losses.kd distils teachers' translations: it needs back_translation.teachers"),
         (["back_translation.teachers={run: a}"], "'back_translation.teachers[0]' must be of type str"),
-        (["back_translation.teachers=[a]", "optim.weight_average=0.9", "back_translation.from_average=true"], "choose one"),
+        (
+            ["back_translation.teachers=[a]", "optim.weight_average=0.9", "back_translation.from_average=true"],
+            "choose one",
+        ),
         (["train.colour=blue"], "unknown config key 'train.colour'"),
         (["train.lr=0.1", "optim.lr=0.2"], "both 'train.lr' and its new name 'optim.lr'"),
     ],
@@ -86,7 +89,10 @@ def test_every_renamed_key_lands_on_an_existing_key():
 
 def test_one_teacher_may_be_given_without_list_brackets():
     assert load_config(None, ["back_translation.teachers=runs/a"]).back_translation.teachers == ["runs/a"]
-    assert load_config(None, ["back_translation.teachers=[runs/a, runs/b]"]).back_translation.teachers == ["runs/a", "runs/b"]
+    assert load_config(None, ["back_translation.teachers=[runs/a, runs/b]"]).back_translation.teachers == [
+        "runs/a",
+        "runs/b",
+    ]
 
 
 def test_shipped_configs_load_and_carry_no_measured_results():
@@ -114,11 +120,16 @@ def test_every_key_has_help_and_the_readme_reference_is_generated_from_it():
     records = describe(Config)
     assert all(r["help"] for r in records) and len(records) > 50
     begin, end = "<!-- options:begin -->\n", "<!-- options:end -->"
-    for name, render, flag in (("README.md", options_summary, "--summary"), ("docs/options.md", options_markdown, "--markdown")):
+    for name, render, flag in (
+        ("README.md", options_summary, "--summary"),
+        ("docs/options.md", options_markdown, "--markdown"),
+    ):
         text = (ROOT / name).read_text(encoding="utf-8")
         assert begin in text and end in text, f"{name} lost its option-reference markers"
         generated = text.split(begin, 1)[1].split(end, 1)[0]
-        assert generated == render(Config), f"{name}'s option reference is stale: regenerate it with `unmt options {flag}`"
+        assert generated == render(Config), (
+            f"{name}'s option reference is stale: regenerate it with `unmt options {flag}`"
+        )
     assert all(f"`{r['key'].rsplit('.', 1)[1]}=" in options_summary(Config) for r in records)  # every key in the README
 
 
@@ -130,7 +141,9 @@ def test_changed_settings_names_every_changed_leaf_and_nothing_else():
         f"model.d_model: {saved['model']['d_model']!r} -> 64",
         f"pretraining.mlm_steps: {saved['pretraining']['mlm_steps']!r} -> 1500",
     ]
-    assert changed_settings({"optim": {"lr": 0.1}}, {"optim": {"lr": 0.1, "warmup_steps": 3}}) == ["optim.warmup_steps: (absent) -> 3"]
+    assert changed_settings({"optim": {"lr": 0.1}}, {"optim": {"lr": 0.1, "warmup_steps": 3}}) == [
+        "optim.warmup_steps: (absent) -> 3"
+    ]
 
 
 def test_a_run_saved_before_an_option_existed_or_under_old_names_is_compared_fairly():
@@ -138,7 +151,10 @@ def test_a_run_saved_before_an_option_existed_or_under_old_names_is_compared_fai
     del saved["back_translation"]["from_average"]  # as in a config.yaml written before the option existed
     assert changes_since(saved, load_config(None, [])) == []
     changed = load_config(None, ["optim.weight_average=0.9", "back_translation.from_average=true"])
-    assert changes_since(saved, changed) == ["back_translation.from_average: False -> True", "optim.weight_average: 0.0 -> 0.9"]
+    assert changes_since(saved, changed) == [
+        "back_translation.from_average: False -> True",
+        "optim.weight_average: 0.0 -> 0.9",
+    ]
     old_style = {"train": {"lr": 0.5}}  # a config.yaml of a run trained before the sections
     assert changes_since(old_style, load_config(None, ["optim.lr=0.5"])) == []
     saved["pretraining"]["retired_option"] = 1  # a key since removed: the file is compared as it stands

@@ -117,6 +117,8 @@ def test_malformed_input_is_one_sentence_and_nothing_is_written(tmp_path, corrup
     output.write_text("an earlier conversion\n")
     result = convert(source, output)
     assert result.returncode == 2
-    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert (
+        message in result.stderr and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    )
     assert output.read_text() == "an earlier conversion\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == ["out.txt"]

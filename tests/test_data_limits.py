@@ -14,9 +14,11 @@ pytestmark = pytest.mark.slow  # trains a few steps
 
 def test_settings_the_toy_corpus_cannot_honour_are_warned_once_and_recorded_as_used(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="unmt")
-    code = main(["--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "r", "--max-steps", "2",
-                 *TINY, "--set", "runtime.threads=1", "--set", "data.vocab_size=10000000",
-                 "--set", "evaluation.sentences=100000", "--set", "data.max_len=300"])
+    code = main([
+        "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "r", "--max-steps", "2",
+        *TINY, "--set", "runtime.threads=1", "--set", "data.vocab_size=10000000", "--set",
+        "evaluation.sentences=100000", "--set", "data.max_len=300"
+    ])
     assert code == 0
     said = [record.getMessage() for record in caplog.records if record.name == "unmt"]
     run = tmp_path / "r"

@@ -27,9 +27,16 @@ def test_output_formats_carry_the_same_best_translation(capsys, monkeypatch, cap
     with caplog.at_level(logging.INFO, logger="unmt"):
         _, plain, _ = run(capsys, monkeypatch, tiny_run, "translate", "--beam", "3", stdin=text)
     assert any("sentences/s" in r.getMessage() and "tokens/s" in r.getMessage() for r in caplog.records)
-    _, scored, _ = run(capsys, monkeypatch, tiny_run, "translate", "--beam", "3", "--output-format", "score", stdin=text)
-    _, nbest, _ = run(capsys, monkeypatch, tiny_run, "translate", "--beam", "3", "--nbest", "3", "--output-format", "nbest", stdin=text)
-    _, as_json, _ = run(capsys, monkeypatch, tiny_run, "translate", "--beam", "3", "--nbest", "2", "--output-format", "json", stdin=text)
+    _, scored, _ = run(
+        capsys, monkeypatch, tiny_run, "translate", "--beam", "3", "--output-format", "score", stdin=text
+    )
+    _, nbest, _ = run(
+        capsys, monkeypatch, tiny_run, "translate", "--beam", "3", "--nbest", "3", "--output-format", "nbest",
+        stdin=text
+    )
+    _, as_json, _ = run(
+        capsys, monkeypatch, tiny_run, "translate", "--beam", "3", "--nbest", "2", "--output-format", "json", stdin=text
+    )
     best = plain.split("\n")[:3]
     assert [line.split("\t")[1] for line in scored.splitlines()] == best
     rows = [line.split("\t") for line in nbest.splitlines()]
@@ -54,7 +61,10 @@ def test_token_batching_gives_the_same_translations(capsys, monkeypatch, tiny_ru
 
 def test_score_writes_one_score_a_line_normalised_or_not(capsys, monkeypatch, tiny_run, tmp_path):
     checkpoints, name = tiny_run
-    source, target = ["Marie sees the small red car .", "", "Paul walks ."], ["Marie voit la voiture .", "", "Paul marche ."]
+    source, target = (
+        ["Marie sees the small red car .", "", "Paul walks ."],
+        ["Marie voit la voiture .", "", "Paul marche ."],
+    )
     (tmp_path / "src").write_text("\n".join(source) + "\n")
     (tmp_path / "tgt").write_text("\n".join(target) + "\n")
     code, out, _ = run(capsys, monkeypatch, tiny_run, "score", str(tmp_path / "src"), str(tmp_path / "tgt"))
@@ -62,7 +72,9 @@ def test_score_writes_one_score_a_line_normalised_or_not(capsys, monkeypatch, ti
     normalised = [float(v) for v in out.split()]
     translator = load_translator(checkpoints / name)[0]
     assert normalised == pytest.approx(score_lines(translator, source, target, "fr"), abs=1e-5)
-    _, out, _ = run(capsys, monkeypatch, tiny_run, "score", "--unnormalized", str(tmp_path / "src"), str(tmp_path / "tgt"))
+    _, out, _ = run(
+        capsys, monkeypatch, tiny_run, "score", "--unnormalized", str(tmp_path / "src"), str(tmp_path / "tgt")
+    )
     sums = [float(v) for v in out.split()]
     lengths = [len(translator.vocab.encode(t)) + 1 for t in target]  # subwords + EOS
     assert sums == pytest.approx([n * length for n, length in zip(normalised, lengths)], abs=1e-4)

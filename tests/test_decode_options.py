@@ -68,7 +68,9 @@ def test_defaults_are_todays_search(translator):
     """The options' defaults decode exactly as the plain beam/greedy entry points do."""
     for beam in (1, 4):
         rows = [translator.vocab.encode(line) for line in LINES]
-        assert [h[0][1] for h in translator.search_ids(rows, "fr", DecodeOptions(beam=beam))] == translator.translate_ids(rows, "fr", beam)
+        assert [
+            h[0][1] for h in translator.search_ids(rows, "fr", DecodeOptions(beam=beam))
+        ] == translator.translate_ids(rows, "fr", beam)
 
 
 def test_length_batches():

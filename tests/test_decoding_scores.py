@@ -52,7 +52,9 @@ def check_nbest_against_scores(engine, beam: int, nbest: int, lenpen: float = 1.
             assert math.isclose(score, log_prob / (len(ids) + 1) ** lenpen, abs_tol=1e-4), (line, ids, score, log_prob)
         # `unmt score` reads text: the same score wherever the text encodes back into the subwords searched
         texts = [engine.vocab.decode(ids) for _, ids in ended]
-        for (score, ids), text, value in zip(ended, texts, score_lines(engine, [line] * len(texts), texts, "fr", lenpen)):
+        for (score, ids), text, value in zip(
+            ended, texts, score_lines(engine, [line] * len(texts), texts, "fr", lenpen)
+        ):
             if engine.vocab.encode(text) == ids:
                 assert math.isclose(score, value, abs_tol=1e-4)
                 compared += 1
@@ -108,6 +110,9 @@ def test_true_pairs_outscore_shuffled_ones(translator, tmp_path_factory):
     source = (run / "data" / "test.en").read_text().splitlines()[:100]
     target = (run / "data" / "test.fr").read_text().splitlines()[:100]
     shuffled = target[1:] + target[:1]  # every line paired with the next one's translation
-    true_scores, false_scores = score_lines(translator, source, target, "fr"), score_lines(translator, source, shuffled, "fr")
+    true_scores, false_scores = (
+        score_lines(translator, source, target, "fr"),
+        score_lines(translator, source, shuffled, "fr"),
+    )
     right = sum(a > b for a, b in zip(true_scores, false_scores)) / len(source)
     assert right > 0.8

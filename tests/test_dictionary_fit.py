@@ -53,8 +53,10 @@ def test_a_target_column_of_another_language_is_warned_about_in_one_sentence(cor
 def test_unmt_train_refuses_a_swapped_dictionary_in_one_sentence(tmp_path):
     dictionary = tmp_path / "fr-en.txt"
     dictionary.write_text("".join(f"{n[2]} {n[0]}\n{n[3]} {n[1]}\n" for n in NOUNS), encoding="utf-8")
-    result = unmt("--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "r", "--max-steps", "3",
-                  *TINY, "--set", "runtime.threads=1", "--set", f"back_translation.dictionary={dictionary}")
+    result = unmt(
+        "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "r", "--max-steps", "3",
+        *TINY, "--set", "runtime.threads=1", "--set", f"back_translation.dictionary={dictionary}"
+    )
     errors = [line for line in result.stderr.decode().splitlines() if "error" in line]
     assert result.returncode == 2 and len(errors) == 1 and "reads like a fr-en dictionary" in errors[0]
     assert "Traceback" not in result.stderr.decode()

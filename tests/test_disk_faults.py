@@ -23,7 +23,9 @@ pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest 
 
 
 def train(checkpoints, run, steps, *extra):
-    return main(["--quiet", "--checkpoints-dir", str(checkpoints), *TRAIN, "--run", run, "--max-steps", str(steps), *extra])
+    return main(
+        ["--quiet", "--checkpoints-dir", str(checkpoints), *TRAIN, "--run", run, "--max-steps", str(steps), *extra]
+    )
 
 
 def copy_of(tiny_run, tmp_path) -> Path:
@@ -88,7 +90,9 @@ def mount_tmpfs(path: Path, megabytes: int) -> bool:
     path.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         return False
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(path)], capture_output=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(path)], capture_output=True
+    )
     return result.returncode == 0
 
 
@@ -199,11 +203,16 @@ def test_translations_keep_working_while_the_trainer_prunes_checkpoints(tmp_path
     trainer = start_training(tmp_path, "r", 100000)
     try:
         wait_for_first_checkpoint(trainer, tmp_path / "r", timeout=600)
-        command = [sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(tmp_path), "translate", "--checkpoint", "r"]
+        command = [
+            sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(tmp_path), "translate", "--checkpoint",
+            "r"
+        ]
         # two readers at once, each loading the run while checkpoints come and go every few steps
         readers = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True) for _ in range(2)]
-        results = [reader.communicate("Marie sees the car .\n", timeout=300) + (reader.returncode,) for reader in readers]
+        results = [
+            reader.communicate("Marie sees the car .\n", timeout=300) + (reader.returncode,) for reader in readers
+        ]
         assert trainer.poll() is None  # the trainer was running the whole time
     finally:
         trainer.send_signal(signal.SIGTERM)

@@ -26,10 +26,13 @@ pytestmark = pytest.mark.slow
 # (row by row, so the same whichever process translates a sentence). Adam's first update is lr * g / (|g| + eps): it
 # magnifies the rounding of a near-zero gradient by lr / eps, so the discriminator's rate is kept small enough for
 # a 1e-6 comparison to measure how the ranks combine their gradients rather than Adam's conditioning.
-EXACT = ["data.vocab_size=300", "data.max_tokens=300", "model.d_model=32", "model.n_heads=2", "model.encoder_layers=1",
-         "model.decoder_layers=1", "model.ffn_dim=64", "discriminator.hidden=32", "discriminator.dropout=0", "discriminator.lr=5e-5", "noise.word_dropout=0",
-         "noise.word_shuffle=0", "noise.word_blank=0", "losses.bt=1", "losses.adv=0.1", "runtime.threads=1",
-         "back_translation.word_by_word_steps=5", "pretraining.init_embeddings=random", "evaluation.sentences=10"]
+EXACT = [
+    "data.vocab_size=300", "data.max_tokens=300", "model.d_model=32", "model.n_heads=2", "model.encoder_layers=1",
+    "model.decoder_layers=1", "model.ffn_dim=64", "discriminator.hidden=32", "discriminator.dropout=0",
+    "discriminator.lr=5e-5", "noise.word_dropout=0", "noise.word_shuffle=0", "noise.word_blank=0", "losses.bt=1",
+    "losses.adv=0.1", "runtime.threads=1", "back_translation.word_by_word_steps=5",
+    "pretraining.init_embeddings=random", "evaluation.sentences=10"
+]
 
 
 def free_port() -> int:
@@ -44,7 +47,9 @@ def global_batch(run) -> dict:
 
 
 def _one_step(rank: int, world: int, port: int, run_dir: str, data: str, out: str) -> None:
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
     from unmt.distributed import shutdown, world_from_environment
     from unmt.translation.train import TrainingRun
 
@@ -77,13 +82,17 @@ def test_one_step_of_two_processes_equals_one_process_on_the_global_batch(tmp_pa
     assert any(not torch.equal(before[k], v) for k, v in single.model.state_dict().items())  # the step did move them
 
 
-TORCHRUN_TRAIN = ["train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1", "--set", "evaluation.every=10"]
+TORCHRUN_TRAIN = [
+    "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1", "--set", "evaluation.every=10"
+]
 
 
 def torchrun(checkpoints: Path, run: str, steps: int, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-               "-m", "unmt", "--quiet", "--checkpoints-dir", str(checkpoints), *TORCHRUN_TRAIN, "--run-name", run,
-               "--max-steps", str(steps), *extra]
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()), "-m",
+        "unmt", "--quiet", "--checkpoints-dir", str(checkpoints), *TORCHRUN_TRAIN, "--run-name", run, "--max-steps",
+        str(steps), *extra
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
 
@@ -114,7 +123,10 @@ def test_a_rank_killed_mid_run_stops_the_job_and_the_resumed_job_ends_as_an_unin
     resumed = torchrun(tmp_path, "killed", 40, "--resume")
     _, err = resumed.communicate(timeout=900)
     assert resumed.returncode == 0, err.decode()[-2000:]
-    final = {name: load_weights(read_pointer(tmp_path / name, "latest") / "model.safetensors") for name in ("straight", "killed")}
+    final = {
+        name: load_weights(read_pointer(tmp_path / name, "latest") / "model.safetensors")
+        for name in ("straight", "killed")
+    }
     for key, value in final["straight"].items():
         assert torch.equal(final["killed"][key], value), key
 
@@ -130,11 +142,15 @@ def test_gans_train_under_torchrun_with_rank_0_the_only_writer(tmp_path, config,
     if extra and not (DIGITS / "usps-zip.train.gz").is_file():
         pytest.skip("../shared/data/digits is not on this machine")
     out = tmp_path / "gan"
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-               "-m", "unmt", "--quiet", "gan", "train", "--config", config, "--out", str(out), "--max-steps", "6", *extra,
-               "--set", "train.log_every=3", "--set", "train.eval_every=100", "--set", "train.eval_samples=64",
-               "--set", "train.batch_size=8", "--set", "train.threads=1", "--set", "model.channels=8"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()), "-m",
+        "unmt", "--quiet", "gan", "train", "--config", config, "--out", str(out), "--max-steps", "6", *extra, "--set",
+        "train.log_every=3", "--set", "train.eval_every=100", "--set", "train.eval_samples=64", "--set",
+        "train.batch_size=8", "--set", "train.threads=1", "--set", "model.channels=8"
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if r["kind"] == "train"] == [3, 6]  # one writer: no line twice
@@ -147,7 +163,10 @@ def test_gans_train_under_torchrun_with_rank_0_the_only_writer(tmp_path, config,
 def test_a_process_that_cannot_reach_its_rendezvous_says_so_in_one_sentence_instead_of_hanging(tmp_path):
     env = {**os.environ, "RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
            "MASTER_PORT": str(free_port()), "UNMT_DIST_JOIN_SECONDS": "3"}  # nobody listens there
-    command = [sys.executable, "-m", "unmt", "--checkpoints-dir", str(tmp_path), *TORCHRUN_TRAIN, "--run-name", "r", "--max-steps", "1"]
+    command = [
+        sys.executable, "-m", "unmt", "--checkpoints-dir", str(tmp_path), *TORCHRUN_TRAIN, "--run-name", "r",
+        "--max-steps", "1"
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2
     assert "could not join the other 1 process(es)" in result.stderr and "Traceback" not in result.stderr

@@ -21,7 +21,9 @@ LANG = 5
 
 def model(seed: int, d_model: int) -> Transformer:
     torch.manual_seed(seed)
-    config = TransformerConfig(vocab_size=40, d_model=d_model, n_heads=4, encoder_layers=1, decoder_layers=2, ffn_dim=64, dropout=0.0)
+    config = TransformerConfig(
+        vocab_size=40, d_model=d_model, n_heads=4, encoder_layers=1, decoder_layers=2, ffn_dim=64, dropout=0.0
+    )
     return Transformer(config).eval()
 
 
@@ -56,7 +58,15 @@ def test_greedy_search_follows_the_members_mean_probability():
         for b in range(4):
             tokens = [LANG]
             for _ in range(len(greedy[b])):
-                mean = sum(torch.softmax(m.decode(torch.tensor([tokens]), m.encode(src[b : b + 1], mask[b : b + 1]), mask[b : b + 1])[0, -1], -1) for m in members)
+                mean = sum(
+                    torch.softmax(
+                        m.decode(torch.tensor([tokens]), m.encode(src[b : b + 1], mask[b : b + 1]), mask[b : b + 1])[
+                            0, -1
+                        ],
+                        -1,
+                    )
+                    for m in members
+                )
                 tokens.append(int(mean.argmax()))
             assert tokens[1:] == greedy[b]
     # the check above means something only where the members disagree
@@ -83,22 +93,32 @@ def test_cli_ensembles_repeated_checkpoints_and_refuses_different_vocabularies(t
     shutil.copytree(checkpoints / name, copy)
     text = "the cat sees Marie .\nMarie eats 3 apples .\n".encode()
     alone = unmt("--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, stdin=text)
-    both = unmt("--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, "--checkpoint", str(copy), stdin=text)
+    both = unmt(
+        "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, "--checkpoint", str(copy), stdin=text
+    )
     assert both.returncode == 0, both.stderr
     assert both.stdout == alone.stdout and len(both.stdout.decode().splitlines()) == 2
 
     scores = tmp_path / "scores.json"
-    evaluated = unmt("--checkpoints-dir", str(checkpoints), "evaluate", "--checkpoint", name, "--checkpoint", str(copy), "--json", str(scores))
+    evaluated = unmt(
+        "--checkpoints-dir", str(checkpoints), "evaluate", "--checkpoint", name, "--checkpoint", str(copy), "--json",
+        str(scores)
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     assert len(json.loads(scores.read_text())["ensemble"]) == 2
 
     # same size, other pieces: an id would mean different subwords in the two models
     lines = (copy / "data" / "train.en").read_text(encoding="utf-8").upper().splitlines()
     Vocabulary.train({"en": lines, "fr": lines}, size=300).save(copy / "spm.model")
-    refused = unmt("--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, "--checkpoint", str(copy), stdin=text)
+    refused = unmt(
+        "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, "--checkpoint", str(copy), stdin=text
+    )
     assert refused.returncode != 0 and refused.stdout == b""
     assert b"different subword models" in refused.stderr and b"Traceback" not in refused.stderr
-    word_by_word = unmt("--checkpoints-dir", str(checkpoints), "translate", "--word-by-word", "--checkpoint", name, "--checkpoint", name, stdin=text)
+    word_by_word = unmt(
+        "--checkpoints-dir", str(checkpoints), "translate", "--word-by-word", "--checkpoint", name, "--checkpoint",
+        name, stdin=text
+    )
     assert word_by_word.returncode != 0 and b"one --checkpoint" in word_by_word.stderr
 
 
@@ -114,7 +134,10 @@ def test_benchmark_scores_members_and_their_ensemble(tiny_run, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(checkpoints / name, copy)
     out = tmp_path / "ensemble.json"
-    command = [sys.executable, "benchmarks/ensemble.py", "--run", str(checkpoints / name), "--run", str(copy), "--data", str(copy / "data"), "--out", str(out)]
+    command = [
+        sys.executable, "benchmarks/ensemble.py", "--run", str(checkpoints / name), "--run", str(copy), "--data",
+        str(copy / "data"), "--out", str(out)
+    ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr
     result = json.loads(out.read_text())
@@ -122,7 +145,11 @@ def test_benchmark_scores_members_and_their_ensemble(tiny_run, tmp_path):
     ensemble = result["ensembles"][0]
     for direction in ("en-fr", "fr-en"):
         # a run and its copy are one model twice: the ensemble translates exactly as each of them does
-        assert ensemble[direction]["bleu"] == result["members"][0][direction]["bleu"] == result["members"][1][direction]["bleu"]
+        assert (
+            ensemble[direction]["bleu"]
+            == result["members"][0][direction]["bleu"]
+            == result["members"][1][direction]["bleu"]
+        )
         assert ensemble["summary"][direction]["gain_over_best_member"] == 0
     assert ensemble["round_trip"] == result["members"][0]["round_trip"] and 0 <= ensemble["round_trip"] <= 100
     alone = subprocess.run(command[:4] + command[6:], capture_output=True, text=True, timeout=600)

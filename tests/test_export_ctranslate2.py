@@ -61,7 +61,9 @@ def test_an_untrained_model_running_to_the_length_limit_also_matches(tiny_run, t
     assert export(checkpoints / name, tmp_path / "m") == 0
     lines = read_lines(checkpoints / name / "data" / "test.en")[:100]
     torch_engine, _ = load_translator(checkpoints / name)
-    assert CTranslate2Translator(tmp_path / "m", threads=1).translate(lines, "fr") == torch_engine.translate(lines, "fr")
+    assert CTranslate2Translator(tmp_path / "m", threads=1).translate(lines, "fr") == torch_engine.translate(
+        lines, "fr"
+    )
 
 
 def test_ctranslate2_caps_each_line_by_its_own_source_as_torch_does(tiny_run, tmp_path):
@@ -111,8 +113,13 @@ def test_evaluate_with_ctranslate2_scores_as_torch_does(toy_run, exported, tmp_p
     for engine, out in (("ctranslate2", tmp_path / "ct2.json"), ("torch", tmp_path / "torch.json")):
         checkpoint = str(exported if engine == "ctranslate2" else toy_run)
         assert main(["--quiet", "evaluate", "--engine", engine, "--checkpoint", checkpoint, "--json", str(out)]) == 0
-    ct2, torch_scores = json.loads((tmp_path / "ct2.json").read_text()), json.loads((tmp_path / "torch.json").read_text())
-    assert ct2["en-fr"]["bleu"] == torch_scores["en-fr"]["bleu"] and ct2["fr-en"]["bleu"] == torch_scores["fr-en"]["bleu"]
+    ct2, torch_scores = (
+        json.loads((tmp_path / "ct2.json").read_text()),
+        json.loads((tmp_path / "torch.json").read_text()),
+    )
+    assert (
+        ct2["en-fr"]["bleu"] == torch_scores["en-fr"]["bleu"] and ct2["fr-en"]["bleu"] == torch_scores["fr-en"]["bleu"]
+    )
 
 
 def test_int8_translates_every_line_close_to_float32(toy_run, exported, tmp_path):
@@ -135,8 +142,14 @@ def test_bad_export_requests_are_one_sentence_exit_2_and_write_nothing(toy_run, 
         "not a run": (["export", str(tmp_path), "--format", "ctranslate2", str(out)], "no unmt run at"),
         "unknown format": (["export", str(toy_run), "--format", "onnx", str(out)], "unknown format 'onnx'"),
         "not empty": (["export", str(toy_run), "--format", "ctranslate2", str(tmp_path)], "is not empty"),
-        "unwritable": (["export", str(toy_run), "--format", "ctranslate2", str(tmp_path / "a_file" / "out")], "cannot write"),
-        "quantization": (["export", str(toy_run), "--format", "ctranslate2", str(out), "--quantization", "int3"], "unknown quantization"),
+        "unwritable": (
+            ["export", str(toy_run), "--format", "ctranslate2", str(tmp_path / "a_file" / "out")],
+            "cannot write",
+        ),
+        "quantization": (
+            ["export", str(toy_run), "--format", "ctranslate2", str(out), "--quantization", "int3"],
+            "unknown quantization",
+        ),
         "engine": (["translate", "--engine", "ctranslate2", "--checkpoint", str(toy_run)], "is not a model written by"),
     }[case]
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -219,7 +232,8 @@ def test_unmt_imports_and_names_the_extra_without_ctranslate2(tiny_run, tmp_path
     code = (
         "import sys; sys.modules['ctranslate2'] = None; sys.modules['fairseq'] = None\n"
         "from unmt.cli import main\n"
-        f"sys.exit(main(['--quiet', 'export', {str(checkpoints / name)!r}, '--format', 'ctranslate2', {str(tmp_path / 'o')!r}]))"
+        f"sys.exit(main(['--quiet', 'export', {str(checkpoints / name)!r}, '--format', 'ctranslate2', "
+        f"{str(tmp_path / 'o')!r}]))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr

@@ -77,7 +77,9 @@ def test_export_writes_one_fairseq_model_per_direction(exported):
 
 @needs_fairseq
 @pytest.mark.parametrize("src, tgt", [("en", "fr"), ("fr", "en")])
-def test_fairseq_interactive_gives_unmt_translates_greedy_output_on_every_line(toy_run, exported, monkeypatch, capsys, src, tgt):
+def test_fairseq_interactive_gives_unmt_translates_greedy_output_on_every_line(
+    toy_run, exported, monkeypatch, capsys, src, tgt
+):
     test_set = toy_run / "data" / f"test.{src}"
     theirs = fairseq_interactive(exported / f"{src}-{tgt}", src, tgt, test_set)
     ours = unmt_translate(monkeypatch, capsys, test_set, "--checkpoint", str(toy_run), "--src", src, "--tgt", tgt)
@@ -94,8 +96,10 @@ def test_exported_then_imported_model_translates_like_the_original(toy_run, expo
     assert info["languages"] == ["en", "fr"]
     for name, tensor in original.model.state_dict().items():
         assert torch.equal(tensor, imported.model.state_dict()[name]), name
-    assert {k: m.tolist() for k, m in imported.output_masks.items()} == {k: m.tolist() for k, m in original.output_masks.items()}
-    for src, tgt in (("en", "fr"), ("fr", "en")):
+    assert {k: m.tolist() for k, m in imported.output_masks.items()} == {
+        k: m.tolist() for k, m in original.output_masks.items()
+    }
+    for src in ("en", "fr"):
         test_set = toy_run / "data" / f"test.{src}"
         assert unmt_translate(monkeypatch, capsys, test_set, "--checkpoint", str(tmp_path / "back"), "--src", src) == \
             unmt_translate(monkeypatch, capsys, test_set, "--checkpoint", str(toy_run), "--src", src)
@@ -111,7 +115,9 @@ def fairseq_trained(toy_run, tmp_path_factory):
     vocab = Vocabulary.load(toy_run / "spm.model", ["en", "fr"])
     for lang in ("en", "fr"):
         lines = read_lines(toy_run / "data" / f"train.{lang}")[:200]
-        (folder / f"train.{lang}").write_text("".join(" ".join(vocab.sp.encode(line, out_type=str)) + "\n" for line in lines))
+        (folder / f"train.{lang}").write_text(
+            "".join(" ".join(vocab.sp.encode(line, out_type=str)) + "\n" for line in lines)
+        )
     fairseq("preprocess", "-s", "en", "-t", "fr", "--trainpref", folder / "train", "--destdir", folder / "bin",
             "--joined-dictionary", "--workers", 1)
     fairseq("train", folder / "bin", "-s", "en", "-t", "fr", "--arch", "transformer", "--encoder-layers", 1,
@@ -124,13 +130,18 @@ def fairseq_trained(toy_run, tmp_path_factory):
 
 def _import(tmp_path, capsys, checkpoint, *extra) -> tuple[int, str]:
     capsys.readouterr()
-    code = main(["--quiet", "--checkpoints-dir", str(tmp_path / "runs"), "import", "--format", "fairseq", str(checkpoint), *map(str, extra)])
+    code = main([
+        "--quiet", "--checkpoints-dir", str(tmp_path / "runs"), "import", "--format", "fairseq", str(checkpoint),
+        *map(str, extra)
+    ])
     return code, capsys.readouterr().err
 
 
 @needs_fairseq
 def test_a_fairseq_trained_transformer_of_another_shape_is_refused_in_one_sentence(fairseq_trained, tmp_path, capsys):
-    code, err = _import(tmp_path, capsys, fairseq_trained / "ck" / "checkpoint_last.pt", "--data", fairseq_trained / "bin")
+    code, err = _import(
+        tmp_path, capsys, fairseq_trained / "ck" / "checkpoint_last.pt", "--data", fairseq_trained / "bin"
+    )
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert "post-norm" in err and "does not fit unmt's model" in err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -143,7 +143,8 @@ def test_without_transformers_the_export_names_the_extra(tiny_run, tmp_path):
     code = (
         "import sys; sys.modules['transformers'] = None\n"
         "from unmt.cli import main\n"
-        f"sys.exit(main(['--quiet', 'export', {str(checkpoints / name)!r}, '--format', 'transformers', {str(tmp_path / 'o')!r}]))"
+        f"sys.exit(main(['--quiet', 'export', {str(checkpoints / name)!r}, '--format', 'transformers', "
+        f"{str(tmp_path / 'o')!r}]))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr

@@ -16,7 +16,9 @@ from unmt.export.huggingface_tokenizer import pretrained_tokenizer  # noqa: E402
 @pytest.mark.parametrize("activation", ["relu", "gelu"])
 def test_pegasus_gives_the_logits_of_unmt_model(activation):
     torch.manual_seed(0)
-    config = TransformerConfig(vocab_size=60, d_model=32, n_heads=4, ffn_dim=48, activation=activation, max_positions=40)
+    config = TransformerConfig(
+        vocab_size=60, d_model=32, n_heads=4, ffn_dim=48, activation=activation, max_positions=40
+    )
     model = Transformer(config).eval()
     for parameter in model.parameters():  # away from the init (unit norms, zero biases), so that every part counts
         torch.nn.init.normal_(parameter, std=0.3)

@@ -20,7 +20,10 @@ TRAIN = ["train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads
 
 
 def start_training(checkpoints, run, steps):
-    command = [sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), *TRAIN, "--run", run, "--max-steps", str(steps)]
+    command = [
+        sys.executable, "-m", "unmt.cli", "--quiet", "--checkpoints-dir", str(checkpoints), *TRAIN, "--run", run,
+        "--max-steps", str(steps)
+    ]
     # A shell starts background jobs with SIGINT ignored, and the child would inherit that: restore the default so
     # the SIGINT test means the same however pytest itself was started.
     restore_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
@@ -37,7 +40,9 @@ def wait_for_first_checkpoint(process, run_dir, timeout=120):
 
 def complete(checkpoint):
     names = {p.name for p in checkpoint.iterdir()}
-    return names >= {"model.safetensors", "discriminator.safetensors", "trainer.json", "trainer.safetensors", "state.json"}
+    return names >= {
+        "model.safetensors", "discriminator.safetensors", "trainer.json", "trainer.safetensors", "state.json"
+    }
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -51,10 +56,15 @@ def test_sigkill_at_a_random_moment_then_resume_matches_an_uninterrupted_run(tmp
     checkpoint = read_pointer(killed, "latest")
     assert complete(checkpoint)  # `latest` never names a half-written checkpoint
     load_weights(checkpoint / "model.safetensors")
-    resumed = main(["--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "killed", "--max-steps", "40", "--resume"])
+    resumed = main(
+        ["--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "killed", "--max-steps", "40", "--resume"]
+    )
     assert resumed == 0
     assert main(["--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "straight", "--max-steps", "40"]) == 0
-    final = {run: load_weights(read_pointer(tmp_path / run, "latest") / "model.safetensors") for run in ("killed", "straight")}
+    final = {
+        run: load_weights(read_pointer(tmp_path / run, "latest") / "model.safetensors")
+        for run in ("killed", "straight")
+    }
     for name, tensor in final["straight"].items():
         assert torch.equal(tensor, final["killed"][name]), name
     assert not any(p.name.startswith(".tmp-step-") for p in killed.iterdir())  # crash leftovers were cleaned
@@ -122,7 +132,9 @@ def test_checkpoint_used_with_a_different_vocabulary_is_refused(tiny_run, tmp_pa
 def test_resuming_with_the_wrong_language_pair_is_refused(tiny_run, tmp_path, capsys):
     checkpoints, name = tiny_run
     copy_run(checkpoints / name, tmp_path / "ck" / "r")
-    code = main(["--checkpoints-dir", str(tmp_path / "ck"), "train", "--src", "en", "--tgt", "de", "--run", "r", "--resume"])
+    code = main(
+        ["--checkpoints-dir", str(tmp_path / "ck"), "train", "--src", "en", "--tgt", "de", "--run", "r", "--resume"]
+    )
     assert code == 2 and "translates en-fr, not en-de" in capsys.readouterr().err
 
 

@@ -45,4 +45,6 @@ def test_nets_and_optimiser_state_round_trip_through_safetensors_and_json(tmp_pa
     for key in original:
         assert torch.equal(original[key]["exp_avg"], restored[key]["exp_avg"])
     # the ring config decays its rates, so the restored rate is the trained one, not the configured one
-    assert fresh_trainer.g_optimizer.param_groups[0]["lr"] == trainer.g_optimizer.param_groups[0]["lr"] < config.train.g_lr
+    assert (
+        fresh_trainer.g_optimizer.param_groups[0]["lr"] == trainer.g_optimizer.param_groups[0]["lr"] < config.train.g_lr
+    )

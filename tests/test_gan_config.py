@@ -6,9 +6,9 @@ import pytest
 
 from unmt.config import ConfigError
 from unmt.data.corpus import DataError
-from unmt.gan.images import load_mnist_test
 from unmt.gan.cli import add_gan_parser, main, run_gan
 from unmt.gan.config import load_gan_config
+from unmt.gan.images import load_mnist_test
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob("configs/gan_*.yaml")))
@@ -46,7 +46,10 @@ def test_a_missing_digits_folder_is_one_sentence_naming_the_folder(tmp_path):
 
 
 def test_cli_exits_non_zero_with_a_one_line_error_for_a_missing_folder(tmp_path, capsys):
-    code = main(["gan", "train", "--config", "configs/gan_cyclegan_mnist_usps.yaml", "--data", str(tmp_path / "absent"), "--out", str(tmp_path / "run")])
+    code = main([
+        "gan", "train", "--config", "configs/gan_cyclegan_mnist_usps.yaml", "--data", str(tmp_path / "absent"),
+        "--out", str(tmp_path / "run")
+    ])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert err[-1].startswith("unmt gan: error: digits folder") and "absent" in err[-1]
@@ -54,7 +57,10 @@ def test_cli_exits_non_zero_with_a_one_line_error_for_a_missing_folder(tmp_path,
 
 def test_cli_train_sample_evaluate_and_resume(tmp_path, capsys):
     run = tmp_path / "run"
-    tiny = ["--set", "train.steps=20", "--set", "train.eval_every=10", "--set", "train.eval_samples=200", "--set", "model.hidden=16"]
+    tiny = [
+        "--set", "train.steps=20", "--set", "train.eval_every=10", "--set", "train.eval_samples=200", "--set",
+        "model.hidden=16"
+    ]
     assert main(["gan", "train", "--config", "configs/gan_ring.yaml", "--out", str(run), *tiny]) == 0
     assert main(["gan", "train", "--config", "configs/gan_ring.yaml", "--out", str(run), *tiny]) == 2  # no overwrite
     assert main(["gan", "sample", "--run", str(run), "--n", "100"]) == 0

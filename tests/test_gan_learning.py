@@ -1,18 +1,18 @@
 """Tiny trainings that must show learning within seconds: the ring's modes, the WGAN-GP critic's estimate, the
 DCGAN's Frechet distance on 8x8 digits and CycleGAN's cycle loss."""
-import pytest
 import json
 
+import pytest
 import torch
 
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer
-from unmt.gan.images import load_sklearn_digits, resize
 from unmt.gan.build import build_nets, build_task
 from unmt.gan.config import GanLossConfig, load_gan_config
 from unmt.gan.cyclegan_nets import CycleGenerator, PatchDiscriminator
 from unmt.gan.cyclegan_task import CycleGANTask
 from unmt.gan.datasets import load_gan_data
 from unmt.gan.evaluate import generate
+from unmt.gan.images import load_sklearn_digits, resize
 from unmt.gan.metrics_mixture import earth_mover_distance
 from unmt.gan.objectives import objective_for
 from unmt.gan.train import GanRun
@@ -26,7 +26,9 @@ def _evals(run_dir):
 
 
 def test_ring_gan_captures_more_modes_than_at_initialisation(tmp_path):
-    config = load_gan_config("configs/gan_ring.yaml", ["train.steps=800", "train.eval_every=800", "train.eval_samples=1000", "data.std=0.05"])
+    config = load_gan_config(
+        "configs/gan_ring.yaml", ["train.steps=800", "train.eval_every=800", "train.eval_samples=1000", "data.std=0.05"]
+    )
     GanRun(config, tmp_path).run()
     evals, _ = _evals(tmp_path)
     first, last = evals[0], evals[-1]
@@ -73,13 +75,20 @@ def test_cyclegan_cycle_loss_falls_between_two_synthetic_digit_domains():
     images, _ = load_sklearn_digits()
     x_all = resize(images, 16)
     y_all = -x_all.flip(0)
-    nets = {"g": CycleGenerator(8, 1), "f": CycleGenerator(8, 1), "d_x": PatchDiscriminator(8), "d_y": PatchDiscriminator(8)}
+    nets = {
+        "g": CycleGenerator(8, 1), "f": CycleGenerator(8, 1), "d_x": PatchDiscriminator(8),
+        "d_y": PatchDiscriminator(8)
+    }
     rng = torch.Generator().manual_seed(0)
     task = CycleGANTask(nets, objective_for(GanLossConfig(type="least_squares")), 10.0, 5.0, 50, rng)
     g_params = [p for k in ("g", "f") for p in nets[k].parameters()]
     d_params = [p for k in ("d_x", "d_y") for p in nets[k].parameters()]
     trainer = AlternatingTrainer(task, torch.optim.Adam(d_params, 2e-4, betas=(0.5, 0.999)),
                                  torch.optim.Adam(g_params, 1e-3, betas=(0.5, 0.999)), AlternatingConfig())
-    draw = lambda: (x_all[torch.randint(len(x_all), (16,), generator=rng)], y_all[torch.randint(len(y_all), (16,), generator=rng)])
+
+    def draw():
+        rows = torch.randint(len(x_all), (16,), generator=rng), torch.randint(len(y_all), (16,), generator=rng)
+        return x_all[rows[0]], y_all[rows[1]]
+
     cycles = [trainer.step(draw)["cycle_loss"] for _ in range(60)]
     assert sum(cycles[-10:]) / 10 < 0.6 * sum(cycles[:5]) / 5

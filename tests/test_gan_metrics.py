@@ -4,9 +4,9 @@ import math
 import pytest
 import torch
 
-from unmt.gan.mixtures import grid_modes, ring_modes, sample_mixture
 from unmt.gan.metrics_digits import classes_covered, classifier_score, frechet_distance, mcnemar_exact_p, paired_change
 from unmt.gan.metrics_mixture import earth_mover_distance, mode_metrics
+from unmt.gan.mixtures import grid_modes, ring_modes, sample_mixture
 
 
 def test_samples_exactly_on_every_ring_mode_are_perfect():

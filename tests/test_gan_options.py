@@ -25,8 +25,12 @@ def test_a_packed_discriminator_scores_groups_of_consecutive_samples():
 
 
 def test_a_packed_gan_trains_one_step_with_every_mixture_loss():
-    for loss in (["loss.type=nonsaturating"], ["loss.type=wgan_gp"], ["loss.type=wasserstein", "loss.weight_clip=0.01"]):
-        config = load_gan_config("configs/gan_grid.yaml", ["model.pack=4", "model.hidden=8", "train.batch_size=32", *loss])
+    for loss in (
+        ["loss.type=nonsaturating"], ["loss.type=wgan_gp"], ["loss.type=wasserstein", "loss.weight_clip=0.01"]
+    ):
+        config = load_gan_config(
+            "configs/gan_grid.yaml", ["model.pack=4", "model.hidden=8", "train.batch_size=32", *loss]
+        )
         nets = build_nets(config)
         trainer = build_trainer(config, nets, build_task(config, nets, torch.Generator().manual_seed(0)))
         metrics = trainer.step(lambda: torch.randn(32, 2))
@@ -52,7 +56,10 @@ def test_packing_is_refused_outside_the_mlp():
 
 
 def _trainer(overrides):
-    config = load_gan_config("configs/gan_ring.yaml", ["model.hidden=8", "train.steps=10", "train.g_lr=0.001", "train.d_lr=0.002", *overrides])
+    config = load_gan_config(
+        "configs/gan_ring.yaml",
+        ["model.hidden=8", "train.steps=10", "train.g_lr=0.001", "train.d_lr=0.002", *overrides],
+    )
     nets = build_nets(config)
     return config, nets, build_trainer(config, nets, build_task(config, nets, torch.Generator().manual_seed(0)))
 

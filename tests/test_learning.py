@@ -1,9 +1,9 @@
 """Learning code is tested by learning: a tiny model on the toy corpus must improve within seconds."""
-import pytest
 import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import sacrebleu
 import torch
 

@@ -57,7 +57,9 @@ def _losses_and_gradients(model, groups):
 
 def test_split_passes_give_the_losses_gradients_and_states_of_one_pass(monkeypatch):
     torch.manual_seed(0)
-    model = Transformer(TransformerConfig(vocab_size=64, d_model=32, n_heads=2, encoder_layers=1, decoder_layers=1, ffn_dim=64))
+    model = Transformer(
+        TransformerConfig(vocab_size=64, d_model=32, n_heads=2, encoder_layers=1, decoder_layers=1, ffn_dim=64)
+    )
     groups = _groups(seed=1)
     split, split_gradients = _losses_and_gradients(model, groups)
     assert len(split.passes) > 1  # short English and long French rows do not share a pass

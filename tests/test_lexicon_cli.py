@@ -19,10 +19,15 @@ def aligned(tmp_path_factory):
     (tmp / "train.fr").write_text("\n".join(corpus.train_fr) + "\n")
     write_dictionary(tmp / "gold.txt", gold_lexicon())
     for lang in ("en", "fr"):
-        result = unmt("embed", "--input", str(tmp / f"train.{lang}"), "--output", str(tmp / f"{lang}.vec"), "--dim", "20", "--epochs", "3", "--threads", "1")
+        result = unmt(
+            "embed", "--input", str(tmp / f"train.{lang}"), "--output", str(tmp / f"{lang}.vec"), "--dim", "20",
+            "--epochs", "3", "--threads", "1"
+        )
         assert result.returncode == 0, result.stderr.decode()
-    result = unmt("align", "--src-emb", str(tmp / "en.vec"), "--tgt-emb", str(tmp / "fr.vec"), "--src", "en", "--tgt", "fr",
-                  "--method", "identical", "--output", str(tmp / "aligned"), "--gold", str(tmp / "gold.txt"), "--threads", "1")
+    result = unmt(
+        "align", "--src-emb", str(tmp / "en.vec"), "--tgt-emb", str(tmp / "fr.vec"), "--src", "en", "--tgt", "fr",
+        "--method", "identical", "--output", str(tmp / "aligned"), "--gold", str(tmp / "gold.txt"), "--threads", "1"
+    )
     assert result.returncode == 0, result.stderr.decode()
     return tmp, result.stdout.decode()
 
@@ -45,7 +50,10 @@ def test_align_writes_map_lexicon_and_report(aligned):
 def test_word_by_word_translation_keeps_lines(aligned):
     tmp, _ = aligned
     text = "Marie sees the cat .\n\n   \nPaul eats 3 apples .\r\n"
-    result = unmt("translate", "--word-by-word", "--lexicon", str(tmp / "aligned" / "lexicon.json"), "--src", "en", stdin=text.encode())
+    result = unmt(
+        "translate", "--word-by-word", "--lexicon", str(tmp / "aligned" / "lexicon.json"), "--src", "en",
+        stdin=text.encode()
+    )
     assert result.returncode == 0, result.stderr.decode()
     lines = result.stdout.decode().split("\n")
     assert len(lines) == 5 and lines[1] == lines[2] == "" and lines[0].startswith("Marie ")
@@ -72,7 +80,13 @@ def test_bad_input_is_one_clear_error(tmp_path, args, phrase):
 
 def test_word_by_word_with_a_runs_own_lexicon(tiny_run):
     checkpoints, name = tiny_run
-    result = unmt("--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, "--word-by-word", "--src", "fr",
-                  stdin="Victor voit 3 chats .\n".encode())
+    result = unmt(
+        "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name, "--word-by-word", "--src", "fr",
+        stdin="Victor voit 3 chats .\n".encode()
+    )
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode().count("\n") == 1 and "Victor" in result.stdout.decode() and " 3 " in result.stdout.decode()
+    assert (
+        result.stdout.decode().count("\n") == 1
+        and "Victor" in result.stdout.decode()
+        and " 3 " in result.stdout.decode()
+    )

@@ -1,6 +1,6 @@
-"""A next run's word-by-word lexicon read off an earlier model's translations (back_translation.lexicon_from): IBM Model 1 on
-each corpus sentence beside its translation recovers the words the translations carry, both directions keyed as a
-run's lexicon.json, and the option refuses what it cannot use in one line."""
+"""A next run's word-by-word lexicon read off an earlier model's translations (back_translation.lexicon_from):
+IBM Model 1 on each corpus sentence beside its translation recovers the words the translations carry, both
+directions keyed as a run's lexicon.json, and the option refuses what it cannot use in one line."""
 import json
 
 import pytest
@@ -9,8 +9,8 @@ from tests.conftest import TINY as TINY_CLI
 from unmt.cli import main
 from unmt.config import ConfigError, load_config
 from unmt.data.toy import generate_toy_corpus, gold_lexicon, write_toy_corpus
-from unmt.lexicon.from_translations import lexicon_from_pairs, lexicon_from_translations
 from unmt.lexicon.evaluation import inverted_dictionary
+from unmt.lexicon.from_translations import lexicon_from_pairs, lexicon_from_translations
 from unmt.lexicon.induce import precision_at_1
 from unmt.translation.train import TrainingRun
 
@@ -53,7 +53,9 @@ def test_both_directions_are_keyed_by_the_language_translated_into(toy):
 
 def test_a_run_reads_its_lexicon_off_an_earlier_run(tiny_run, tmp_path):
     checkpoints, name = tiny_run
-    config = load_config(None, [*TINY, f"back_translation.lexicon_from={checkpoints / name}", "back_translation.word_by_word_steps=5"])
+    config = load_config(
+        None, [*TINY, f"back_translation.lexicon_from={checkpoints / name}", "back_translation.word_by_word_steps=5"]
+    )
     run = TrainingRun(config, "en", "fr", tmp_path / "next", None)
     written = json.loads((run.run_dir / "lexicon.json").read_text(encoding="utf-8"))
     assert set(written) == {"en", "fr"} and len(written["fr"]) > 20 and len(written["en"]) > 20
@@ -65,14 +67,20 @@ def test_a_run_reads_its_lexicon_off_an_earlier_run(tiny_run, tmp_path):
 
 def test_refusals_are_one_line(tiny_run, tmp_path, capsys):
     checkpoints, name = tiny_run
-    common = ["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--max-steps", "2", *TINY_CLI]
+    common = [
+        "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "fr", "--max-steps", "2",
+        *TINY_CLI
+    ]
     assert main([*common, "--run", "missing", "--set", "back_translation.lexicon_from=no-such-run"]) == 2
     assert "back_translation.lexicon_from" in capsys.readouterr().err
     german = tmp_path / "en-de"
     write_toy_corpus(german, "en", "fr", n_train=300, seed=0)
     for split in ("train", "valid", "test"):
         (german / f"{split}.fr").rename(german / f"{split}.de")
-    other = [*common, "--run", "other-languages", "--data", str(german), "--tgt", "de", "--set", f"back_translation.lexicon_from={name}"]
+    other = [
+        *common, "--run", "other-languages", "--data", str(german), "--tgt", "de", "--set",
+        f"back_translation.lexicon_from={name}"
+    ]
     assert main(other) == 2
     assert "translates en/fr" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="word_by_word_steps"):

@@ -53,7 +53,9 @@ def step_record(tmp_path: Path, data: Path, monkeypatch, *overrides: str) -> Ste
     return StepRecord(group_counts, labelled, metrics, {lang: len(rows) for lang, rows in batch.items()})
 
 
-def test_denoising_weighted_zero_is_not_computed_and_the_adversary_sees_the_back_translated_inputs(tmp_path, data, monkeypatch):
+def test_denoising_weighted_zero_is_not_computed_and_the_adversary_sees_the_back_translated_inputs(
+    tmp_path, data, monkeypatch
+):
     record = step_record(tmp_path, data, monkeypatch, "losses.ae=0", "losses.bt=1", "losses.adv=0.1")
     assert record.group_counts == [2]  # the two back-translation groups only
     metrics = record.metrics

@@ -12,7 +12,9 @@ def test_gan_discriminator_loss_hand_computed():
     # one-sided smoothing: real target 0.9 -> -(0.9 log 0.5 + 0.1 log 0.5) = log 2 still at d=0.5 ...
     real = torch.tensor([2.0])
     expected = -(0.9 * math.log(torch.sigmoid(real).item()) + 0.1 * math.log(1 - torch.sigmoid(real).item()))
-    assert losses.gan_discriminator_loss(real, fake, real_label=0.9).item() == pytest.approx(expected + math.log(2), rel=1e-5)
+    assert losses.gan_discriminator_loss(real, fake, real_label=0.9).item() == pytest.approx(
+        expected + math.log(2), rel=1e-5
+    )
 
 
 def test_minimax_and_non_saturating_generator_losses():
@@ -36,8 +38,12 @@ def test_wasserstein_hinge_least_squares_values():
 
 
 def test_gradient_penalty_is_zero_for_unit_gradient_critic():
-    critic = lambda x: x.sum(dim=1)  # gradient (1, 0) ... of norm sqrt(2) in 2-D: use a scaled critic
-    unit = lambda x: x[:, 0]
+    def critic(x):  # gradient (1, 1): of norm sqrt(2) in 2-D
+        return x.sum(dim=1)
+
+    def unit(x):  # gradient (1, 0): of norm 1
+        return x[:, 0]
+
     real, fake = torch.randn(8, 2), torch.randn(8, 2)
     assert losses.gradient_penalty(unit, real, fake).item() == pytest.approx(0.0, abs=1e-6)
     assert losses.gradient_penalty(critic, real, fake).item() == pytest.approx(10 * (math.sqrt(2) - 1) ** 2, rel=1e-5)
@@ -56,7 +62,9 @@ def test_classifier_losses():
     labels = torch.tensor([0, 1])
     p_right = math.exp(2) / (math.exp(2) + 1)
     assert losses.classifier_discriminator_loss(logits, labels).item() == pytest.approx(-math.log(p_right), rel=1e-5)
-    assert losses.classifier_fooling_loss(logits, labels, "flip").item() == pytest.approx(-math.log(1 - p_right), rel=1e-5)
+    assert losses.classifier_fooling_loss(logits, labels, "flip").item() == pytest.approx(
+        -math.log(1 - p_right), rel=1e-5
+    )
     uniform = -(math.log(p_right) + math.log(1 - p_right)) / 2
     assert losses.classifier_fooling_loss(logits, labels, "uniform").item() == pytest.approx(uniform, rel=1e-5)
     with pytest.raises(ValueError):

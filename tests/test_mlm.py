@@ -1,8 +1,8 @@
 """Masked-LM pretraining: the masking recipe, the encoder-to-decoder copy, and a tiny run that learns."""
-import pytest
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from tests.conftest import TINY
@@ -41,7 +41,9 @@ def test_masking_follows_the_80_10_10_recipe_and_keeps_the_rest():
 
 
 def test_the_decoder_starts_from_the_encoders_self_attention_and_feed_forward_weights():
-    model = Transformer(TransformerConfig(vocab_size=50, d_model=16, n_heads=2, encoder_layers=2, decoder_layers=2, ffn_dim=32))
+    model = Transformer(
+        TransformerConfig(vocab_size=50, d_model=16, n_heads=2, encoder_layers=2, decoder_layers=2, ffn_dim=32)
+    )
     cross_before = {k: v.clone() for k, v in model.decoder_layers[0].cross_attn.state_dict().items()}
     first_weight = lambda layer: next(iter(layer.ffn.parameters()))  # noqa: E731
     assert not torch.equal(first_weight(model.encoder_layers[0]), first_weight(model.decoder_layers[0]))  # random init
@@ -55,9 +57,14 @@ def test_the_decoder_starts_from_the_encoders_self_attention_and_feed_forward_we
 
 def test_pretraining_lowers_the_masked_lm_loss_then_hands_over_to_unmt(tmp_path):
     args = ["--quiet", "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "mlm", *TINY]
-    assert main([*args, "--max-steps", "60", "--set", "pretraining.mlm_steps=40", "--set", "runtime.threads=1",
-                 "--set", "pretraining.init_embeddings=random", "--set", "evaluation.every=20", "--set", "optim.warmup_steps=5", "--set", "optim.lr=0.005",
-                 "--set", "losses.bt=0:0,15:0,16:1"]) == 0
+    assert (
+        main([
+            *args, "--max-steps", "60", "--set", "pretraining.mlm_steps=40", "--set", "runtime.threads=1", "--set",
+            "pretraining.init_embeddings=random", "--set", "evaluation.every=20", "--set", "optim.warmup_steps=5",
+            "--set", "optim.lr=0.005", "--set", "losses.bt=0:0,15:0,16:1"
+        ])
+        == 0
+    )
     records = [json.loads(line) for line in (tmp_path / "mlm" / "metrics.jsonl").read_text().splitlines()]
     by_step = {r["step"]: r for r in records if "loss" in r}
     assert all("mlm" in by_step[s] and "ae_en" not in by_step[s] for s in (10, 20, 30, 40))

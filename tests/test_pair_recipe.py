@@ -40,13 +40,21 @@ def test_a_run_on_a_pair_in_two_alphabets_chooses_and_records_the_unseeded_metho
     for lang, lines in (("en", english), ("ru", cyrillic)):  # a third of the corpus: skip-gram training is the cost
         (data / f"train.{lang}").write_text("\n".join(lines[:500]) + "\n", encoding="utf-8")
     checkpoints = tmp_path / "ck"
-    assert main(["--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "ru", "--data", str(data),
-                 "--run", "r", "--max-steps", "2", *TINY, "--set", "back_translation.lexicon_method=pair",
-                 "--set", "pretraining.init_embeddings=pair", "--set", "back_translation.word_by_word_steps=2"]) == 0
+    assert (
+        main([
+            "--quiet", "--checkpoints-dir", str(checkpoints), "train", "--src", "en", "--tgt", "ru", "--data",
+            str(data), "--run", "r", "--max-steps", "2", *TINY, "--set", "back_translation.lexicon_method=pair",
+            "--set", "pretraining.init_embeddings=pair", "--set", "back_translation.word_by_word_steps=2"
+        ])
+        == 0
+    )
     run = checkpoints / "r"
     setup = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
     chosen = setup["pair"]["chosen"]
-    assert chosen["settings"] == {"back_translation.lexicon_method": "self_learning", "pretraining.init_embeddings": "self_learning"}
+    assert chosen["settings"] == {
+        "back_translation.lexicon_method": "self_learning",
+        "pretraining.init_embeddings": "self_learning",
+    }
     lexicon = json.loads((run / "lexicon.json").read_text(encoding="utf-8"))
     assert lexicon["ru"] and lexicon["en"]  # a lexicon was induced both ways with the chosen method
     assert "pair" in (run / "config.yaml").read_text()  # the run keeps what was asked; the setup line says what it got

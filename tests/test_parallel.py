@@ -44,7 +44,9 @@ def test_pairs_stay_aligned_and_are_filtered_together(tmp_path):
     french = ["le chien", "le chien rouge", "court", "chien rouge " * 20, "court"]
     for lang, lines in (("en", english), ("fr", french)):
         (tmp_path / f"parallel.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    corpus = ParallelCorpus(*(load_text_dataset(tmp_path / f"parallel.{lang}") for lang in ("en", "fr")), vocab, max_len=12)
+    corpus = ParallelCorpus(
+        *(load_text_dataset(tmp_path / f"parallel.{lang}") for lang in ("en", "fr")), vocab, max_len=12
+    )
     # an empty side (line 2) or an over-long side (lines 3 and 4) drops the pair, whichever side it is on
     assert len(corpus) == 2
     sources, targets = next(BatchStream(corpus, max_tokens=1000, seed=0))
@@ -57,13 +59,17 @@ def test_files_of_different_lengths_are_refused(tmp_path):
     (tmp_path / "parallel.en").write_text("a\nb\nc\n", encoding="utf-8")
     (tmp_path / "parallel.fr").write_text("x\ny\n", encoding="utf-8")
     with pytest.raises(DataError, match="3 and 2 lines"):
-        ParallelCorpus(load_text_dataset(tmp_path / "parallel.en"), load_text_dataset(tmp_path / "parallel.fr"), vocab, 10)
+        ParallelCorpus(
+            load_text_dataset(tmp_path / "parallel.en"), load_text_dataset(tmp_path / "parallel.fr"), vocab, 10
+        )
 
 
 def test_a_supervised_step_trains_both_directions_on_the_pairs_and_nothing_else(tmp_path, data, monkeypatch):
     record = step_record(tmp_path, data, monkeypatch, "losses.ae=0", "losses.bt=0", "losses.mt=1", "losses.adv=0")
     assert record.group_counts == [2]
-    assert {"mt_en_fr", "mt_fr_en"} <= set(record.metrics) and not any(k.startswith(("ae_", "bt_")) for k in record.metrics)
+    assert {"mt_en_fr", "mt_fr_en"} <= set(record.metrics) and not any(
+        k.startswith(("ae_", "bt_")) for k in record.metrics
+    )
 
 
 def test_pairs_join_the_unsupervised_losses_in_one_pass(tmp_path, data, monkeypatch):
@@ -75,7 +81,12 @@ def test_pairs_join_the_unsupervised_losses_in_one_pass(tmp_path, data, monkeypa
 @pytest.mark.slow
 def test_a_model_learns_to_translate_from_the_pairs_alone(tmp_path):
     """No denoising, no back-translation, no discriminator: BLEU on unseen toy sentences must come from the pairs."""
-    test = set(write_toy_corpus(tmp_path / "data", n_train=2000, n_valid=30, n_test=30, seed=0).joinpath("test.en").read_text().splitlines())
+    test = set(
+        write_toy_corpus(tmp_path / "data", n_train=2000, n_valid=30, n_test=30, seed=0)
+        .joinpath("test.en")
+        .read_text()
+        .splitlines()
+    )
     pairs = write_parallel(tmp_path / "data", 2000, seed=5)
     assert sum(en in test for en, _ in pairs) <= 3  # scored on sentences it (almost never) trained on
     run = tiny_run(tmp_path, "losses.ae=0", "losses.bt=0", "losses.adv=0", "losses.mt=1",
@@ -95,22 +106,31 @@ def test_lambda_mt_without_parallel_pairs_is_one_clear_error(tmp_path, capsys):
     data = write_toy_corpus(tmp_path / "data", n_train=100, n_valid=5, n_test=5, seed=0)
     with pytest.raises(ConfigError, match="parallel.en and .*parallel.fr"):
         tiny_run(tmp_path, "losses.mt=1")
-    code = main(["--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
-                 "--max-steps", "1", "--set", "losses.mt=0:0,100:1"])
+    code = main([
+        "--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
+        "--max-steps", "1", "--set", "losses.mt=0:0,100:1"
+    ])
     assert code == 2 and "losses.mt trains on parallel pairs" in capsys.readouterr().err
     for lang in ("en", "fr"):
         (data / f"parallel.{lang}").write_text("", encoding="utf-8")
-    code = main(["--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
-                 "--max-steps", "1", "--set", "losses.mt=1"])
+    code = main([
+        "--checkpoints-dir", str(tmp_path / "runs"), "train", "--src", "en", "--tgt", "fr", "--data", str(data),
+        "--max-steps", "1", "--set", "losses.mt=1"
+    ])
     error = capsys.readouterr().err
     assert code == 2 and "parallel.en is empty" in error and "Traceback" not in error
 
 
 @pytest.mark.skipif(not (RAW / "train.en").is_file(), reason="../shared/data/multi30k is not on this machine")
 def test_prepare_multi30k_writes_the_pairs_only_when_asked(tmp_path):
-    subprocess.run([sys.executable, "data_scripts/prepare_multi30k.py", str(RAW), str(tmp_path / "unsupervised")], check=True)
+    subprocess.run(
+        [sys.executable, "data_scripts/prepare_multi30k.py", str(RAW), str(tmp_path / "unsupervised")], check=True
+    )
     assert not list((tmp_path / "unsupervised").glob("parallel.*"))
-    subprocess.run([sys.executable, "data_scripts/prepare_multi30k.py", str(RAW), str(tmp_path / "supervised"), "--parallel"], check=True)
+    subprocess.run(
+        [sys.executable, "data_scripts/prepare_multi30k.py", str(RAW), str(tmp_path / "supervised"), "--parallel"],
+        check=True,
+    )
     english = (tmp_path / "supervised" / "parallel.en").read_text(encoding="utf-8").splitlines()
     french = (tmp_path / "supervised" / "parallel.fr").read_text(encoding="utf-8").splitlines()
     assert english == (RAW / "train.en").read_text(encoding="utf-8").splitlines()
@@ -125,7 +145,9 @@ def test_a_resumed_run_continues_the_pairs_where_it_stopped_or_does_without_them
     assert position["index"] == 3
     again = TrainingRun(load_config(None, supervised), "en", "fr", tmp_path / "run", data, resume=True)
     assert again.streams["parallel"].state_dict() == position
-    without = TrainingRun(load_config(None, [*SMALL, "evaluation.every=3"]), "en", "fr", tmp_path / "run", data, resume=True)
+    without = TrainingRun(
+        load_config(None, [*SMALL, "evaluation.every=3"]), "en", "fr", tmp_path / "run", data, resume=True
+    )
     assert "parallel" not in without.streams and without.trainer.step_count == 3
     without.run(max_steps=6)
     assert without.trainer.step_count == 6

@@ -33,7 +33,8 @@ def test_a_bf16_run_learns_like_a_float32_run_and_keeps_float32_weights(tmp_path
 
 
 def test_auto_precision_stays_fp32_on_a_cpu_even_with_bf16_arithmetic(tmp_path, data, monkeypatch):  # noqa: F811
-    # a CPU's bf16 flags do not say bf16 will pay: the whole step measured x0.52-1.41 of fp32 by CPU and model size
+    # a CPU's bf16 flags do not say bf16 will pay: the whole step ranged from slower to faster than fp32 by CPU and
+    # model size (docs/guide.md)
     for hardware in (True, False):
         monkeypatch.setattr("unmt.translation.train.has_bf16", lambda device, hardware=hardware: hardware)
         _, outputs, _ = denoising_losses(tmp_path / str(hardware), data, "auto", steps=1)
@@ -47,7 +48,9 @@ def test_auto_precision_takes_bf16_on_a_gpu_that_has_it(monkeypatch):
 
     for device, hardware, expected in (("cuda", True, True), ("cuda", False, False), ("cpu", True, False)):
         monkeypatch.setattr("unmt.translation.train.has_bf16", lambda device, hardware=hardware: hardware)
-        run = SimpleNamespace(config=SimpleNamespace(runtime=SimpleNamespace(precision="auto")), device=torch.device(device))
+        run = SimpleNamespace(
+            config=SimpleNamespace(runtime=SimpleNamespace(precision="auto")), device=torch.device(device)
+        )
         assert TrainingRun._trains_in_bf16(run) is expected
 
 
@@ -55,7 +58,9 @@ def test_the_hardware_check_reads_the_cpu_flags(tmp_path, monkeypatch):
     from unmt import hardware
     cpuinfo = tmp_path / "cpuinfo"
     real_open = open
-    for flags, expected in (("fpu avx2 avx512f avx512_bf16", True), ("fpu avx2 amx_bf16", True), ("fpu avx2 avx512f", False)):
+    for flags, expected in (
+        ("fpu avx2 avx512f avx512_bf16", True), ("fpu avx2 amx_bf16", True), ("fpu avx2 avx512f", False)
+    ):
         cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
         monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(cpuinfo, *a, **k))
         assert hardware.has_bf16(torch.device("cpu")) is expected

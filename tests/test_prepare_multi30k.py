@@ -22,9 +22,13 @@ def write_raw(directory: Path, languages=("en", "fr", "cs"), n: int = 10) -> Non
 
 def test_any_target_language_gets_the_second_half(tmp_path):
     write_raw(tmp_path / "raw")
-    subprocess.run([*PREPARE, str(tmp_path / "raw"), str(tmp_path / "out"), "--tgt", "cs"], check=True, capture_output=True)
+    subprocess.run(
+        [*PREPARE, str(tmp_path / "raw"), str(tmp_path / "out"), "--tgt", "cs"], check=True, capture_output=True
+    )
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == ["test.cs", "test.en", "train.cs", "train.en", "valid.cs", "valid.en"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "test.cs", "test.en", "train.cs", "train.en", "valid.cs", "valid.en"
+    ]
     assert (out / "train.en").read_text().splitlines() == [f"train en line {i}" for i in range(5)]
     assert (out / "train.cs").read_text().splitlines() == [f"train cs line {i}" for i in range(5, 10)]
     assert (out / "valid.cs").read_text().splitlines() == [f"val cs line {i}" for i in range(5, 10)]
@@ -33,7 +37,9 @@ def test_any_target_language_gets_the_second_half(tmp_path):
 
 def test_the_default_pair_is_still_english_french(tmp_path):
     write_raw(tmp_path / "raw")
-    subprocess.run([*PREPARE, str(tmp_path / "raw"), str(tmp_path / "out"), "--parallel"], check=True, capture_output=True)
+    subprocess.run(
+        [*PREPARE, str(tmp_path / "raw"), str(tmp_path / "out"), "--parallel"], check=True, capture_output=True
+    )
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["parallel.en", "parallel.fr", "test.en", "test.fr", "train.en", "train.fr", "valid.en", "valid.fr"]
     assert (tmp_path / "out" / "train.fr").read_text().splitlines()[0] == "train fr line 5"
@@ -48,7 +54,9 @@ def test_refusals_are_one_line(tmp_path, extra, phrase):
     if "--short" in extra:
         extra = extra[:-1]
         (tmp_path / "raw" / "train.cs").write_text("only one line\n", encoding="utf-8")
-    result = subprocess.run([*PREPARE, str(tmp_path / "raw"), str(tmp_path / "out"), *extra], capture_output=True, text=True)
+    result = subprocess.run(
+        [*PREPARE, str(tmp_path / "raw"), str(tmp_path / "out"), *extra], capture_output=True, text=True
+    )
     assert result.returncode == 2 and phrase in result.stderr and "Traceback" not in result.stderr
 
 
@@ -57,11 +65,15 @@ def test_test_dictionary_for_another_pair(tmp_path):
     czech = ["pes běží", "kočka spí", "pes spí", "kočka běží"] * 10
     (tmp_path / "train.en").write_text("\n".join(english) + "\n", encoding="utf-8")
     (tmp_path / "train.cs").write_text("\n".join(czech) + "\n", encoding="utf-8")
-    command = [sys.executable, "data_scripts/build_test_dictionary.py", str(tmp_path / "train.en"), str(tmp_path / "train.cs"),
-               str(tmp_path / "en-cs.txt"), "--lowercase"]
+    command = [
+        sys.executable, "data_scripts/build_test_dictionary.py", str(tmp_path / "train.en"), str(tmp_path / "train.cs"),
+        str(tmp_path / "en-cs.txt"), "--lowercase"
+    ]
     subprocess.run(command, check=True, capture_output=True)
     gold = read_dictionary(tmp_path / "en-cs.txt")
-    assert gold["dog"] == {"pes"} and gold["cat"] == {"kočka"} and gold["sleeps"] == {"spí"} and gold["runs"] == {"běží"}
+    assert (
+        gold["dog"] == {"pes"} and gold["cat"] == {"kočka"} and gold["sleeps"] == {"spí"} and gold["runs"] == {"běží"}
+    )
 
 
 @pytest.mark.skipif(not (RAW / "train.cs").is_file(), reason="../shared/data/multi30k has no Czech on this machine")

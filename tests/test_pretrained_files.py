@@ -13,7 +13,12 @@ from unmt.data.toy import NOUNS, generate_toy_corpus, gold_lexicon
 from unmt.data.vocab import Vocabulary
 from unmt.lexicon.embeddings import WordEmbeddings, normalize
 from unmt.lexicon.evaluation import write_dictionary
-from unmt.lexicon.pretrained import choose_translations, lexicon_from_vectors, subword_table_from_vectors, translation_lists
+from unmt.lexicon.pretrained import (
+    choose_translations,
+    lexicon_from_vectors,
+    subword_table_from_vectors,
+    translation_lists,
+)
 from unmt.lexicon.vectors_io import read_vectors
 
 
@@ -66,7 +71,9 @@ def test_lexicon_from_vectors_finds_translations_among_corpus_words():
 
 
 def test_a_dictionary_word_takes_its_first_or_its_most_used_translation():
-    lists = translation_lists([("dog", "hák"), ("dog", "pes"), ("dog", "hák"), ("cat", "kočka"), ("red", "rudý"), ("red", "červený")])
+    lists = translation_lists(
+        [("dog", "hák"), ("dog", "pes"), ("dog", "hák"), ("cat", "kočka"), ("red", "rudý"), ("red", "červený")]
+    )
     assert lists == {"dog": ["hák", "pes"], "cat": ["kočka"], "red": ["rudý", "červený"]}
     assert choose_translations(lists, "first") == {"dog": "hák", "cat": "kočka", "red": "rudý"}
     czech = ["Pes běží .", "pes a kočka", "hák visí", "pes spí"]  # no red at all: the file's order decides
@@ -83,8 +90,10 @@ def aligned_files(tmp_path_factory):
         result = unmt("embed", "--input", str(tmp / f"train.{lang}"), "--output", str(tmp / f"{lang}.vec"),
                       "--dim", "20", "--epochs", "3", "--threads", "1")
         assert result.returncode == 0, result.stderr.decode()
-    result = unmt("align", "--src-emb", str(tmp / "en.vec"), "--tgt-emb", str(tmp / "fr.vec"), "--src", "en", "--tgt", "fr",
-                  "--method", "identical", "--output", str(tmp / "aligned"), "--threads", "1")
+    result = unmt(
+        "align", "--src-emb", str(tmp / "en.vec"), "--tgt-emb", str(tmp / "fr.vec"), "--src", "en", "--tgt", "fr",
+        "--method", "identical", "--output", str(tmp / "aligned"), "--threads", "1"
+    )
     assert result.returncode == 0, result.stderr.decode()
     write_dictionary(tmp / "en-fr.txt", gold_lexicon())
     return tmp
@@ -102,9 +111,12 @@ def test_training_starts_from_aligned_files_and_a_dictionary(aligned_files, tmp_
     W = np.load(aligned / "mapping.npy")
     assert written.words == original.words  # `unmt align` wrote the source vectors mapped into the target space
     assert np.allclose(written.vectors, normalize(original.vectors) @ W.T, atol=1e-4)
-    result = train(tmp_path, "r", "--set", f"pretraining.src_vectors={aligned / 'en.vec'}",
-                   "--set", f"pretraining.tgt_vectors={aligned / 'fr.vec'}", "--set", f"back_translation.dictionary={aligned_files / 'en-fr.txt'}",
-                   "--set", "back_translation.dictionary_order=first")
+    result = train(
+        tmp_path, "r", "--set", f"pretraining.src_vectors={aligned / 'en.vec'}", "--set",
+        f"pretraining.tgt_vectors={aligned / 'fr.vec'}", "--set",
+        f"back_translation.dictionary={aligned_files / 'en-fr.txt'}", "--set",
+        "back_translation.dictionary_order=first"
+    )
     assert result.returncode == 0, result.stderr.decode()
     run = tmp_path / "r"
     lexicon = json.loads((run / "lexicon.json").read_text())
@@ -168,13 +180,19 @@ def test_malformed_dictionary_is_one_sentence_and_leaves_no_run(tmp_path, conten
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.parametrize("settings, message", [
-    (["pretraining.src_vectors=a.vec"], "come together"),
-    (["pretraining.src_vectors=a.vec", "pretraining.tgt_vectors=b.vec", "pretraining.init_embeddings=random"], "choose one"),
-    (["back_translation.lexicon_method=vectors"], "give them"),
-    (["back_translation.reverse_dictionary=d.txt"], "needs back_translation.dictionary"),
-    (["back_translation.dictionary=d.txt", "back_translation.word_by_word_steps=0"], "word_by_word_steps > 0"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (["pretraining.src_vectors=a.vec"], "come together"),
+        (
+            ["pretraining.src_vectors=a.vec", "pretraining.tgt_vectors=b.vec", "pretraining.init_embeddings=random"],
+            "choose one",
+        ),
+        (["back_translation.lexicon_method=vectors"], "give them"),
+        (["back_translation.reverse_dictionary=d.txt"], "needs back_translation.dictionary"),
+        (["back_translation.dictionary=d.txt", "back_translation.word_by_word_steps=0"], "word_by_word_steps > 0"),
+    ],
+)
 def test_settings_that_contradict_each_other_are_refused(tmp_path, settings, message):
     result = train(tmp_path, "r", *[arg for s in settings for arg in ("--set", s)])
     assert result.returncode != 0 and message in result.stderr.decode()

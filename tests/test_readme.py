@@ -44,9 +44,11 @@ def test_the_readme_has_commands():
 
 
 def test_the_readme_keeps_the_test_command_ci_runs():
-    ci_pytest = [line for line in (README.parent / ".ci" / "run").read_text().splitlines() if "pytest" in line and not line.startswith("#")]
+    run = (README.parent / ".ci" / "run").read_text()
+    ci_pytest = [line for line in run.splitlines() if "pytest" in line and not line.startswith("#")]
     assert len(ci_pytest) == 1, ".ci/run runs pytest once"
-    assert f'pip install torch==2.13.0 && pip install -e ".[test]" && {ci_pytest[0]}\n' in README.read_text(encoding="utf-8")
+    command = f'pip install torch==2.13.0 && pip install -e ".[test]" && {ci_pytest[0]}\n'
+    assert command in README.read_text(encoding="utf-8")
 
 
 def test_the_readme_stays_short():

@@ -1,13 +1,13 @@
 """Resuming restores everything that decides the next update: weights, optimisers, schedules, data position, RNGs."""
-import pytest
 import logging
 
+import pytest
 import torch
 
 from tests.conftest import TINY
 from unmt.checkpoint import load_weights, read_pointer
-from unmt.tensor_state import load_state, save_state
 from unmt.cli import main
+from unmt.tensor_state import load_state, save_state
 
 pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest -m "not slow"` skips it
 
@@ -17,7 +17,10 @@ def final_weights(checkpoints, run):
 
 
 def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path):
-    common = ["--checkpoints-dir", str(tmp_path), "--quiet", "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1"]
+    common = [
+        "--checkpoints-dir", str(tmp_path), "--quiet", "train", "--src", "en", "--tgt", "fr", *TINY, "--set",
+        "runtime.threads=1"
+    ]
     assert main([*common, "--run", "straight", "--max-steps", "20"]) == 0
     assert main([*common, "--run", "split", "--max-steps", "10"]) == 0
     assert main([*common, "--run", "split", "--max-steps", "20", "--resume"]) == 0
@@ -29,8 +32,10 @@ def test_interrupted_and_resumed_run_equals_uninterrupted_run(tmp_path):
 
 def test_a_learning_rate_given_on_resume_takes_effect(tmp_path, caplog):
     """The checkpoint's optimiser state used to carry the old rate silently; the configuration now wins."""
-    common = ["--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1",
-              "--run", "r", "--set", "optim.warmup_steps=1"]
+    common = [
+        "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1",
+        "--run", "r", "--set", "optim.warmup_steps=1"
+    ]
     assert main([*common, "--max-steps", "10", "--set", "optim.lr=0.001"]) == 0
     same = final_weights(tmp_path, "r")
     with caplog.at_level(logging.WARNING, logger="unmt"):
@@ -44,8 +49,10 @@ def test_a_learning_rate_given_on_resume_takes_effect(tmp_path, caplog):
 def test_a_run_moved_between_cpu_and_gpu_resumes_with_a_warning(tmp_path, caplog):
     """A generator's state from the other device type (CUDA: 16 bytes, CPU: 5,056) does not fit this one; resuming
     reseeds sampling instead of failing."""
-    common = ["--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1",
-              "--run", "r", "--set", "back_translation.temperature=1.0"]
+    common = [
+        "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads=1",
+        "--run", "r", "--set", "back_translation.temperature=1.0"
+    ]
     assert main([*common, "--max-steps", "10"]) == 0
     checkpoint = read_pointer(tmp_path / "r", "latest")
     state = load_state(checkpoint)

@@ -14,7 +14,10 @@ from unmt.run_directory import RunDirectory, RunLockedError, load_checkpoint_sta
 def test_checkpoints_round_trip_without_pickle_and_prune_keeps_what_pointers_name(tmp_path):
     run = RunDirectory(tmp_path)
     weights = {"model": {"w": torch.arange(6.0).view(2, 3)}}
-    optimiser = {"state": {0: {"exp_avg": torch.randn(3), "step": torch.tensor(4.0)}}, "param_groups": [{"lr": 0.1, "betas": (0.9, 0.98)}]}
+    optimiser = {
+        "state": {0: {"exp_avg": torch.randn(3), "step": torch.tensor(4.0)}},
+        "param_groups": [{"lr": 0.1, "betas": (0.9, 0.98)}],
+    }
     saved_rng = torch.get_rng_state()
     first = run.save_checkpoint(10, weights, {"opt": optimiser, "rng": saved_rng}, {"step": 10})
     torch.randn(5)  # the generator moves on: only the saved state can equal what comes back

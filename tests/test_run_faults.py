@@ -1,12 +1,13 @@
 """Three faults a new user met, each with the behaviour that fixes it: a resume with another model shape is refused
 before it touches the run; a second trainer on a run is refused while the first continues; a translation whose
 reader goes away ends quietly. Plus the refused budgets and run names."""
-import pytest
 import hashlib
 import json
 import shutil
 import subprocess
 import sys
+
+import pytest
 
 from tests.conftest import TINY
 from tests.test_faults import start_training, wait_for_first_checkpoint
@@ -18,11 +19,18 @@ TRAIN = ["train", "--src", "en", "--tgt", "fr", *TINY, "--set", "runtime.threads
 
 
 def snapshot(folder):
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def translate(checkpoints, run, text="Marie sees the small car .\n"):
-    command = [sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", run]
+    command = [
+        sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint",
+        run
+    ]
     return subprocess.run(command, input=text, capture_output=True, text=True, timeout=300)
 
 
@@ -43,7 +51,9 @@ def test_a_second_trainer_is_refused_and_the_first_continues_untouched(tmp_path,
     first = start_training(tmp_path, "r", 200)
     try:
         wait_for_first_checkpoint(first, tmp_path / "r")
-        code = main(["--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "r", "--resume", "--max-steps", "400"])
+        code = main(
+            ["--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "r", "--resume", "--max-steps", "400"]
+        )
         assert code == 2
         assert f"being trained by process {first.pid}" in capsys.readouterr().err
         _, stderr = first.communicate(timeout=600)
@@ -60,7 +70,10 @@ def test_translate_into_a_pipe_that_closes_ends_quietly_with_exit_0(tiny_run, tm
     checkpoints, name = tiny_run
     big = tmp_path / "big.txt"
     big.write_text("Marie sees the small red car .\n" * 5000)
-    command = [sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", name]
+    command = [
+        sys.executable, "-m", "unmt", "--quiet", "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint",
+        name
+    ]
     with open(big, "rb") as source:  # `unmt translate < big.txt | head -1`
         process = subprocess.Popen(command, stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert process.stdout.readline().strip()  # one line read, then the reader is gone

@@ -79,7 +79,10 @@ def test_unequal_vocabularies_and_frequency_orders(seed):
                         target.vectors[[target_index[next(iter(g))] for g in gold.values()]])
     result = self_learning_map(source, target, SelfLearningConfig(init_words=600, patience=3))
     # as good as Procrustes on the true dictionary, which the noise keeps below 1
-    assert precision_at_k(source, target, result.W, gold)["p@1"] > precision_at_k(source, target, oracle, gold)["p@1"] - 0.03
+    assert (
+        precision_at_k(source, target, result.W, gold)["p@1"]
+        > precision_at_k(source, target, oracle, gold)["p@1"] - 0.03
+    )
 
 
 def test_the_first_dictionary_alone_is_better_than_chance():
@@ -145,7 +148,10 @@ def test_the_lexicon_of_a_self_learning_method_comes_from_the_reweighted_spaces(
     result = align_embeddings(source, target, "self_learning", refinements=1)
     assert result.report["lexicon_from"] == "re-weighted spaces"
     assert sum(result.forward[w] in g for w, g in gold.items()) / len(gold) > 0.95
-    assert "lexicon_from" not in align_embeddings(*with_misleading_strings(source, target), "identical", refinements=1).report
+    assert (
+        "lexicon_from"
+        not in align_embeddings(*with_misleading_strings(source, target), "identical", refinements=1).report
+    )
 
 
 @pytest.mark.parametrize(
@@ -165,8 +171,11 @@ def test_bad_embeddings_are_refused_in_one_sentence(make, phrase):
 
 @pytest.mark.parametrize(
     "config, phrase",
-    [(SelfLearningConfig(initial_keep=0), "initial_keep"), (SelfLearningConfig(keep_multiplier=1), "keep_multiplier"),
-     (SelfLearningConfig(patience=0), "patience"), (SelfLearningConfig(init_words=1, reweight=2), "init_words.*reweight")],
+    [
+        (SelfLearningConfig(initial_keep=0), "initial_keep"),
+        (SelfLearningConfig(keep_multiplier=1), "keep_multiplier"), (SelfLearningConfig(patience=0), "patience"),
+        (SelfLearningConfig(init_words=1, reweight=2), "init_words.*reweight")
+    ],
 )
 def test_bad_settings_are_named(config, phrase):
     source, target, _ = clustered_pair(n=50)
@@ -205,14 +214,18 @@ def test_lexicon_benchmark_compares_the_methods_and_appends(tmp_path):
     import subprocess
     import sys
 
-    command = [sys.executable, "benchmarks/lexicon_induction.py", "--corpus", "toy", "--toy-sentences", "400", "--no-anchors",
-               "--embeddings", "skipgram:epochs=2,subwords=3-4", "--methods", "identical", "self_learning", "auto", "--oracle",
-               "--out", str(tmp_path), "--name", "t", "--cache", str(tmp_path / "cache")]
+    command = [
+        sys.executable, "benchmarks/lexicon_induction.py", "--corpus", "toy", "--toy-sentences", "400", "--no-anchors",
+        "--embeddings", "skipgram:epochs=2,subwords=3-4", "--methods", "identical", "self_learning", "auto", "--oracle",
+        "--out", str(tmp_path), "--name", "t", "--cache", str(tmp_path / "cache")
+    ]
     subprocess.run(command, check=True, capture_output=True, timeout=300)
     subprocess.run([*command, "--append", "--methods", "self_learning"], check=True, capture_output=True, timeout=300)
     result = json.loads((tmp_path / "t.json").read_text())
     methods = [r["method"] for r in result["rows"]]
-    assert methods.count("self_learning") == 3 and methods.count("identical") == 2 and len(result["commands"]) == 2  # stages
+    assert (
+        methods.count("self_learning") == 3 and methods.count("identical") == 2 and len(result["commands"]) == 2
+    )  # stages
     auto = [r for r in result["rows"] if r["method"] == "auto"][-1]
     candidates = {"identical", "self_learning", "identical_self_learning"}
     assert auto["chosen"] in candidates and set(auto["candidates"]) == candidates

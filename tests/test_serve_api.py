@@ -30,7 +30,13 @@ def unmt_translate(tiny_run, lines: list[str], src: str, tgt: str, monkeypatch, 
     checkpoints, run = tiny_run
     capsys.readouterr()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("".join(f"{line}\n" for line in lines).encode())))
-    assert main(["--quiet", "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", run, "--src", src, "--tgt", tgt]) == 0
+    assert (
+        main([
+            "--quiet", "--checkpoints-dir", str(checkpoints), "translate", "--checkpoint", run, "--src", src,
+            "--tgt", tgt
+        ])
+        == 0
+    )
     return capsys.readouterr().out.splitlines()
 
 
@@ -105,14 +111,18 @@ def test_deep_translator_libretranslate_client_works(server, tiny_run, monkeypat
     line = "the dog sees a cat ."
     assert translator.translate(line) == unmt_translate(tiny_run, [line], "en", "fr", monkeypatch, capsys)[0]
     with pytest.raises(deep_translator.exceptions.AuthorizationException):
-        deep_translator.LibreTranslator(source="en", target="fr", api_key="wrong", custom_url=server + "/").translate(line)
+        deep_translator.LibreTranslator(source="en", target="fr", api_key="wrong", custom_url=server + "/").translate(
+            line
+        )
 
 
 def test_auto_source_detects_the_language_and_answers_which(server):
     from unmt.data.toy import generate_toy_corpus
 
     corpus = generate_toy_corpus(5, 5, 5, seed=3)
-    status, answer = post_json(server + "/translate", {**GOOD, "q": corpus.test_fr[0], "source": "auto", "target": "en"})
+    status, answer = post_json(
+        server + "/translate", {**GOOD, "q": corpus.test_fr[0], "source": "auto", "target": "en"}
+    )
     assert status == 200 and answer["detectedLanguage"]["language"] == "fr"
     status, same = post_json(server + "/translate", {**GOOD, "q": corpus.test_en[0], "source": "auto", "target": "en"})
     assert status == 200 and same["translatedText"] == corpus.test_en[0]  # already English: nothing to translate
@@ -165,24 +175,58 @@ def body(fields: dict) -> bytes:
 HOSTILE = {
     "malformed JSON": ("POST", "/translate", b'{"q": "a', JSON, 400, "not valid JSON"),
     "JSON that is not an object": ("POST", "/translate", b'["a"]', JSON, 400, "must be an object"),
-    "a wrong content type": ("POST", "/translate", b"q=a", {"Content-Type": "text/plain"}, 415, "content type 'text/plain' is not accepted"),
-    "a multipart form": ("POST", "/translate", b"--x--", {"Content-Type": "multipart/form-data; boundary=x"}, 415, "multipart/form-data is not accepted"),
-    "an unknown target": ("POST", "/translate", body({**GOOD, "target": "xx"}), JSON, 400, "target language 'xx' is not served"),
-    "an unknown source": ("POST", "/translate", body({**GOOD, "source": "de"}), JSON, 400, "source language 'de' is not served"),
-    "a missing q": ("POST", "/translate", body({k: v for k, v in GOOD.items() if k != "q"}), JSON, 400, "'q' (the text to translate) is missing"),
+    "a wrong content type": (
+        "POST", "/translate", b"q=a", {"Content-Type": "text/plain"}, 415, "content type 'text/plain' is not accepted"
+    ),
+    "a multipart form": (
+        "POST", "/translate", b"--x--", {"Content-Type": "multipart/form-data; boundary=x"}, 415,
+        "multipart/form-data is not accepted"
+    ),
+    "an unknown target": (
+        "POST", "/translate", body({**GOOD, "target": "xx"}), JSON, 400, "target language 'xx' is not served"
+    ),
+    "an unknown source": (
+        "POST", "/translate", body({**GOOD, "source": "de"}), JSON, 400, "source language 'de' is not served"
+    ),
+    "a missing q": (
+        "POST", "/translate", body({k: v for k, v in GOOD.items() if k != "q"}), JSON, 400,
+        "'q' (the text to translate) is missing"
+    ),
     "an empty q": ("POST", "/translate", body({**GOOD, "q": "  "}), JSON, 400, "'q' is empty"),
-    "a number for q": ("POST", "/translate", body({**GOOD, "q": 42}), JSON, 400, "'q' must be a string or a non-empty list of strings"),
-    "a list with a non-string": ("POST", "/translate", body({**GOOD, "q": ["a", None]}), JSON, 400, "'q' must be a string or a non-empty list"),
-    "a missing target": ("POST", "/translate", body({k: v for k, v in GOOD.items() if k != "target"}), JSON, 400, "'target' (the language to translate into) is missing"),
-    "a non-string source": ("POST", "/translate", body({**GOOD, "source": ["en"]}), JSON, 400, "must be language codes given as strings"),
+    "a number for q": (
+        "POST", "/translate", body({**GOOD, "q": 42}), JSON, 400, "'q' must be a string or a non-empty list of strings"
+    ),
+    "a list with a non-string": (
+        "POST", "/translate", body({**GOOD, "q": ["a", None]}), JSON, 400, "'q' must be a string or a non-empty list"
+    ),
+    "a missing target": (
+        "POST", "/translate", body({k: v for k, v in GOOD.items() if k != "target"}), JSON, 400,
+        "'target' (the language to translate into) is missing"
+    ),
+    "a non-string source": (
+        "POST", "/translate", body({**GOOD, "source": ["en"]}), JSON, 400, "must be language codes given as strings"
+    ),
     "invalid UTF-8": ("POST", "/translate", b'{"q": "\xff\xfe", "target": "fr"}', JSON, 400, "not valid UTF-8"),
     "an over-long body": ("POST", "/translate", b"q=" + b"a" * 70_000, FORM, 413, "longer than 65536 bytes"),
-    "an over-long chunked body": ("POST", "/translate", iter([b"q=" + b"a" * 40_000, b"a" * 40_000]), {**FORM, "Transfer-Encoding": "chunked"}, 413, "longer than 65536 bytes"),
-    "too many characters": ("POST", "/translate", body({**GOOD, "q": "a " * 1001}), JSON, 413, "2002 characters; the limit is 2000"),
-    "too many lines": ("POST", "/translate", body({**GOOD, "q": "a\n" * 101}), JSON, 413, "101 lines; the limit is 100"),
-    "a bad alternatives count": ("POST", "/translate", body({**GOOD, "alternatives": -1}), JSON, 400, "'alternatives' must be a whole number"),
-    "a missing api key": ("POST", "/translate", body({k: v for k, v in GOOD.items() if k != "api_key"}), JSON, 403, "needs an 'api_key'"),
-    "a wrong api key": ("POST", "/translate", body({**GOOD, "api_key": "guess"}), JSON, 403, "a valid 'api_key' is required"),
+    "an over-long chunked body": (
+        "POST", "/translate", iter([b"q=" + b"a" * 40_000, b"a" * 40_000]), {**FORM, "Transfer-Encoding": "chunked"},
+        413, "longer than 65536 bytes"
+    ),
+    "too many characters": (
+        "POST", "/translate", body({**GOOD, "q": "a " * 1001}), JSON, 413, "2002 characters; the limit is 2000"
+    ),
+    "too many lines": (
+        "POST", "/translate", body({**GOOD, "q": "a\n" * 101}), JSON, 413, "101 lines; the limit is 100"
+    ),
+    "a bad alternatives count": (
+        "POST", "/translate", body({**GOOD, "alternatives": -1}), JSON, 400, "'alternatives' must be a whole number"
+    ),
+    "a missing api key": (
+        "POST", "/translate", body({k: v for k, v in GOOD.items() if k != "api_key"}), JSON, 403, "needs an 'api_key'"
+    ),
+    "a wrong api key": (
+        "POST", "/translate", body({**GOOD, "api_key": "guess"}), JSON, 403, "a valid 'api_key' is required"
+    ),
     "a GET of /translate": ("GET", "/translate", b"", {}, 405, "GET is not allowed on /translate"),
     "an unknown path": ("GET", "/admin", b"", {}, 404, "there is no /admin"),
     "a page file that does not exist": ("GET", "/static/..%2f..%2fapp.py", b"", {}, 404, "there is no"),
@@ -201,7 +245,9 @@ def test_a_hostile_request_gets_its_status_and_one_sentence_and_the_server_goes_
 def test_a_client_too_slow_to_send_its_body_gets_408_and_others_are_served_meanwhile(server):
     address = urllib.parse.urlsplit(server)
     with socket.create_connection((address.hostname, address.port), timeout=10) as slow:
-        slow.sendall(b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"q\":")
+        slow.sendall(
+            b'POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"q":'
+        )
         started = time.monotonic()
         assert post_json(server + "/translate", GOOD)[0] == 200  # not held up by the stalled client
         reply = slow.recv(4096).decode()

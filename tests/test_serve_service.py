@@ -32,7 +32,9 @@ class NBestTranslator(FakeTranslator):
 
 
 def masks(en_words, fr_words):
-    return {lang: torch.tensor([word in words for word in WORDS]) for lang, words in (("en", en_words), ("fr", fr_words))}
+    return {
+        lang: torch.tensor([word in words for word in WORDS]) for lang, words in (("en", en_words), ("fr", fr_words))
+    }
 
 
 def test_every_run_serves_both_directions_and_languages_lists_them():
@@ -58,7 +60,9 @@ def test_alternatives_use_translate_nbest_with_a_wide_enough_beam_where_the_engi
 
 
 def test_detection_counts_the_subwords_only_one_language_uses():
-    detector = LanguageDetector(FakeVocab(), masks({"the", "dog", "paris", "runs"}, {"le", "chien", "paris", "court"}), ("en", "fr"))
+    detector = LanguageDetector(
+        FakeVocab(), masks({"the", "dog", "paris", "runs"}, {"le", "chien", "paris", "court"}), ("en", "fr")
+    )
     assert detector.detect("le chien court") == ("fr", 100.0)
     assert detector.detect("the dog le") == ("en", 66.7)
     assert detector.detect("paris") == ("en", 0.0)  # a shared word only: no evidence, the first language

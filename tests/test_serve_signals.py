@@ -13,7 +13,10 @@ from tests.serve_server import post_json, start_server
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_under_load_answers_the_requests_in_flight_and_exits_0(tiny_run, stop):
     process, url = start_server(*tiny_run, "--max-batch", "4")
-    lines = [f"the cat number {i} sees a dog near the big house with the old man and his small black dog ." for i in range(50)]
+    lines = [
+        f"the cat number {i} sees a dog near the big house with the old man and his small black dog ."
+        for i in range(50)
+    ]
     answers: list = []  # (status or error, when it came)
 
     def client():

@@ -1,8 +1,9 @@
 """benchmarks/step_cost.py times variants side by side, from scratch or from a trained run's checkpoint."""
-import pytest
 import json
 import subprocess
 import sys
+
+import pytest
 
 from tests.conftest import TINY
 

@@ -46,10 +46,18 @@ def test_a_stop_signal_saves_the_step_it_stopped_at_and_releases_the_run(tmp_pat
     assert json.loads((checkpoint / "state.json").read_text())["step"] == int(step)  # the step it stopped at
     assert not (run / ".lock").exists()
     if signum == signal.SIGTERM:  # the checkpoint is exact: the resumed run ends as an uninterrupted one
-        assert main(["--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "r", "--max-steps", str(STEPS), "--resume"]) == 0
+        assert (
+            main([
+                "--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "r", "--max-steps", str(STEPS),
+                "--resume"
+            ])
+            == 0
+        )
         resumed = load_weights(read_pointer(run, "latest") / "model.safetensors")
         straight = tmp_path / "straight"
-        assert main(["--quiet", "--checkpoints-dir", str(straight), *TRAIN, "--run", "r", "--max-steps", str(STEPS)]) == 0
+        assert (
+            main(["--quiet", "--checkpoints-dir", str(straight), *TRAIN, "--run", "r", "--max-steps", str(STEPS)]) == 0
+        )
         for key, value in load_weights(read_pointer(straight / "r", "latest") / "model.safetensors").items():
             assert torch.equal(resumed[key], value), key
 

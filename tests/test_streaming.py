@@ -45,7 +45,9 @@ def test_invalid_utf8_is_replaced_with_one_warning_naming_the_lines(tiny_run, ca
     translator, _ = load_translator(checkpoints / name)
     out = io.StringIO()
     with caplog.at_level(logging.WARNING, logger="unmt"):
-        count = translate_stream(translator, io.BytesIO(b"Marie .\n\xff bad\nPaul .\n\xfe\xfd\n"), out, "fr", chunk_lines=2)
+        count = translate_stream(
+            translator, io.BytesIO(b"Marie .\n\xff bad\nPaul .\n\xfe\xfd\n"), out, "fr", chunk_lines=2
+        )
     assert count == 4 and out.getvalue().count("\n") == 4
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "lines 2, 4" in warnings[0].getMessage()

@@ -96,7 +96,10 @@ def test_plot_draws_two_runs_into_one_png(killed_and_resumed, tiny_run, tmp_path
     checkpoints, name = tiny_run
     out = tmp_path / "curves.png"
     for x in ("step", "minutes"):
-        assert main(["--quiet", "plot", str(killed_and_resumed), str(checkpoints / name), "--out", str(out), "--x", x]) == 0
+        assert (
+            main(["--quiet", "plot", str(killed_and_resumed), str(checkpoints / name), "--out", str(out), "--x", x])
+            == 0
+        )
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
     assert main(["--quiet", "plot", str(tmp_path), "--out", str(out)]) == 2  # not a run
 

@@ -16,7 +16,9 @@ def test_grammar_has_french_word_order_and_agreement():
     corpus = generate_toy_corpus(n_train=10, n_valid=1, n_test=2000, seed=1)
     pairs = list(zip(corpus.test_en, corpus.test_fr))
     after_noun = [
-        (f" {adj[0]} {noun[0]} ", f" {noun[2]} {adj[2 if noun[4] == 'f' else 1]} ") for adj in ADJECTIVES for noun in NOUNS
+        (f" {adj[0]} {noun[0]} ", f" {noun[2]} {adj[2 if noun[4] == 'f' else 1]} ")
+        for adj in ADJECTIVES
+        for noun in NOUNS
     ]
     assert any(e in f" {en} " and f in f" {fr} " for en, fr in pairs for e, f in after_noun)  # adjective after the noun
     assert any(" cats " in en and " chats " in fr for en, fr in pairs)

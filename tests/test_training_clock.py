@@ -1,8 +1,9 @@
 """The training clock (what --max-minutes and the curves measure) leaves out the time spent scoring the test set:
 a user training without test files never pays it, so a benchmark curve must not either."""
-import pytest
 import json
 from types import SimpleNamespace
+
+import pytest
 
 import unmt.translation.run_scores as scores_module
 import unmt.translation.train as train_module

@@ -9,7 +9,9 @@ LANG = 5
 
 def tiny_model(seed=0):
     torch.manual_seed(seed)
-    config = TransformerConfig(vocab_size=40, d_model=32, n_heads=4, encoder_layers=2, decoder_layers=2, ffn_dim=64, dropout=0.0)
+    config = TransformerConfig(
+        vocab_size=40, d_model=32, n_heads=4, encoder_layers=2, decoder_layers=2, ffn_dim=64, dropout=0.0
+    )
     return Transformer(config).eval()
 
 
@@ -82,7 +84,9 @@ def test_beam_search_finds_a_hypothesis_at_least_as_likely_as_greedy():
 def test_beam_of_one_is_greedy():
     model = tiny_model()
     src, mask = random_source()
-    assert beam_search(model, src, mask, LANG, beam_size=1, max_len=8) == greedy_search(model, src, mask, LANG, max_len=8)
+    assert beam_search(model, src, mask, LANG, beam_size=1, max_len=8) == greedy_search(
+        model, src, mask, LANG, max_len=8
+    )
 
 
 def test_per_row_target_languages():

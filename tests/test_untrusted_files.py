@@ -49,10 +49,16 @@ def safetensors_with_header(header: dict, payload: bytes = b"") -> bytes:
     return struct.pack("<Q", len(text)) + text + payload
 
 
-@pytest.mark.parametrize("content", [
-    struct.pack("<Q", 10**12) + b"{}",  # a header length far beyond the file
-    safetensors_with_header({"w": {"dtype": "F32", "shape": [100000, 100000], "data_offsets": [0, 40_000_000_000]}}, b"\0" * 16),
-], ids=["header-length", "tensor-size"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        struct.pack("<Q", 10**12) + b"{}",  # a header length far beyond the file
+        safetensors_with_header(
+            {"w": {"dtype": "F32", "shape": [100000, 100000], "data_offsets": [0, 40_000_000_000]}}, b"\0" * 16
+        ),
+    ],
+    ids=["header-length", "tensor-size"],
+)
 def test_a_safetensors_file_whose_header_lies_is_a_damaged_checkpoint(tmp_path, content):
     (tmp_path / "model.safetensors").write_bytes(content)
     with pytest.raises(CheckpointError, match="damaged"):

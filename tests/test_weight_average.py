@@ -73,7 +73,11 @@ def test_an_averaged_run_ships_the_average_and_scores_both(tmp_path):
     translator, _ = load_translator(tmp_path / "avg", "latest")
     for name, tensor in translator.model.state_dict().items():
         assert torch.equal(tensor, average[name]), name
-    evals = [json.loads(line) for line in (tmp_path / "avg" / "metrics.jsonl").read_text().splitlines() if '"kind": "eval"' in line]
+    evals = [
+        json.loads(line)
+        for line in (tmp_path / "avg" / "metrics.jsonl").read_text().splitlines()
+        if '"kind": "eval"' in line
+    ]
     assert evals and all({"test_bleu_en-fr", "test_bleu_live_en-fr", "test_bleu_live_fr-en"} <= r.keys() for r in evals)
 
 

@@ -113,7 +113,9 @@ def world_from_environment(device: str = "auto") -> World:
         return World()
     missing = [name for name in ("RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT") if name not in os.environ]
     if missing:
-        raise ConfigError(f"WORLD_SIZE is set but {', '.join(missing)} is not: launch with torchrun, which sets them all")
+        raise ConfigError(
+            f"WORLD_SIZE is set but {', '.join(missing)} is not: launch with torchrun, which sets them all"
+        )
     world = World(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"]))
     uses_cuda = world.device(device).type == "cuda"
     backend = "nccl" if uses_cuda else "gloo"

@@ -6,7 +6,7 @@ import torch
 
 def has_bf16(device: torch.device) -> bool:
     """bfloat16 arithmetic in hardware: a CUDA GPU that supports it, or a CPU with AVX512-BF16 or AMX-BF16 (without
-    them torch emulates bf16 on the CPU, measured 17x slower than fp32 on an AVX2-only VM)."""
+    them torch emulates bf16 on the CPU, many times slower than fp32: docs/experiment-log.md)."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     try:

@@ -2,8 +2,8 @@
 read from their metrics.jsonl.
 
 One panel per family of numbers that some run logged: test BLEU, test chrF, the round-trip criterion, the
-discriminator's accuracy, the losses, and any other evaluation number (a GAN's sample metrics). Each run keeps one colour
-across panels; each number its own line style. A resumed run logs again the steps its killed session had
+discriminator's accuracy, the losses, and any other evaluation number (a GAN's sample metrics). Each run keeps one
+colour across panels; each number its own line style. A resumed run logs again the steps its killed session had
 logged: the last line of each step is the one drawn, as in TensorBoard.
 """
 from __future__ import annotations

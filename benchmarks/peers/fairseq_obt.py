@@ -68,23 +68,22 @@ def _tool(name: str) -> str:
 def train_command(args, binary: Path) -> list[str]:
     m = args
     command = [
-        _tool("fairseq-train"), str(binary), "--cpu", "--task", "online_backtranslation",
-        "--mono-langs", ",".join(args.languages), "--valid-lang-pairs", "-".join(args.languages), "--disable-validation",
-        "--arch", "transformer", "--share-all-embeddings", "--encoder-normalize-before", "--decoder-normalize-before",
-        "--encoder-learned-pos", "--decoder-learned-pos",
-        "--encoder-embed-dim", str(m.d_model), "--decoder-embed-dim", str(m.d_model),
-        "--encoder-ffn-embed-dim", str(m.ffn), "--decoder-ffn-embed-dim", str(m.ffn),
+        _tool("fairseq-train"), str(binary), "--cpu", "--task", "online_backtranslation", "--mono-langs",
+        ",".join(args.languages), "--valid-lang-pairs", "-".join(args.languages), "--disable-validation", "--arch",
+        "transformer", "--share-all-embeddings", "--encoder-normalize-before", "--decoder-normalize-before",
+        "--encoder-learned-pos", "--decoder-learned-pos", "--encoder-embed-dim", str(m.d_model), "--decoder-embed-dim",
+        str(m.d_model), "--encoder-ffn-embed-dim", str(m.ffn), "--decoder-ffn-embed-dim", str(m.ffn),
         "--encoder-layers", str(m.encoder_layers), "--decoder-layers", str(m.decoder_layers),
-        "--encoder-attention-heads", str(m.heads), "--decoder-attention-heads", str(m.heads),
-        "--activation-fn", m.activation, "--dropout", str(m.dropout), "--attention-dropout", str(m.dropout),
-        "--activation-dropout", str(m.dropout), "--max-source-positions", "512", "--max-target-positions", "512",
-        "--word-dropout-prob", "0.1", "--max-word-shuffle-distance", "3", "--word-blanking-prob", "0.1",
-        "--optimizer", "adam", "--adam-betas", "(0.9,0.98)", "--lr", str(args.lr), "--lr-scheduler", "inverse_sqrt",
-        "--warmup-updates", str(args.warmup_updates), "--criterion", "label_smoothed_cross_entropy",
-        "--label-smoothing", str(args.label_smoothing), "--max-tokens", str(args.max_tokens),
-        "--required-batch-size-multiple", "1", "--num-workers", "0", "--max-update", str(args.updates),
-        "--no-save", "--save-dir", str(args.work / "checkpoints"), "--log-format", "simple", "--log-interval", "10",
-        "--seed", "1", "--user-dir", str(HERE / "obt_timing"),
+        "--encoder-attention-heads", str(m.heads), "--decoder-attention-heads", str(m.heads), "--activation-fn",
+        m.activation, "--dropout", str(m.dropout), "--attention-dropout", str(m.dropout), "--activation-dropout",
+        str(m.dropout), "--max-source-positions", "512", "--max-target-positions", "512", "--word-dropout-prob", "0.1",
+        "--max-word-shuffle-distance", "3", "--word-blanking-prob", "0.1", "--optimizer", "adam", "--adam-betas",
+        "(0.9,0.98)", "--lr", str(args.lr), "--lr-scheduler", "inverse_sqrt", "--warmup-updates",
+        str(args.warmup_updates), "--criterion", "label_smoothed_cross_entropy", "--label-smoothing",
+        str(args.label_smoothing), "--max-tokens", str(args.max_tokens), "--required-batch-size-multiple", "1",
+        "--num-workers", "0", "--max-update", str(args.updates), "--no-save", "--save-dir",
+        str(args.work / "checkpoints"), "--log-format", "simple", "--log-interval", "10", "--seed", "1", "--user-dir",
+        str(HERE / "obt_timing")
     ]
     if args.warm_start:
         command += ["--finetune-from-model", str(args.warm_start)]
@@ -112,14 +111,17 @@ def summarise(records: list[dict], skip: int, window: int) -> dict:
         "target_tokens_per_second_overall": round(sum(r["ntokens"] for r in timed) / total, 1),
         "seconds_per_update_median": round(statistics.median(periods), 4),
         "target_tokens_per_update": round(statistics.mean(r["ntokens"] for r in timed), 1),
-        "updates_timed": len(timed), "window": window,
+        "updates_timed": len(timed),
+        "window": window,
         "time_split": {
             "bt_generation": round(bt / total, 4),
             "denoise_bt_forward_backward": round((task - bt) / total, 4),
             "optimizer_and_trainer": round((trainer - task) / total, 4),
             "between_updates (data loading, noise, logging)": round((total - trainer) / total, 4),
         },
-        "bt_generated_over_source_tokens": round(sum(r["bt_generated_tokens"] for r in timed) / max(1, sum(r["bt_source_tokens"] for r in timed)), 3),
+        "bt_generated_over_source_tokens": round(
+            sum(r["bt_generated_tokens"] for r in timed) / max(1, sum(r["bt_source_tokens"] for r in timed)), 3
+        ),
     }
 
 
@@ -128,7 +130,9 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True, help="scratch folder (data, logs)")
     parser.add_argument("--data", type=Path, required=True, help="folder with train.<lang>")
     parser.add_argument("--spm", type=Path, required=True, help="the SentencePiece model both trainers use")
-    parser.add_argument("--dict", type=Path, help="fairseq dict.txt (from warm_start.py); default: every piece of --spm")
+    parser.add_argument(
+        "--dict", type=Path, help="fairseq dict.txt (from warm_start.py); default: every piece of --spm"
+    )
     parser.add_argument("--warm-start", type=Path, help="checkpoint from warm_start.py; default: fairseq's own init")
     parser.add_argument("--languages", nargs=2, default=["en", "fr"])
     parser.add_argument("--d-model", type=int, default=256)
@@ -157,8 +161,10 @@ def main() -> int:
     binary = prepare(args)
     log = args.work / "updates.jsonl"
     log.unlink(missing_ok=True)
-    env = {**os.environ, "OBT_TIMING_LOG": str(log), "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads),
-           "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}  # fairseq's own checkpoint loader; this one was written by warm_start.py
+    env = {
+        **os.environ, "OBT_TIMING_LOG": str(log), "OMP_NUM_THREADS": str(args.threads),
+        "MKL_NUM_THREADS": str(args.threads), "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"
+    }  # fairseq's own checkpoint loader; this one was written by warm_start.py
     command = train_command(args, binary)
     train_started = time.time()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -168,11 +174,18 @@ def main() -> int:
         return done.returncode
     records = [json.loads(line) for line in log.read_text().splitlines()]
     report = {
-        "peer": "fairseq online_backtranslation", "fairseq": fairseq.__version__, "torch": torch.__version__,
-        "python": platform.python_version(), "threads": args.threads, "warm_start": str(args.warm_start) if args.warm_start else None,
-        "command": command, "kept_sentences": args.kept_sentences, "updates_recorded": len(records),
+        "peer": "fairseq online_backtranslation",
+        "fairseq": fairseq.__version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "threads": args.threads,
+        "warm_start": str(args.warm_start) if args.warm_start else None,
+        "command": command,
+        "kept_sentences": args.kept_sentences,
+        "updates_recorded": len(records),
         **summarise(records, args.skip, args.window),
-        "train_wall_seconds": round(time.time() - train_started, 1), "wall_seconds": round(time.time() - started, 1),
+        "train_wall_seconds": round(time.time() - train_started, 1),
+        "wall_seconds": round(time.time() - started, 1),
         "peak_rss_mib_fairseq_train": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

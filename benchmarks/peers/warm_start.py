@@ -21,9 +21,9 @@ from pathlib import Path
 
 import torch
 
+import unmt.export.fairseq_layout as layout
 from unmt.checkpoint import read_pointer
 from unmt.data.vocab import Vocabulary
-from unmt.export.fairseq_layout import dictionary_pieces, fairseq_name, fairseq_rows, learned_positions, model_args, write_dictionary
 from unmt.models.transformer import TransformerConfig, sinusoidal_positions
 from unmt.run_directory import load_checkpoint_weights
 
@@ -32,35 +32,46 @@ def write_warm_start(run_dir: Path, work: Path) -> tuple[Path, Path]:
     """(checkpoint, dict.txt) in `work` from the run's latest checkpoint (the weights its training continues from)."""
     info = json.loads((run_dir / "run.json").read_text())
     languages = list(info["languages"])
-    config = TransformerConfig(**{k: v for k, v in info["model"].items() if k in TransformerConfig.__dataclass_fields__})
+    config = TransformerConfig(
+        **{k: v for k, v in info["model"].items() if k in TransformerConfig.__dataclass_fields__}
+    )
     vocab = Vocabulary.load(run_dir / "spm.model", languages)
     checkpoint = read_pointer(run_dir, "latest")
     if checkpoint is None:
         raise SystemExit(f"{run_dir} holds no checkpoint to start fairseq from")
     weights = {name: tensor.float() for name, tensor in load_checkpoint_weights(checkpoint, "model").items()}
     embed = weights.pop("embed.weight")
-    ids = dictionary_pieces(vocab)
-    rows = torch.cat([fairseq_rows(embed, ids), embed[[vocab.blank, *(vocab.lang_ids[lang] for lang in languages)]]])
-    positions = learned_positions(sinusoidal_positions(config.max_positions, config.d_model))
-    state = {fairseq_name(name): tensor for name, tensor in weights.items()}
+    ids = layout.dictionary_pieces(vocab)
+    extra = [vocab.blank, *(vocab.lang_ids[lang] for lang in languages)]
+    rows = torch.cat([layout.fairseq_rows(embed, ids), embed[extra]])
+    positions = layout.learned_positions(sinusoidal_positions(config.max_positions, config.d_model))
+    state = {layout.fairseq_name(name): tensor for name, tensor in weights.items()}
     state.update({
         "encoder.embed_tokens.weight": rows, "decoder.embed_tokens.weight": rows.clone(),
         "decoder.output_projection.weight": rows.clone(),
         "encoder.embed_positions.weight": positions, "decoder.embed_positions.weight": positions.clone(),
         "encoder.version": torch.tensor([3.0]), "decoder.version": torch.tensor([3.0]),
     })
-    args = {**model_args(config, *languages), "share_all_embeddings": True, "share_decoder_input_output_embed": True}
+    shared = {"share_all_embeddings": True, "share_decoder_input_output_embed": True}
+    args = {**layout.model_args(config, *languages), **shared}
     contents = {
         "args": None,
-        "cfg": {"model": args, "task": {"_name": "online_backtranslation", "data": ".", "mono_langs": ",".join(languages)}},
+        "cfg": {
+            "model": args,
+            "task": {"_name": "online_backtranslation", "data": ".", "mono_langs": ",".join(languages)},
+        },
         "model": {name: tensor.contiguous() for name, tensor in state.items()},
-        "optimizer_history": [{"criterion_name": "LabelSmoothedCrossEntropyCriterion", "optimizer_name": "unmt",
-                               "lr_scheduler_state": {}, "num_updates": 0}],
+        "optimizer_history": [
+            {
+                "criterion_name": "LabelSmoothedCrossEntropyCriterion", "optimizer_name": "unmt",
+                "lr_scheduler_state": {}, "num_updates": 0
+            }
+        ],
         "extra_state": {"train_iterator": {"epoch": 1, "iterations_in_epoch": 0}},
         "last_optimizer_state": None,
     }
     work.mkdir(parents=True, exist_ok=True)
-    write_dictionary(work / "dict.txt", vocab, ids)
+    layout.write_dictionary(work / "dict.txt", vocab, ids)
     torch.save(contents, work / "warm_start.pt")
     return work / "warm_start.pt", work / "dict.txt"
 

@@ -18,6 +18,9 @@ def score_with_script(tmp_path):
     and a data folder: returns the finished process (text output) and the path of the JSON it was told to write."""
     def score(script: str, run_dir, data_dir):
         out = tmp_path / "scores.json"
-        command = [sys.executable, str(EXPERIMENTS / script), "--run", str(run_dir), "--data", str(data_dir), "--out", str(out)]
+        command = [
+            sys.executable, str(EXPERIMENTS / script), "--run", str(run_dir), "--data", str(data_dir), "--out",
+            str(out)
+        ]
         return subprocess.run(command, capture_output=True, text=True, timeout=600), out
     return score

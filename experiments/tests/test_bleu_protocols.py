@@ -1,8 +1,9 @@
 """experiments/bleu_protocols.py: the same hypotheses scored under detokenized and multi-bleu-style protocols."""
-import pytest
 import json
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from bleu_protocols import bleu_under_protocols  # noqa: E402

@@ -1,10 +1,11 @@
 """experiments/class_profiles.py: matching a class's members across languages by the company they keep, through a
 context dictionary: right when the dictionary is right, wrong when it is scrambled."""
-import pytest
 import json
 import random
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from class_profiles import SENTENCE, greedy_matching, main, match_class  # noqa: E402
@@ -15,11 +16,16 @@ pytestmark = pytest.mark.slow  # the learning and fault tier: `python -m pytest 
 COLOURS = CLASSES["colours"]
 # each colour describes its own things; the French side writes the noun first, as French does
 THINGS = {
-    "red": [("apple", "pomme"), ("fire", "feu")], "blue": [("sky", "ciel"), ("sea", "mer")],
-    "green": [("grass", "herbe"), ("leaf", "feuille")], "black": [("night", "nuit"), ("coal", "charbon")],
-    "white": [("snow", "neige"), ("milk", "lait")], "yellow": [("banana", "banane"), ("sun", "soleil")],
-    "orange": [("carrot", "carotte"), ("pumpkin", "citrouille")], "pink": [("flamingo", "flamant"), ("candy", "bonbon")],
-    "brown": [("bear", "ours"), ("mud", "boue")], "purple": [("grape", "raisin"), ("plum", "prune")],
+    "red": [("apple", "pomme"), ("fire", "feu")],
+    "blue": [("sky", "ciel"), ("sea", "mer")],
+    "green": [("grass", "herbe"), ("leaf", "feuille")],
+    "black": [("night", "nuit"), ("coal", "charbon")],
+    "white": [("snow", "neige"), ("milk", "lait")],
+    "yellow": [("banana", "banane"), ("sun", "soleil")],
+    "orange": [("carrot", "carotte"), ("pumpkin", "citrouille")],
+    "pink": [("flamingo", "flamant"), ("candy", "bonbon")],
+    "brown": [("bear", "ours"), ("mud", "boue")],
+    "purple": [("grape", "raisin"), ("plum", "prune")],
     "gray": [("rock", "rocher"), ("mouse", "souris")],
 }
 FILLERS = [("man", "homme"), ("woman", "femme"), ("dog", "chien"), ("street", "rue")]
@@ -75,9 +81,13 @@ def test_the_script_writes_its_json_and_refuses_a_missing_dictionary(tmp_path, c
     for lang, sentences in (("en", english), ("fr", french)):
         (data / f"train.{lang}").write_text("\n".join(" ".join(s) for s in sentences) + "\n", encoding="utf-8")
     dictionary = tmp_path / "dictionary.txt"
-    dictionary.write_text("".join(f"{en} {fr}\n" for en, frs in right_dictionary().items() for fr in frs), encoding="utf-8")
+    dictionary.write_text(
+        "".join(f"{en} {fr}\n" for en, frs in right_dictionary().items() for fr in frs), encoding="utf-8"
+    )
     out = tmp_path / "profiles.json"
-    assert main(["--data", str(data), "--dictionary", str(dictionary), "--gold", str(dictionary), "--out", str(out)]) == 0
+    assert (
+        main(["--data", str(data), "--dictionary", str(dictionary), "--gold", str(dictionary), "--out", str(out)]) == 0
+    )
     result = json.loads(out.read_text())
     assert result["dictionary"]["right"] == 1.0
     assert result["classes"]["colours"]["window 3"]["matching_right"] == len(COLOURS)
@@ -92,4 +102,6 @@ def test_the_context_dictionary_can_come_from_a_runs_own_translations(tiny_run, 
     assert main(["--data", str(run / "data"), "--dictionary-from-run", str(run), "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["dictionary"]["words"] > 0 and set(result["classes"]) == set(CLASSES)
-    assert main(["--data", str(run / "data"), "--dictionary-from-run", str(tmp_path / "no-run"), "--out", str(out)]) == 2
+    assert (
+        main(["--data", str(run / "data"), "--dictionary-from-run", str(tmp_path / "no-run"), "--out", str(out)]) == 2
+    )

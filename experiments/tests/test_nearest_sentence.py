@@ -1,10 +1,10 @@
 """experiments/nearest_sentence.py: the nearest real sentence of the other corpus, scored beside the model's output."""
-import pytest
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from nearest_sentence import nearest_sentences, score_by_similarity  # noqa: E402
@@ -44,7 +44,9 @@ def test_script_compares_model_and_nearest_sentence_on_a_trained_run(tiny_run, s
     for found in result["directions"].values():
         rows = found["by_similarity"]
         assert [row["sentences"] for row in rows] == sorted(row["sentences"] for row in rows)
-        assert all(0 <= row[key] <= 100 for row in rows for key in ("model_bleu", "nearest_bleu", "model_chrf", "nearest_chrf"))
+        assert all(
+            0 <= row[key] <= 100 for row in rows for key in ("model_bleu", "nearest_bleu", "model_chrf", "nearest_chrf")
+        )
         assert len(found["most_similar_examples"]) == 3
 
 

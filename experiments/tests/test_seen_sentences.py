@@ -1,8 +1,9 @@
 """experiments/seen_sentences.py: training pairs the model saw one side of, scored beside test pairs."""
-import pytest
 import json
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # experiments/
 from seen_sentences import condition, seen_pairs, spread_sample  # noqa: E402
@@ -54,7 +55,9 @@ def test_script_scores_every_condition_both_ways(tmp_path, tiny_run, score_with_
     assert set(result["directions"]) == {"en-fr", "fr-en"}
     for found in result["directions"].values():
         assert set(found) == {"test", "source seen", "reference seen"}
-        assert all(row["sentences"] > 0 and 0 <= row["bleu"] <= 100 and 0 <= row["chrf"] <= 100 for row in found.values())
+        assert all(
+            row["sentences"] > 0 and 0 <= row["bleu"] <= 100 and 0 <= row["chrf"] <= 100 for row in found.values()
+        )
 
 
 def test_unaligned_training_files_are_one_clear_error(tmp_path, tiny_run, score_with_script):

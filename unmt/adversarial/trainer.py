@@ -56,16 +56,18 @@ class AlternatingTrainer:
         task: AdversarialTask,
         d_optimizer: torch.optim.Optimizer | None,
         g_optimizer: torch.optim.Optimizer,
-        config: AlternatingConfig = AlternatingConfig(),
+        config: AlternatingConfig | None = None,
         g_scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
         d_scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     ):
-        self.task, self.config = task, config
+        self.task, self.config = task, config or AlternatingConfig()
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
         self.step_count = 0
 
-    def step(self, next_batch: Callable[[], Any] | Iterator[Any], update_discriminator: bool = True) -> dict[str, float]:
+    def step(
+        self, next_batch: Callable[[], Any] | Iterator[Any], update_discriminator: bool = True
+    ) -> dict[str, float]:
         """One round; `next_batch` gives fresh batches per discriminator update, the generator uses the last ones.
         With `update_discriminator` False (nothing at this step uses it) only the generator side learns."""
         draw = next_batch if callable(next_batch) else (lambda: next(next_batch))
@@ -74,12 +76,19 @@ class AlternatingTrainer:
         if self.d_optimizer is not None and update_discriminator:
             for _ in range(self.config.n_critic):
                 batches = [draw() for _ in range(self.config.accumulate)]
-                metrics.update(self._update(self.task.discriminator_loss, batches, self.d_optimizer, self.config.d_grad_clip, "discriminator"))
+                metrics.update(
+                    self._update(
+                        self.task.discriminator_loss, batches, self.d_optimizer, self.config.d_grad_clip,
+                        "discriminator"
+                    )
+                )
                 if self.config.d_weight_clip > 0:
                     clip_weights_(_parameters(self.d_optimizer), self.config.d_weight_clip)
         if batches is None:
             batches = [draw() for _ in range(self.config.accumulate)]
-        metrics.update(self._update(self.task.generator_loss, batches, self.g_optimizer, self.config.g_grad_clip, "generator"))
+        metrics.update(
+            self._update(self.task.generator_loss, batches, self.g_optimizer, self.config.g_grad_clip, "generator")
+        )
         for scheduler in (self.d_scheduler, self.g_scheduler):
             if scheduler is not None:
                 scheduler.step()
@@ -90,7 +99,9 @@ class AlternatingTrainer:
         dtype = self.config.autocast_dtype
         return torch.autocast(self.config.device_type, dtype=dtype, enabled=dtype is not None)
 
-    def _update(self, loss_of, batches: list, optimizer: torch.optim.Optimizer, clip: float, side: str) -> dict[str, float]:
+    def _update(
+        self, loss_of, batches: list, optimizer: torch.optim.Optimizer, clip: float, side: str
+    ) -> dict[str, float]:
         """Backward passes over `batches`, then one optimiser step, unless a loss (here, or on any other process)
         is not finite: then nothing is applied and NonFiniteLossError stops training."""
         optimizer.zero_grad(set_to_none=True)
@@ -113,7 +124,9 @@ class AlternatingTrainer:
             everywhere = self.config.gradient_sync(_parameters(optimizer), bad is None)
         if not everywhere:
             became = f"became {bad}" if bad is not None else "became non-finite on another process"
-            raise NonFiniteLossError(f"the {side} loss {became} at step {self.step_count + 1}; the update was not applied")
+            raise NonFiniteLossError(
+                f"the {side} loss {became} at step {self.step_count + 1}; the update was not applied"
+            )
         if clip > 0:
             torch.nn.utils.clip_grad_norm_(_parameters(optimizer), clip)
         optimizer.step()

@@ -90,7 +90,7 @@ class MonolingualCorpus:
     def token_mask(self, vocab_size: int) -> np.ndarray:
         """(V,) bool: which subwords occur in this corpus, i.e. what a decoder writing this language may emit."""
         seen = np.zeros(vocab_size, dtype=bool)
-        # Arrow batches flattened in C: a Python loop per sentence took 22.6 s of a 5M-line setup
+        # Arrow batches flattened in C: a Python loop per sentence was most of a 5M-line setup (docs/speed.md)
         for table in self.dataset.with_format("arrow").iter(batch_size=100_000):
             seen[pc.list_flatten(table.column("ids")).to_numpy()] = True
         return seen

@@ -21,7 +21,9 @@ class NoiseConfig:
     """The noise model C: word dropout, local shuffle and blanking (Lample et al. 2018)."""
     word_dropout: float = option(0.1, "probability of deleting each word (p_wd)", at_least=0, below=1)
     word_shuffle: int = option(3, "maximum displacement k of any word; 0 disables shuffling", at_least=0)
-    word_blank: float = option(0.1, "probability of replacing each word by the blank token (p_blank)", at_least=0, below=1)
+    word_blank: float = option(
+        0.1, "probability of replacing each word by the blank token (p_blank)", at_least=0, below=1
+    )
 
 
 def split_words(token_ids: Sequence[int], starts_word: Sequence[bool]) -> list[list[int]]:

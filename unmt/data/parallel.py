@@ -24,7 +24,9 @@ class ParallelCorpus:
             )
         # Both sides keep every line (max_len=no limit here) so that their positions stay aligned; pairs are
         # filtered together below.
-        self.sides = [MonolingualCorpus(d, vocab, max_len=10**9, drop_empty=False) for d in (source_dataset, target_dataset)]
+        self.sides = [
+            MonolingualCorpus(d, vocab, max_len=10**9, drop_empty=False) for d in (source_dataset, target_dataset)
+        ]
         source_lengths, target_lengths = (side.lengths for side in self.sides)
         self.keep = np.nonzero(
             (source_lengths > 0) & (target_lengths > 0) & (source_lengths <= max_len) & (target_lengths <= max_len)

@@ -22,7 +22,9 @@ def _format_argument(parser: argparse.ArgumentParser, formats: tuple[str, ...]) 
 
 
 def add_export_parsers(commands) -> None:
-    export = commands.add_parser("export", help="write a trained run as a CTranslate2, fairseq or Hugging Face transformers model")
+    export = commands.add_parser(
+        "export", help="write a trained run as a CTranslate2, fairseq or Hugging Face transformers model"
+    )
     export.add_argument("run", help="run name under --checkpoints-dir, or a run folder")
     export.add_argument("out", type=Path, help="the folder to write (new, or empty)")
     _format_argument(export, EXPORT_FORMATS)

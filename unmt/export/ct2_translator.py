@@ -33,12 +33,14 @@ class CTranslate2Translator(Translator):
             raise ExportError(f"{model_dir} is not a model written by `unmt export --format ctranslate2`")
         self.info = load_json(model_dir / METADATA)
         if not isinstance(self.info.get("languages"), list) or not isinstance(self.info.get("max_positions"), int):
-            raise ExportError(f"{model_dir / METADATA} lacks the languages or max_positions an export writes; export again")
+            raise ExportError(
+                f"{model_dir / METADATA} lacks the languages or max_positions an export writes; export again"
+            )
         self.vocab = Vocabulary.load(model_dir / "spm.model", self.info["languages"])
         self.device = torch.device(device)
         self.model = None  # no torch model: decoding is CTranslate2's
         # On a CPU, batches decode in parallel, one core each: splitting the small matrix products of one batch
-        # across cores made CTranslate2 4.3x slower greedy on 2 cores (docs/export.md).
+        # across cores made CTranslate2 several times slower greedy on 2 cores (docs/export.md).
         workers = threads or torch.get_num_threads()
         inter, intra = (workers, 1) if self.device.type == "cpu" else (1, threads)
         self.parallel_batches = inter  # batches that decode side by side (unmt serve submits that many at once)

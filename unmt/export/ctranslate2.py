@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 
 from unmt.data.vocab import EOS, UNK, Vocabulary
-from unmt.export.output_folder import ExportError, atomic_folder
 from unmt.export.model_card import both_directions, run_facts, write_card
+from unmt.export.output_folder import ExportError, atomic_folder
 from unmt.export.run_model import load_run_model
 from unmt.models.transformer import Transformer
 
@@ -35,7 +35,9 @@ def import_ctranslate2():
     try:
         import ctranslate2
     except ImportError:
-        raise ExportError('CTranslate2 is not installed: pip install -e ".[export]" (or pip install ctranslate2)') from None
+        raise ExportError(
+            'CTranslate2 is not installed: pip install -e ".[export]" (or pip install ctranslate2)'
+        ) from None
     return ctranslate2
 
 
@@ -71,7 +73,8 @@ def _fill_feed_forward(spec, w: dict, prefix: str) -> None:
 def transformer_spec(model: Transformer, vocab: Vocabulary):
     """A ctranslate2.specs.TransformerSpec holding the model's weights (float32; quantised on save)."""
     import_ctranslate2()
-    from ctranslate2.specs import common_spec, transformer_spec as ts
+    from ctranslate2.specs import common_spec
+    from ctranslate2.specs import transformer_spec as ts
 
     c = model.config
     activation = {"relu": common_spec.Activation.RELU, "gelu": common_spec.Activation.GELU}[c.activation]

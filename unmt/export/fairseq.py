@@ -18,8 +18,16 @@ from pathlib import Path
 import torch
 
 from unmt.data.vocab import UNK
-from unmt.export.fairseq_layout import (FAIRSEQ_SPECIALS, FS_EOS, dictionary_pieces, fairseq_name, fairseq_rows,
-                                         learned_positions, model_args, write_dictionary)
+from unmt.export.fairseq_layout import (
+    FAIRSEQ_SPECIALS,
+    FS_EOS,
+    dictionary_pieces,
+    fairseq_name,
+    fairseq_rows,
+    learned_positions,
+    model_args,
+    write_dictionary,
+)
 from unmt.export.model_card import run_facts, write_card
 from unmt.export.output_folder import ExportError, atomic_folder
 from unmt.export.run_model import RunModel, load_run_model
@@ -61,7 +69,10 @@ def checkpoint_contents(run: RunModel, state: dict[str, torch.Tensor], src: str,
         },
         "model": state,
         "optimizer_history": [
-            {"criterion_name": "CrossEntropyCriterion", "optimizer_name": "unmt", "lr_scheduler_state": {}, "num_updates": 0}
+            {
+                "criterion_name": "CrossEntropyCriterion", "optimizer_name": "unmt", "lr_scheduler_state": {},
+                "num_updates": 0
+            }
         ],
         "extra_state": {"train_iterator": {"epoch": 1, "iterations_in_epoch": 0}, "exported_from": str(run.run_dir)},
         "last_optimizer_state": None,

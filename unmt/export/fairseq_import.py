@@ -19,8 +19,15 @@ import torch
 
 from unmt.data.vocab import EOS, PAD, UNK, Vocabulary
 from unmt.export.fairseq_checkpoint import model_arguments, read_checkpoint, task_languages
-from unmt.export.fairseq_layout import (FAIRSEQ_SPECIALS, FS_EOS, FS_PAD, FS_UNK, POSITION_OFFSET, fairseq_name,
-                                         read_dictionary)
+from unmt.export.fairseq_layout import (
+    FAIRSEQ_SPECIALS,
+    FS_EOS,
+    FS_PAD,
+    FS_UNK,
+    POSITION_OFFSET,
+    fairseq_name,
+    read_dictionary,
+)
 from unmt.export.output_folder import ExportError, atomic_folder
 from unmt.models.transformer import Transformer, TransformerConfig, sinusoidal_positions
 from unmt.translation.model_io import run_info, save_output_masks
@@ -251,7 +258,9 @@ def import_fairseq(checkpoint: Path, checkpoints_dir: Path, run: str | None = No
     return write_run(model, vocab, masks, src, tgt, checkpoints_dir / (run or f"{src}-{tgt}-imported"), checkpoint)
 
 
-def write_run(model: Transformer, vocab: Vocabulary, masks: dict, src: str, tgt: str, run_dir: Path, origin: Path) -> Path:
+def write_run(
+    model: Transformer, vocab: Vocabulary, masks: dict, src: str, tgt: str, run_dir: Path, origin: Path
+) -> Path:
     """A run folder `unmt translate` and `unmt evaluate` read: run.json, spm.model, output_tokens.json and one
     checkpoint that `best` and `latest` name (no trainer state: the run starts no training of its own)."""
     from unmt.run_directory import RunDirectory

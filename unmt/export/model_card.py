@@ -67,8 +67,13 @@ def run_facts(run_dir: Path, which: str = "best") -> dict:
     trains = [r for r in records if r.get("kind") == "train"]
     data = Path(info.get("data", ""))
     return {
-        "src": info["src"], "tgt": info["tgt"], "languages": info["languages"], "model": info["model"],
-        "config": config, "data": str(data), "which": which if checkpoint and checkpoint == read_pointer(run_dir, which) else "latest",
+        "src": info["src"],
+        "tgt": info["tgt"],
+        "languages": info["languages"],
+        "model": info["model"],
+        "config": config,
+        "data": str(data),
+        "which": which if checkpoint and checkpoint == read_pointer(run_dir, which) else "latest",
         "train_lines": {lang: _count_lines(data / f"train.{lang}") for lang in info["languages"]},
         "test_lines": {lang: _count_lines(data / f"test.{lang}") for lang in info["languages"]},
         "steps": trains[-1]["step"] if trains else None,
@@ -189,7 +194,9 @@ SentencePiece subwords, tied embeddings; the target language is the decoder's fi
     return f"---\n{front}---\n\n{body}"
 
 
-def write_card(folder: Path, facts: dict, library: str, directions: list[tuple[str, str]], usage_folder: str = "") -> Path:
+def write_card(
+    folder: Path, facts: dict, library: str, directions: list[tuple[str, str]], usage_folder: str = ""
+) -> Path:
     path = folder / CARD
     path.write_text(card_text(facts, library, usage_folder or str(folder), directions), encoding="utf-8")
     return path

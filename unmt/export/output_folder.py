@@ -34,7 +34,9 @@ def atomic_folder(out: Path) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     except OSError as error:
-        raise ExportError(f"cannot write to {out.parent} ({error.strerror}); choose a folder you can write to") from None
+        raise ExportError(
+            f"cannot write to {out.parent} ({error.strerror}); choose a folder you can write to"
+        ) from None
     try:
         yield tmp
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; an exported model is meant to be shared
@@ -42,7 +44,9 @@ def atomic_folder(out: Path) -> Iterator[Path]:
     except (OSError, SafetensorError) as error:  # a full disk, a lost permission: nothing half-written stays
         shutil.rmtree(tmp, ignore_errors=True)
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0][:200]
-        raise ExportError(f"could not write {out} ({reason}); nothing was left behind: free space and export again") from None
+        raise ExportError(
+            f"could not write {out} ({reason}); nothing was left behind: free space and export again"
+        ) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

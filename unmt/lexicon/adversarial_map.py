@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from unmt.errors import DataError
 from unmt.adversarial.losses import gan_discriminator_loss, non_saturating_generator_loss
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer
+from unmt.errors import DataError
 from unmt.lexicon.align import mean_csls_cosine
 from unmt.lexicon.embeddings import WordEmbeddings
 
@@ -77,9 +77,10 @@ def orthogonalize_(weight: torch.Tensor, beta: float) -> None:
 
 
 def adversarial_map(
-    source: WordEmbeddings, target: WordEmbeddings, config: AdversarialMapConfig = AdversarialMapConfig()
+    source: WordEmbeddings, target: WordEmbeddings, config: AdversarialMapConfig | None = None
 ) -> tuple[np.ndarray, list[dict]]:
     """Returns the W (dim, dim) of the epoch with the best unsupervised criterion, and one record per epoch."""
+    config = config or AdversarialMapConfig()
     if source.vectors.shape[1] != target.vectors.shape[1]:
         raise DataError(
             f"source embeddings have {source.vectors.shape[1]} dimensions and target {target.vectors.shape[1]}: "
@@ -90,14 +91,18 @@ def adversarial_map(
         return _train(source, target, config)
 
 
-def _train(source: WordEmbeddings, target: WordEmbeddings, config: AdversarialMapConfig) -> tuple[np.ndarray, list[dict]]:
+def _train(
+    source: WordEmbeddings, target: WordEmbeddings, config: AdversarialMapConfig
+) -> tuple[np.ndarray, list[dict]]:
     dim = source.vectors.shape[1]
     mapping = nn.Linear(dim, dim, bias=False)
     nn.init.eye_(mapping.weight)
     discriminator = _discriminator(dim, config.hidden, config.input_dropout)
     g_optimizer = torch.optim.SGD(mapping.parameters(), lr=config.lr)
     d_optimizer = torch.optim.SGD(discriminator.parameters(), lr=config.lr)
-    trainer = AlternatingTrainer(MappingTask(mapping, discriminator, config.smoothing), d_optimizer, g_optimizer, AlternatingConfig())
+    trainer = AlternatingTrainer(
+        MappingTask(mapping, discriminator, config.smoothing), d_optimizer, g_optimizer, AlternatingConfig()
+    )
     source_vectors = torch.from_numpy(source.vectors[: config.most_frequent]).float()
     target_vectors = torch.from_numpy(target.vectors[: config.most_frequent]).float()
     generator = torch.Generator().manual_seed(config.seed)
@@ -118,7 +123,9 @@ def _train(source: WordEmbeddings, target: WordEmbeddings, config: AdversarialMa
         W = mapping.weight.detach().numpy().astype(np.float64)
         score = mean_csls_cosine(source, target, W)
         history.append({"epoch": epoch + 1, "criterion": score, "d_accuracy": float(np.mean(accuracy))})
-        log.info("adversarial epoch %d: criterion %.4f, discriminator accuracy %.3f", epoch + 1, score, np.mean(accuracy))
+        log.info(
+            "adversarial epoch %d: criterion %.4f, discriminator accuracy %.3f", epoch + 1, score, np.mean(accuracy)
+        )
         if score > best_score:
             best_W, best_score = W.copy(), score
         for optimizer in (g_optimizer, d_optimizer):

@@ -25,7 +25,9 @@ def csls_scores(mapped: np.ndarray, target: np.ndarray, k: int = 10) -> np.ndarr
     return 2 * cos - r_source[:, None] - r_target[None, :]
 
 
-def best_translations(scores: np.ndarray, source_words: list[str], target_words: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+def best_translations(
+    scores: np.ndarray, source_words: list[str], target_words: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """(source word -> its best-scoring target word, target word -> its best-scoring source word) of a
     (source, target) score matrix."""
     forward = {w: target_words[j] for w, j in zip(source_words, scores.argmax(1))}

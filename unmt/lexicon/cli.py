@@ -87,11 +87,11 @@ def cmd_embed(args) -> int:
 
 def cmd_align(args) -> int:
     from unmt.checkpoint import atomic_save
-    from unmt.run_directory import RunDirectory
-    from unmt.lexicon.pipeline import align_embeddings
     from unmt.lexicon.embeddings import normalize
     from unmt.lexicon.evaluation import read_dictionary
+    from unmt.lexicon.pipeline import align_embeddings
     from unmt.lexicon.vectors_io import read_vectors, write_vectors
+    from unmt.run_directory import RunDirectory
 
     _set_threads(args.threads)
     if args.src == args.tgt:

@@ -1,6 +1,6 @@
 """The word-by-word lexicon of a next iteration, read off an earlier model's translations of the training corpora.
 
-A lexicon induced from monolingual distributions alone is weak on small corpora (Multi30k: 6 % of words right),
+A lexicon induced from monolingual distributions alone is weak on small corpora (Multi30k: docs/guide.md),
 while a model trained from it translates much of the vocabulary right. Pairing each monolingual sentence with that
 model's translation and fitting IBM Model 1 gives every word its most likely counterpart: a lexicon for the next
 run's first back-translations that starts where the earlier model left off (train.lexicon_from). No parallel text
@@ -15,7 +15,9 @@ from unmt.lexicon.embeddings import words_of
 from unmt.lexicon.ibm1 import NULL, ibm1
 
 
-def lexicon_from_pairs(source: Sequence[str], target: Sequence[str], min_count: int = 2, iterations: int = 5) -> dict[str, str]:
+def lexicon_from_pairs(
+    source: Sequence[str], target: Sequence[str], min_count: int = 2, iterations: int = 5
+) -> dict[str, str]:
     """Source word -> its most likely target word under IBM Model 1 fitted on the sentence pairs (lower-cased: the
     word-by-word translation looks words up in lower case and restores capitals), for words seen `min_count` times."""
     source_words, target_words = ([words_of(line.lower()) for line in side] for side in (source, target))

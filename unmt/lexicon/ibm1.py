@@ -12,7 +12,9 @@ from typing import Sequence
 NULL = "<null>"
 
 
-def ibm1(source: Sequence[Sequence[str]], target: Sequence[Sequence[str]], iterations: int = 5) -> dict[str, dict[str, float]]:
+def ibm1(
+    source: Sequence[Sequence[str]], target: Sequence[Sequence[str]], iterations: int = 5
+) -> dict[str, dict[str, float]]:
     """t(target word | source word) after `iterations` EM rounds, from a uniform start; the source side gets an
     empty NULL word so that target words with no counterpart need not be forced onto a real one."""
     table: dict[str, dict[str, float]] = defaultdict(dict)
@@ -55,7 +57,9 @@ def test_dictionary(
         if e == NULL or source_counts[e] < min_count:
             continue
         ranked = sorted(row.items(), key=lambda item: -item[1])[:max_translations]
-        kept = {f for f, p in ranked if p >= min_probability and target_counts[f] >= min_count and best_source.get(f) == e}
+        kept = {
+            f for f, p in ranked if p >= min_probability and target_counts[f] >= min_count and best_source.get(f) == e
+        }
         if kept:
             gold[e] = kept
     return gold

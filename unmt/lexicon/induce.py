@@ -44,7 +44,9 @@ def induce_lexicon(
     target_counts = Counter(w for line in target_lines for w in words_of(line))
     anchors = shared_anchors(source_counts, target_counts)
     if len(anchors) < 2:
-        raise DataError("the corpora share fewer than 2 frequent identical strings: no anchors to induce a lexicon from")
+        raise DataError(
+            "the corpora share fewer than 2 frequent identical strings: no anchors to induce a lexicon from"
+        )
     frequency_gap = np.abs(_log_frequency(source)[:, None] - _log_frequency(target)[None, :])
     profile_scores = csls_scores(
         anchor_profiles(source_lines, source.words, anchors), anchor_profiles(target_lines, target.words, anchors)

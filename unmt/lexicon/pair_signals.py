@@ -26,7 +26,9 @@ def pair_signals(source_lines: list[str], target_lines: list[str], vocab: Vocabu
         "anchors": len(shared_anchors(*counts)),
     }
     if vocab is not None:
-        pieces = [Counter(t for row in vocab.encode_batch(lines) for t in row) for lines in (source_lines, target_lines)]
+        pieces = [
+            Counter(t for row in vocab.encode_batch(lines) for t in row) for lines in (source_lines, target_lines)
+        ]
         both = pieces[0].keys() & pieces[1].keys()
         shares = [sum(c[p] for p in both) / max(1, sum(c.values())) for c in pieces]
         signals["shared_subword_share"] = round(min(shares), 4)

@@ -10,11 +10,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from unmt.lexicon.adversarial_map import AdversarialMapConfig, adversarial_map
-from unmt.lexicon.anchors import shared_anchors
-from unmt.lexicon.align import best_translations, csls_scores, identical_pairs, identical_strings_map, mean_csls_cosine, refine
-from unmt.lexicon.embeddings import WordEmbeddings
 from unmt.errors import DataError
+from unmt.lexicon.adversarial_map import AdversarialMapConfig, adversarial_map
+from unmt.lexicon.align import (
+    best_translations,
+    csls_scores,
+    identical_pairs,
+    identical_strings_map,
+    mean_csls_cosine,
+    refine,
+)
+from unmt.lexicon.anchors import shared_anchors
+from unmt.lexicon.embeddings import WordEmbeddings
 from unmt.lexicon.evaluation import precision_at_k
 from unmt.lexicon.self_learning_map import SelfLearningConfig, reweighted_spaces, self_learning_map
 
@@ -36,16 +43,16 @@ AUTO_CANDIDATES = ("identical", "self_learning", "identical_self_learning")
 
 def first_map(
     source: WordEmbeddings, target: WordEmbeddings, method: str, restarts: int = 1, seed: int = 0,
-    adversarial: AdversarialMapConfig = AdversarialMapConfig(),
-    self_learning: SelfLearningConfig = SelfLearningConfig(),
+    adversarial: AdversarialMapConfig | None = None,
+    self_learning: SelfLearningConfig | None = None,
 ) -> tuple[np.ndarray, dict]:
     W, details, _ = _first_map(source, target, method, restarts, seed, adversarial, self_learning)
     return W, details
 
 
-def _first_map(source, target, method, restarts=1, seed=0, adversarial=AdversarialMapConfig(),
-               self_learning=SelfLearningConfig()):
+def _first_map(source, target, method, restarts=1, seed=0, adversarial=None, self_learning=None):
     """first_map, plus the self-learning result (for its re-weighted spaces) when the method is one (else None)."""
+    adversarial, self_learning = adversarial or AdversarialMapConfig(), self_learning or SelfLearningConfig()
     if method == "identical":
         return identical_strings_map(source, target), {"identical_pairs": len(identical_pairs(source, target))}, None
     if method in ("self_learning", "identical_self_learning"):
@@ -131,13 +138,22 @@ def _select(source, target, candidates, refinements, restarts, seed, gold, max_r
         if best is None or report["criterion"] > reports[best[0]]["criterion"]:
             best = (method, W, reweighted)
     if best is None:
-        raise DataError("no alignment method could run on these embeddings: " + "; ".join(f"{m}: {e}" for m, e in skipped.items()))
+        raise DataError(
+            "no alignment method could run on these embeddings: " + "; ".join(f"{m}: {e}" for m, e in skipped.items())
+        )
     method, W, reweighted = best
     log.info("auto alignment chose %s by the unsupervised criterion (%s)", method,
              ", ".join(f"{m} {r['criterion']:.4f}" for m, r in reports.items()))
     chosen = reports[method]
-    return W, {**chosen, "method": method, "selected_by": "criterion", "candidates": {
-        m: {"criterion": r["criterion"], "stages": r["stages"]} for m, r in reports.items()}, "skipped": skipped}, reweighted
+    return (
+        W,
+        {
+            **chosen, "method": method, "selected_by": "criterion",
+            "candidates": {m: {"criterion": r["criterion"], "stages": r["stages"]} for m, r in reports.items()},
+            "skipped": skipped
+        },
+        reweighted,
+    )
 
 
 def _self_learning(source, target, method: str, config: SelfLearningConfig):
@@ -168,8 +184,10 @@ def align_embeddings(source: WordEmbeddings, target: WordEmbeddings, *args, **kw
     forward, backward = best_translations(scores, source.words, target.words)
     # Strings shared with a similar frequency (names, numbers, punctuation) translate to themselves in the
     # lexicon, as in induce.py; precision@k above scores the map alone.
-    pinned = shared_anchors(Counter(dict(zip(source.words, source.counts))), Counter(dict(zip(target.words, target.counts))),
-                            min_count=5, max_anchors=len(source.words))
+    pinned = shared_anchors(
+        Counter(dict(zip(source.words, source.counts))), Counter(dict(zip(target.words, target.counts))), min_count=5,
+        max_anchors=len(source.words)
+    )
     for word in pinned:
         forward[word] = backward[word] = word
     return Alignment(W, forward, backward, {**report, "pinned_identical": len(pinned)})
@@ -183,13 +201,16 @@ def _stage(name: str, source, target, W, gold) -> dict:
     return stage
 
 
-def lexicon_from_monolingual(source_lines: list[str], target_lines: list[str], method: str, dim: int = 50, seed: int = 0) -> Alignment:
+def lexicon_from_monolingual(
+    source_lines: list[str], target_lines: list[str], method: str, dim: int = 50, seed: int = 0
+) -> Alignment:
     """Word-level skip-gram on each corpus, aligned by `method`: the lexicon behind the first back-translations
     when train.lexicon_method is identical, adversarial, self_learning or auto."""
     from unmt.lexicon.embeddings import words_of
     from unmt.lexicon.skipgram import train_skipgram
 
     source, target = (
-        train_skipgram([words_of(line) for line in lines], dim=dim, min_count=3, seed=seed) for lines in (source_lines, target_lines)
+        train_skipgram([words_of(line) for line in lines], dim=dim, min_count=3, seed=seed)
+        for lines in (source_lines, target_lines)
     )
     return align_embeddings(source, target, method, refinements=5, seed=seed)

@@ -33,7 +33,9 @@ LEXICON_WORDS = 20_000  # most frequent corpus words per language that the vecto
 @dataclass
 class PretrainedFiles:
     vectors: dict[str, WordEmbeddings] | None  # language -> its vectors, one shared space
-    dictionary: dict[str, dict[str, list[str]]] | None  # language translated into -> {word: its translations, in file order}
+    dictionary: (
+        dict[str, dict[str, list[str]]] | None
+    )  # language translated into -> {word: its translations, in file order}
 
 
 def read_pretrained(src: str, tgt: str, src_vectors: str, tgt_vectors: str, dictionary: str,
@@ -42,11 +44,15 @@ def read_pretrained(src: str, tgt: str, src_vectors: str, tgt_vectors: str, dict
     other work: a malformed one stops the run at once."""
     vectors = None
     if src_vectors and with_vectors:
-        vectors = {lang: read_vectors(Path(path), MAX_VECTORS) for lang, path in ((src, src_vectors), (tgt, tgt_vectors))}
+        vectors = {
+            lang: read_vectors(Path(path), MAX_VECTORS) for lang, path in ((src, src_vectors), (tgt, tgt_vectors))
+        }
         dims = {lang: v.vectors.shape[1] for lang, v in vectors.items()}
         if dims[src] != dims[tgt]:
-            raise DataError(f"{src_vectors} holds {dims[src]}-dimensional vectors and {tgt_vectors} {dims[tgt]}-dimensional "
-                            "ones: the two languages must share one space")
+            raise DataError(
+                f"{src_vectors} holds {dims[src]}-dimensional vectors and {tgt_vectors} {dims[tgt]}-dimensional "
+                "ones: the two languages must share one space"
+            )
     lexicon = None
     if dictionary:
         pairs = read_pairs(Path(dictionary))
@@ -74,7 +80,9 @@ def translation_lists(pairs) -> dict[str, list[str]]:
     return lists
 
 
-def choose_translations(lists: dict[str, list[str]], order: str, target_lines: list[str] | None = None) -> dict[str, str]:
+def choose_translations(
+    lists: dict[str, list[str]], order: str, target_lines: list[str] | None = None
+) -> dict[str, str]:
     """One translation per word. `first`: the file's first, which MUSE's dictionaries list most frequent first.
     `frequency`: the one the target corpus uses most (case aside), the file's order breaking ties; general
     dictionaries list senses in no order that suits a given corpus (English "dog": Czech "hák" before "pes")."""
@@ -92,7 +100,9 @@ def lexicon_from_vectors(spaces: dict[str, WordEmbeddings], corpora: dict[str, l
     (src, (src_words, src_rows)), (tgt, (tgt_words, tgt_rows)) = words.items()
     for lang, found in ((src, src_words), (tgt, tgt_words)):
         if len(found) < 2:
-            raise DataError(f"the {lang} vectors hold fewer than 2 of the {lang} corpus' words: wrong file or language?")
+            raise DataError(
+                f"the {lang} vectors hold fewer than 2 of the {lang} corpus' words: wrong file or language?"
+            )
     forward, backward = best_translations(csls_scores(src_rows, tgt_rows), src_words, tgt_words)
     log.info("lexicon from the vector files: %d %s and %d %s words", len(src_words), src, len(tgt_words), tgt)
     return {tgt: forward, src: backward}
@@ -113,7 +123,9 @@ def _corpus_words_with_vectors(space: WordEmbeddings, lines: list[str]) -> tuple
     return found, normalize(space.vectors[rows]) if rows else np.zeros((0, space.vectors.shape[1]))
 
 
-def subword_table_from_vectors(vocab: Vocabulary, spaces: dict[str, WordEmbeddings], dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+def subword_table_from_vectors(
+    vocab: Vocabulary, spaces: dict[str, WordEmbeddings], dim: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(V, dim) unit vectors and the (V,) mask of rows that got one, averaged over the languages that have them.
     Vectors of another width are brought to `dim` by one projection shared by both languages (principal
     components, or zero padding), so that the alignment survives."""

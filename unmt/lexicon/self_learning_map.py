@@ -72,10 +72,11 @@ class SelfLearningResult:
 
 
 def self_learning_map(
-    source: WordEmbeddings, target: WordEmbeddings, config: SelfLearningConfig = SelfLearningConfig(),
+    source: WordEmbeddings, target: WordEmbeddings, config: SelfLearningConfig | None = None,
     seed_pairs: list[tuple[int, int]] | None = None,
 ) -> SelfLearningResult:
     """`seed_pairs` (e.g. identical strings) replace the first dictionary from the similarity distributions."""
+    config = config or SelfLearningConfig()
     config.check()
     _check_spaces(source, target)
     rng = np.random.default_rng(config.seed)
@@ -83,7 +84,11 @@ def self_learning_map(
     Z = target.vectors[: config.vocabulary_cutoff].astype(np.float32)
     if seed_pairs is not None and len(seed_pairs) < 2:
         raise DataError(f"self-learning needs at least 2 seed pairs to start from, got {len(seed_pairs)}")
-    pairs = list(seed_pairs) if seed_pairs is not None else initial_dictionary(source, target, config.init_words, config.csls_k)
+    pairs = (
+        list(seed_pairs)
+        if seed_pairs is not None
+        else initial_dictionary(source, target, config.init_words, config.csls_k)
+    )
     history = [{"iteration": 0, "keep": None, "pairs": len(pairs), "objective": None}]
     log.info("self-learning: %d pairs in the first dictionary (%s)", len(pairs),
              "seed pairs" if seed_pairs is not None else "from the similarity distributions")
@@ -103,12 +108,17 @@ def self_learning_map(
     W = _fit(source, target, pairs)
     history.append({"iteration": "final", "keep": 1.0, "pairs": len(pairs), "objective": objective,
                     "criterion": mean_csls_cosine(source, target, W)})
-    log.info("self-learning: %d iterations, objective %.4f, criterion %.4f", len(history) - 2, objective, history[-1]["criterion"])
+    log.info(
+        "self-learning: %d iterations, objective %.4f, criterion %.4f", len(history) - 2, objective,
+        history[-1]["criterion"]
+    )
     A, B = symmetric_reweighting(source.vectors, target.vectors, pairs, config.reweight)
     return SelfLearningResult(W, pairs, A, B, history)
 
 
-def initial_dictionary(source: WordEmbeddings, target: WordEmbeddings, n_words: int = 4000, k: int = 10) -> list[tuple[int, int]]:
+def initial_dictionary(
+    source: WordEmbeddings, target: WordEmbeddings, n_words: int = 4000, k: int = 10
+) -> list[tuple[int, int]]:
     """Pairs among the n most frequent words of each side whose sorted similarity distributions are CSLS nearest
     neighbours (source to target and target to source, the union)."""
     profiles = [_sorted_similarity_rows(space.vectors[:n_words]) for space in (source, target)]
@@ -140,7 +150,9 @@ def induce_dictionary(
     return pairs, float(scores[list(rows), list(cols)].mean())
 
 
-def symmetric_reweighting(X: np.ndarray, Z: np.ndarray, pairs: list[tuple[int, int]], power: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def symmetric_reweighting(
+    X: np.ndarray, Z: np.ndarray, pairs: list[tuple[int, int]], power: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
     """(A, B) such that X @ A and Z @ B are the whitened, orthogonally mapped, re-weighted and de-whitened spaces
     for the dictionary `pairs`."""
     rows, cols = (list(ids) for ids in zip(*pairs))
@@ -155,7 +167,9 @@ def symmetric_reweighting(X: np.ndarray, Z: np.ndarray, pairs: list[tuple[int, i
     return A, B
 
 
-def reweighted_spaces(source: WordEmbeddings, target: WordEmbeddings, result: SelfLearningResult) -> tuple[WordEmbeddings, WordEmbeddings]:
+def reweighted_spaces(
+    source: WordEmbeddings, target: WordEmbeddings, result: SelfLearningResult
+) -> tuple[WordEmbeddings, WordEmbeddings]:
     """Both spaces after the symmetric re-weighting, rows of unit length: compare them with W = identity."""
     def unit(v):
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-8)

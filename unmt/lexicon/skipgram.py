@@ -36,7 +36,9 @@ def training_pairs(sentences: Sequence[Sequence[int]], window: int, rng: np.rand
 def char_ngrams(word: str, smallest: int, largest: int) -> list[str]:
     """fastText's n-grams of '<word>' ('<' and '>' mark the word's edges), without the whole bracketed word."""
     marked = f"<{word}>"
-    return [marked[i : i + n] for n in range(smallest, largest + 1) for i in range(len(marked) - n + 1) if n < len(marked)]
+    return [
+        marked[i : i + n] for n in range(smallest, largest + 1) for i in range(len(marked) - n + 1) if n < len(marked)
+    ]
 
 
 class SubwordVectors(torch.nn.Module):
@@ -45,7 +47,9 @@ class SubwordVectors(torch.nn.Module):
     def __init__(self, vocab: Sequence[str], dim: int, smallest: int, largest: int, generator: torch.Generator):
         super().__init__()
         grams: dict[str, int] = {}
-        pieces = [[grams.setdefault(g, len(vocab) + len(grams)) for g in char_ngrams(w, smallest, largest)] for w in vocab]
+        pieces = [
+            [grams.setdefault(g, len(vocab) + len(grams)) for g in char_ngrams(w, smallest, largest)] for w in vocab
+        ]
         rows = [[i, *ids] for i, ids in enumerate(pieces)]
         width = max(map(len, rows))
         padding = len(vocab) + len(grams)
@@ -81,7 +85,9 @@ def train_skipgram(
     """Words ordered by decreasing frequency; vectors are the input embeddings, MUSE-normalised. `subwords`
     = (smallest, largest) n-gram length, e.g. (3, 6) as fastText, adds character n-grams to each word's vector."""
     if subwords is not None and not 1 <= subwords[0] <= subwords[1]:
-        raise ValueError(f"subwords must be (smallest, largest) n-gram lengths with 1 <= smallest <= largest, got {subwords}")
+        raise ValueError(
+            f"subwords must be (smallest, largest) n-gram lengths with 1 <= smallest <= largest, got {subwords}"
+        )
     counts = Counter(w for s in sentences for w in s)
     vocab = [w for w, c in counts.most_common(max_words) if c >= min_count]
     if len(vocab) < 2:
@@ -121,5 +127,7 @@ def train_skipgram(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    vectors = (centre_vectors.weight.detach() if subwords is None else centre_vectors.all_words()).numpy().astype(np.float64)
+    vectors = (
+        (centre_vectors.weight.detach() if subwords is None else centre_vectors.all_words()).numpy().astype(np.float64)
+    )
     return WordEmbeddings(vocab, normalize(vectors), frequency)

@@ -24,7 +24,9 @@ def aligned_subword_embeddings(
     criterion (mean CSLS cosine): how well the two subword spaces were brought together."""
     src, tgt = languages
     spaces = {
-        lang: train_skipgram([vocab.sp.encode(line, out_type=str) for line in lines[lang]], dim=dim, epochs=5, min_count=2, seed=seed)
+        lang: train_skipgram(
+            [vocab.sp.encode(line, out_type=str) for line in lines[lang]], dim=dim, epochs=5, min_count=2, seed=seed
+        )
         for lang in languages
     }
     # Only the map is needed here: building a subword lexicon would cost a V x V CSLS pass at start-up.

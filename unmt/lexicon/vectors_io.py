@@ -51,14 +51,18 @@ def read_vectors(path: Path, max_words: int | None = None) -> WordEmbeddings:
                 if parts[-1].startswith("#"):
                     count = _count(parts.pop(), path, number)
                 if len(parts) != dim + 1 or not parts[0]:
-                    raise VectorFileError(f"{path}:{number}: expected a word and {dim} numbers, got {len(parts) - 1} fields")
+                    raise VectorFileError(
+                        f"{path}:{number}: expected a word and {dim} numbers, got {len(parts) - 1} fields"
+                    )
                 listed += 1
                 if parts[0] in seen:
                     continue
                 try:
                     rows.append(np.asarray(parts[1:], dtype=np.float32))
                 except ValueError:
-                    raise VectorFileError(f"{path}:{number}: the vector of {parts[0]!r} holds something that is not a number") from None
+                    raise VectorFileError(
+                        f"{path}:{number}: the vector of {parts[0]!r} holds something that is not a number"
+                    ) from None
                 seen.add(parts[0])
                 words.append(parts[0])
                 counts.append(n - len(words) + 1 if count is None else count)  # rank as a proxy for frequency

@@ -41,7 +41,9 @@ class Ensemble(nn.Module):
         """Log of the members' mean next-token probability, (B, V): normalised, so it serves as logits too."""
         memories = memory.split(self._widths, dim=-1)
         log_probs = [
-            torch.log_softmax(member.decode_step(token, member_memory, src_pad_mask, member_cache, step).float(), dim=-1)
+            torch.log_softmax(
+                member.decode_step(token, member_memory, src_pad_mask, member_cache, step).float(), dim=-1
+            )
             for member, member_memory, member_cache in zip(self.members, memories, cache, strict=True)
         ]
         return torch.logsumexp(torch.stack(log_probs), dim=0) - math.log(len(self.members))

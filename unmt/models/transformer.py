@@ -174,7 +174,8 @@ class Transformer(nn.Module):
         return self.output_logits(self.decoder_states(tgt_in, memory, src_pad_mask))
 
     def decoder_states(self, tgt_in: torch.Tensor, memory: torch.Tensor, src_pad_mask: torch.Tensor) -> torch.Tensor:
-        """The decoder's final states (B, T, C), before the output layer: a loss may project only the positions it scores."""
+        """The decoder's final states (B, T, C), before the output layer: a loss may project only the positions it
+        scores."""
         x = self._embed(tgt_in)
         memory_mask = self.attention_mask(src_pad_mask)
         for layer in self.decoder_layers:

@@ -11,7 +11,9 @@ import itertools
 
 import torch
 
-AVERAGE_WEIGHTS = "average"  # a checkpoint's average.safetensors, beside model.safetensors (the live weights, for resuming)
+AVERAGE_WEIGHTS = (
+    "average"  # a checkpoint's average.safetensors, beside model.safetensors (the live weights, for resuming)
+)
 
 
 class WeightAverage:

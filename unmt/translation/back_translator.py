@@ -28,7 +28,9 @@ class BackTranslator:
         # language -> word-by-word translator into that language, for the phase that uses it
         self.word_by_word: dict[str, Callable[[str], str]] | None = None
         # (target language, source ids) -> translation, for a frozen teacher whose greedy output never changes
-        self.remembered: dict[tuple[str, tuple[int, ...]], list[int]] | None = {} if frozen and temperature == 0 else None
+        self.remembered: dict[tuple[str, tuple[int, ...]], list[int]] | None = (
+            {} if frozen and temperature == 0 else None
+        )
         self.newly_translated = 0  # sentences the teacher had to translate in the last remembered batch
 
     def __call__(self, rows: Rows, to_langs: list[str], word_by_word: bool = False) -> Rows:

@@ -25,7 +25,9 @@ def target_batch(rows: list[list[int]], lang_ids: list[int], device="cpu") -> tu
     return pad([[lang] + r for lang, r in zip(lang_ids, rows)], device), pad([r + [EOS] for r in rows], device)
 
 
-def length_batches(rows: list[list[int]], batch_size: int | None = 64, max_tokens: int | None = None) -> list[list[int]]:
+def length_batches(
+    rows: list[list[int]], batch_size: int | None = 64, max_tokens: int | None = None
+) -> list[list[int]]:
     """Row indices in batches of similar length, shortest first: at most batch_size sentences and, with
     max_tokens, at most that many source subwords counted as the padded batch holds them (EOS included)."""
     order = sorted(range(len(rows)), key=lambda i: len(rows[i]))

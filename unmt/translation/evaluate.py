@@ -5,9 +5,10 @@ import logging
 
 import sacrebleu
 
+from unmt.translation.translator import Translator
+
 # sacreBLEU warns when references end in a separated period; the toy corpus is written that way on purpose.
 logging.getLogger("sacrebleu").setLevel(logging.ERROR)
-from unmt.translation.translator import Translator
 
 
 def score(hypotheses: list[str], references: list[str]) -> dict:
@@ -32,7 +33,9 @@ def round_trip_bleu(translator: Translator, lines: list[str], src: str, tgt: str
     return sacrebleu.corpus_bleu(back, [lines]).score
 
 
-def evaluate_pair(translator: Translator, src_lines: list[str], tgt_lines: list[str], src: str, tgt: str, beam_size: int = 1) -> dict:
+def evaluate_pair(
+    translator: Translator, src_lines: list[str], tgt_lines: list[str], src: str, tgt: str, beam_size: int = 1
+) -> dict:
     """Scores both directions of a parallel set: {"en-fr": {...}, "fr-en": {...}}."""
     return {
         f"{src}-{tgt}": score(translator.translate(src_lines, tgt, beam_size), tgt_lines),

@@ -10,8 +10,13 @@ from typing import Callable
 from unmt.checkpoint import atomic_write_text, find_run, load_json
 from unmt.config import ConfigError
 from unmt.data.corpus import DataError, read_lines
-from unmt.translation.decode_options import (add_batching_arguments, add_device_argument, add_search_arguments,
-                                             batching_from_args, options_from_args)
+from unmt.translation.decode_options import (
+    add_batching_arguments,
+    add_device_argument,
+    add_search_arguments,
+    batching_from_args,
+    options_from_args,
+)
 from unmt.translation.significance import bootstrap_text, corpus_scores, paired_bootstrap
 
 METRIC_NAMES = {"bleu": "BLEU", "chrf": "chrF", "chrf++": "chrF++", "ter": "TER"}
@@ -26,8 +31,11 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ref", type=Path, help="the references of --hyp (default: <data>/<split>.<tgt>)")
     parser.add_argument("--src", help="with --hyp: the source language (default: the run's)")
     parser.add_argument("--tgt", help="with --hyp: the language of the translations (default: the run's target)")
-    parser.add_argument("--compare", help="a second system, compared by paired bootstrap: a run (or, with --engine "
-                                          "ctranslate2, an exported folder), or with --hyp a second file of translations")
+    parser.add_argument(
+        "--compare",
+        help="a second system, compared by paired bootstrap: a run (or, with --engine "
+        "ctranslate2, an exported folder), or with --hyp a second file of translations",
+    )
 
 
 def score_lines_text(direction: str, scores: dict) -> str:
@@ -114,7 +122,9 @@ def run_evaluate(args, load: Callable) -> int:
     src_lines, tgt_lines = _parallel_set(args, info, src, tgt)
 
     def decoder(model):
-        return lambda lines, to: [h[0].text for h in model.translate_hypotheses(lines, to, options, batch_size, max_tokens)]
+        return lambda lines, to: [
+            h[0].text for h in model.translate_hypotheses(lines, to, options, batch_size, max_tokens)
+        ]
 
     other = None
     if args.compare:
@@ -137,7 +147,9 @@ def _parallel_set(args, info: dict, src: str, tgt: str) -> tuple[list[str], list
     paths = [data / f"{args.split}.{lang}" for lang in (src, tgt)]
     for path in paths:
         if not path.is_file():
-            raise DataError(f"parallel file {path} is missing; pass --data with {args.split}.{src} and {args.split}.{tgt}")
+            raise DataError(
+                f"parallel file {path} is missing; pass --data with {args.split}.{src} and {args.split}.{tgt}"
+            )
     src_lines, tgt_lines = read_lines(paths[0]), read_lines(paths[1])
     if len(src_lines) != len(tgt_lines):
         raise DataError(f"{paths[0]} has {len(src_lines)} lines but {paths[1]} has {len(tgt_lines)}: not parallel")

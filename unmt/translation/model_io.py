@@ -52,13 +52,17 @@ def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> 
     except RuntimeError:
         raise CheckpointError(f"{path} does not match the model described in run.json") from None
     if model.embed.num_embeddings != len(vocab):
-        raise CheckpointError(f"{run_dir / 'spm.model'} has {len(vocab)} pieces but the model expects {model.embed.num_embeddings}")
+        raise CheckpointError(
+            f"{run_dir / 'spm.model'} has {len(vocab)} pieces but the model expects {model.embed.num_embeddings}"
+        )
     model.to(device).eval()
     masks = load_output_masks(run_dir / "output_tokens.json", len(vocab))
     return Translator(model, vocab, device, output_masks=masks), info
 
 
-def load_ensemble_members(run_dirs: list[Path], which: str = "best", device: str = "cpu") -> list[tuple[Translator, dict]]:
+def load_ensemble_members(
+    run_dirs: list[Path], which: str = "best", device: str = "cpu"
+) -> list[tuple[Translator, dict]]:
     """Each run's translator and run.json, after checking that the runs can decode together: they must share a
     subword model byte for byte and translate between the same languages, for an id to mean the same piece in all."""
     members = [load_translator(run_dir, which, device) for run_dir in run_dirs]
@@ -67,7 +71,10 @@ def load_ensemble_members(run_dirs: list[Path], which: str = "best", device: str
         if translator.vocab.model_proto != first_translator.vocab.model_proto:
             raise CheckpointError(f"runs {first} and {run_dir} have different subword models: they cannot be ensembled")
         if sorted(info["languages"]) != sorted(first_info["languages"]):
-            raise CheckpointError(f"run {run_dir} translates {'-'.join(info['languages'])}, run {first} {'-'.join(first_info['languages'])}")
+            raise CheckpointError(
+                f"run {run_dir} translates {'-'.join(info['languages'])}, "
+                f"run {first} {'-'.join(first_info['languages'])}"
+            )
     return members
 
 
@@ -80,7 +87,9 @@ def ensemble_translator(members: list[Translator]) -> Translator:
         for lang, mask in member.output_masks.items():
             output_masks[lang] = output_masks[lang] & mask if lang in output_masks else mask
     first = members[0]
-    return Translator(Ensemble([member.model for member in members]), first.vocab, first.device, output_masks=output_masks)
+    return Translator(
+        Ensemble([member.model for member in members]), first.vocab, first.device, output_masks=output_masks
+    )
 
 
 def load_ensemble_translator(run_dirs: list[Path], which: str = "best", device: str = "cpu") -> tuple[Translator, dict]:
@@ -91,12 +100,16 @@ def load_ensemble_translator(run_dirs: list[Path], which: str = "best", device: 
     return ensemble_translator([translator for translator, _ in members]), members[0][1]
 
 
-def load_teachers(run_dirs: list[Path], languages: tuple[str, str], device: torch.device) -> tuple[Transformer | Ensemble, bytes]:
+def load_teachers(
+    run_dirs: list[Path], languages: tuple[str, str], device: torch.device
+) -> tuple[Transformer | Ensemble, bytes]:
     """The frozen model (one run, or the ensemble of several) that back-translates for a run being trained, and
     the subword model it reads and writes. Each run's shipped checkpoint is used, as `unmt translate` would."""
     members = load_ensemble_members(run_dirs, device=str(device))
     translator, info = members[0]
     if sorted(info["languages"]) != sorted(languages):
-        raise CheckpointError(f"teacher {run_dirs[0]} translates {'-'.join(info['languages'])}, not {'-'.join(languages)}")
+        raise CheckpointError(
+            f"teacher {run_dirs[0]} translates {'-'.join(info['languages'])}, not {'-'.join(languages)}"
+        )
     models = [member.model.requires_grad_(False).eval() for member, _ in members]
     return (Ensemble(models) if len(models) > 1 else models[0]), translator.vocab.model_proto

@@ -110,7 +110,9 @@ def sequence_losses(
     # Only the real target positions of every pass go through the output layer and the loss, as one contiguous
     # (N, V) block: padding costs nothing there, and the loss needs no transposed (B, V, T) layout.
     logits = model.output_logits(torch.cat(real_states))  # (N, V)
-    token_loss = F.cross_entropy(logits.float(), torch.cat(real_targets), reduction="none", label_smoothing=label_smoothing)
+    token_loss = F.cross_entropy(
+        logits.float(), torch.cat(real_targets), reduction="none", label_smoothing=label_smoothing
+    )
     group_of_row = torch.tensor([i for i, g in enumerate(groups) for _ in g.target], device=token_loss.device)
     group_of_token = group_of_row[torch.cat(real_rows)]
     sums = token_loss.new_zeros(len(groups)).index_add_(0, group_of_token, token_loss)

@@ -27,7 +27,11 @@ def pair_method(signals: dict) -> tuple[str, str]:
     shared = signals["shared_words"]
     if shared >= SEEDED_MIN_SHARED_WORDS:
         return SEEDED, f"{shared} shared words (at least {SEEDED_MIN_SHARED_WORDS}) seed self-learning"
-    return UNSEEDED, f"{shared} shared words (fewer than {SEEDED_MIN_SHARED_WORDS}): too few to seed, fully unsupervised self-learning"
+    return (
+        UNSEEDED,
+        f"{shared} shared words (fewer than {SEEDED_MIN_SHARED_WORDS}): too few to seed, "
+        "fully unsupervised self-learning",
+    )
 
 
 def resolve_pair_settings(config: Config, signals: dict | None) -> tuple[Config, dict]:

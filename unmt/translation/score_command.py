@@ -6,7 +6,12 @@ import sys
 from pathlib import Path
 
 from unmt.data.corpus import DataError, read_lines
-from unmt.translation.decode_options import DecodeOptions, add_batching_arguments, add_device_argument, batching_from_args
+from unmt.translation.decode_options import (
+    DecodeOptions,
+    add_batching_arguments,
+    add_device_argument,
+    batching_from_args,
+)
 from unmt.translation.scoring import score_lines
 
 
@@ -31,7 +36,9 @@ def run_score(args: argparse.Namespace, translator, tgt: str) -> int:
             raise DataError(f"{path} is not a file")
     src_lines, tgt_lines = read_lines(args.source), read_lines(args.target)
     if len(src_lines) != len(tgt_lines):
-        raise DataError(f"{args.source} has {len(src_lines)} lines but {args.target} has {len(tgt_lines)}: not parallel")
+        raise DataError(
+            f"{args.source} has {len(src_lines)} lines but {args.target} has {len(tgt_lines)}: not parallel"
+        )
     batch_size, max_tokens = batching_from_args(args)
     scores = score_lines(translator, src_lines, tgt_lines, tgt, args.lenpen, args.unnormalized, batch_size, max_tokens)
     sys.stdout.write("".join(f"{value:.6f}\n" for value in scores))

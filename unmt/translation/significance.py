@@ -5,7 +5,9 @@ both systems, seed 12345, 1,000 resamples, each metric recomputed from sacreBLEU
 per metric: the difference system - baseline, the 95% interval of the resampled differences, and a two-sided p-value
 from their signs: 2 x the smaller share of resamples on either side of 0, +1 smoothed, at most 1 (a system against
 itself: 1). sacreBLEU's own p-value (the centred |difference| statistic of multeval) is given beside it; it reads
-1 / (n + 1) for a system against itself, since it is built for systems that differ, which is why it is not the main one."""
+1 / (n + 1) for a system against itself, since it is built for systems that differ, which is why it is not the main
+one."""
+
 from __future__ import annotations
 
 import logging

@@ -98,5 +98,7 @@ def translate_stream(
         flush_chunk()
     if bad_lines:
         shown = ", ".join(map(str, bad_lines[:20])) + (" ..." if len(bad_lines) > 20 else "")
-        log.warning("%d input line(s) were not valid UTF-8; invalid bytes were replaced (lines %s)", len(bad_lines), shown)
+        log.warning(
+            "%d input line(s) were not valid UTF-8; invalid bytes were replaced (lines %s)", len(bad_lines), shown
+        )
     return count

@@ -64,8 +64,10 @@ class Translator:
             return None
         return torch.Generator(device=self.device).manual_seed(options.seed)
 
-    def score_ids(self, src_rows: list[list[int]], tgt_rows: list[list[int]], tgt_lang: str, batch_size: int | None = 64,
-                  max_tokens: int | None = None) -> list[float]:
+    def score_ids(
+        self, src_rows: list[list[int]], tgt_rows: list[list[int]], tgt_lang: str, batch_size: int | None = 64,
+        max_tokens: int | None = None
+    ) -> list[float]:
         """log p(target, EOS | source) of each pair of subword-id sentences (scoring.force_decode)."""
         was_training = self.model.training
         self.model.eval()
@@ -74,13 +76,17 @@ class Translator:
             src, mask = source_batch([src_rows[i] for i in chunk], self.device)
             allowed = self.output_masks.get(tgt_lang)
             allowed = allowed.expand(len(chunk), -1) if allowed is not None else None
-            sums = force_decode(self.model, src, mask, [tgt_rows[i] for i in chunk], self.vocab.lang_ids[tgt_lang], allowed)
+            sums = force_decode(
+                self.model, src, mask, [tgt_rows[i] for i in chunk], self.vocab.lang_ids[tgt_lang], allowed
+            )
             for i, value in zip(chunk, sums):
                 results[i] = value
         self.model.train(was_training)
         return results
 
-    def translate_ids(self, rows: list[list[int]], tgt_lang: str, beam_size: int = 1, batch_size: int = 64) -> list[list[int]]:
+    def translate_ids(
+        self, rows: list[list[int]], tgt_lang: str, beam_size: int = 1, batch_size: int = 64
+    ) -> list[list[int]]:
         """The best translation of each subword-id sentence."""
         found = self.search_ids(rows, tgt_lang, DecodeOptions(beam=beam_size), batch_size)
         return [hypotheses[0][1] for hypotheses in found]
@@ -102,8 +108,10 @@ class Translator:
         found = self.translate_hypotheses(lines, tgt_lang, options, batch_size)
         return [[(h.text, h.score) for h in hypotheses] for hypotheses in found]
 
-    def translate_hypotheses(self, lines: list[str], tgt_lang: str, options: DecodeOptions, batch_size: int | None = 64,
-                             max_tokens: int | None = None, generator: torch.Generator | None = None) -> list[list[Translation]]:
+    def translate_hypotheses(
+        self, lines: list[str], tgt_lang: str, options: DecodeOptions, batch_size: int | None = 64,
+        max_tokens: int | None = None, generator: torch.Generator | None = None
+    ) -> list[list[Translation]]:
         """The scored hypotheses of each line, best first, with the handling of empty and long lines of translate."""
         owners, rows = self.pieces(lines)
         found = self.search_ids(rows, tgt_lang, options, batch_size, max_tokens, generator) if rows else []
@@ -130,7 +138,10 @@ class Translator:
                 continue
             pieces = self.split_long(self.vocab.encode(line.strip()))
             if len(pieces) > 1:
-                log.warning("line %d is longer than %d subwords: translated in %d pieces", i + 1, self.max_input_len, len(pieces))
+                log.warning(
+                    "line %d is longer than %d subwords: translated in %d pieces", i + 1, self.max_input_len,
+                    len(pieces)
+                )
             owners.extend([i] * len(pieces))
             rows.extend(pieces)
         return owners, rows
@@ -139,7 +150,9 @@ class Translator:
         """Consecutive pieces of at most max_input_len ids, each cut before a word start where there is one."""
         pieces = []
         while len(ids) > self.max_input_len:
-            cut = next((j for j in range(self.max_input_len, 0, -1) if self.vocab.starts_word[ids[j]]), self.max_input_len)
+            cut = next(
+                (j for j in range(self.max_input_len, 0, -1) if self.vocab.starts_word[ids[j]]), self.max_input_len
+            )
             pieces.append(ids[:cut])
             ids = ids[cut:]
         return [*pieces, ids]

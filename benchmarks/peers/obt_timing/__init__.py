@@ -14,7 +14,9 @@ from fairseq.trainer import Trainer
 
 _LOG = os.environ.get("OBT_TIMING_LOG")
 _current = {"bt_seconds": 0.0, "bt_source_tokens": 0, "bt_generated_tokens": 0}
-_backtranslate, _task_step, _trainer_step = OnlineBackTranslationTask.backtranslate_sample, OnlineBackTranslationTask.train_step, Trainer.train_step
+_backtranslate, _task_step, _trainer_step = (
+    OnlineBackTranslationTask.backtranslate_sample, OnlineBackTranslationTask.train_step, Trainer.train_step
+)
 
 
 def backtranslate_sample(self, smp, orig_lang, other_lang):
