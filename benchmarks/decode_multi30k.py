@@ -1,7 +1,7 @@
 """Decoding and scoring on a trained run's test set, through the commands a user types.
 
 For both directions of the run: greedy and beam-4 output against the same commands of an older checkout (byte for
-byte), the n-best list's first entry against the 1-best and its score against `unmt score` of that pair, the share
+byte), the n-best list's first entry against the 1-best and its score against `unmt score` of its text, the share
 of test pairs that `unmt score` ranks above a mismatched pair (each source against the next line's reference), and
 `unmt evaluate --compare` (paired bootstrap) of the run against an earlier checkpoint of the same recipe.
 
@@ -32,7 +32,8 @@ def unmt(args: list[str], stdin: Path | None = None, pythonpath: Path | None = N
         env["PYTHONPATH"] = str(pythonpath)
     source = open(stdin, "rb") if stdin else subprocess.DEVNULL
     try:
-        done = subprocess.run([sys.executable, "-m", "unmt", "--quiet", *args], stdin=source, capture_output=True, env=env)
+        command = [sys.executable, "-m", "unmt", "--quiet", *args]
+        done = subprocess.run(command, stdin=source, capture_output=True, env=env)
     finally:
         if stdin:
             source.close()
@@ -68,7 +69,11 @@ def direction(run: Path, old: Path, data: Path, src: str, tgt: str, tmp: Path) -
     hypotheses = tmp / f"beam.{src}-{tgt}"
     hypotheses.write_text("".join(f"{text}\n" for text in outputs[BEAM]), encoding="utf-8")
     scored = scores(run, src, tgt, test_src, hypotheses)
-    row["nbest_score_vs_unmt_score_max_abs"] = max(abs(firsts[i][0] - s) for i, s in zip(sorted(firsts), scored))
+    # They differ only where the detokenised text encodes back into other subwords than those searched (then
+    # `unmt score` scores another segmentation, -inf if it holds a subword the output restriction forbids).
+    differences = [abs(firsts[i][0] - s) for i, s in zip(sorted(firsts), scored)]
+    row["nbest_score_vs_unmt_score"] = {"lines": len(differences), "within_1e-4": sum(d <= 1e-4 for d in differences),
+                                        "score_minus_inf": sum(s == float("-inf") for s in scored)}
     references = test_tgt.read_text(encoding="utf-8").splitlines()
     mismatched = tmp / f"mismatched.{tgt}"
     mismatched.write_text("".join(f"{line}\n" for line in references[1:] + references[:1]), encoding="utf-8")

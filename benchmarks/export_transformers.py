@@ -73,9 +73,10 @@ def compare(run: Path, out_dir: Path, batch_size: int, limit: int | None) -> dic
     assert unmt_main(["--quiet", "export", str(run), "--format", "transformers", str(out_dir)]) == 0
     translator, info = load_translator(run)
     rows = []
+    data = Path(info.get("data") or run / "data")  # where the run was trained from (run.json)
     for src, tgt in ((info["src"], info["tgt"]), (info["tgt"], info["src"])):
-        sources = [line for line in read_lines(run / "data" / f"test.{src}") if line.strip()][:limit]
-        references = read_lines(run / "data" / f"test.{tgt}")
+        sources = [line for line in read_lines(data / f"test.{src}") if line.strip()][:limit]
+        references = read_lines(data / f"test.{tgt}")
         folder = out_dir / f"{src}-{tgt}"
         model, tokenizer = AutoModelForSeq2SeqLM.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
         row = {

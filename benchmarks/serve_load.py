@@ -59,8 +59,11 @@ async def _load(url: str, lines: list[str], clients: int, seconds: float, src: s
     errors: list[str] = []
     stop_at = time.monotonic() + seconds
     bodies = [json.dumps({"q": line, "source": src, "target": tgt}).encode() for line in lines]
-    requests = [b"POST /translate HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                % (host.encode(), len(body), body) for body in bodies]
+    requests = [
+        b"POST /translate HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+        % (host.encode(), len(body), body)
+        for body in bodies
+    ]
 
     async def client(index: int) -> None:
         reader, writer = await asyncio.open_connection(host, int(port))
@@ -77,7 +80,11 @@ async def _load(url: str, lines: list[str], clients: int, seconds: float, src: s
                 ok, payload = False, repr(error).encode()
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, int(port))
-            (latencies.append(time.monotonic() - started) if ok else errors.append(payload[:200].decode(errors="replace")))
+            (
+                latencies.append(time.monotonic() - started)
+                if ok
+                else errors.append(payload[:200].decode(errors="replace"))
+            )
         writer.close()
 
     started = time.monotonic()
@@ -85,17 +92,27 @@ async def _load(url: str, lines: list[str], clients: int, seconds: float, src: s
     await asyncio.gather(*(client(i) for i in range(clients)))
     elapsed = time.monotonic() - started
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
-    return {"clients": clients, "seconds": round(elapsed, 2), "sentences": len(latencies),
-            "sentences_per_s": round(len(latencies) / elapsed, 2), "errors": len(errors), "first_errors": errors[:3],
-            "p50_ms": round(cuts[49] * 1000, 1), "p95_ms": round(cuts[94] * 1000, 1), "p99_ms": round(cuts[98] * 1000, 1),
-            "client_cpu_ms_per_request": round((time.process_time() - cpu) * 1000 / max(len(latencies), 1), 3)}
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "sentences": len(latencies),
+        "sentences_per_s": round(len(latencies) / elapsed, 2),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "p50_ms": round(cuts[49] * 1000, 1),
+        "p95_ms": round(cuts[94] * 1000, 1),
+        "p99_ms": round(cuts[98] * 1000, 1),
+        "client_cpu_ms_per_request": round((time.process_time() - cpu) * 1000 / max(len(latencies), 1), 3),
+    }
 
 
 async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     """(status, body) of one HTTP/1.1 response with a Content-Length, as uvicorn sends them."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
-    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
     return status, await reader.readexactly(length)
 
 
@@ -178,7 +195,7 @@ def engine_run(args, engine: str, checkpoint: str, lines: list[str]) -> dict:
         result["exit_code"] = process.wait(60)
     result["ceiling"] = {"sentences": len(lines), "sentences_per_s": round(statistics.median(rates), 2),
                          "min": round(min(rates), 2), "max": round(max(rates), 2), "passes": len(rates)}
-    loaded, serial, top = result["loaded"], result["serial"], result["ceiling"]
+    loaded, serial = result["loaded"], result["serial"]
     result["ratios"] = {"loaded_over_serial": round(loaded["sentences_per_s"] / serial["sentences_per_s"], 2),
                         # the median repetition's rate over the ceiling measured just before and after it
                         "loaded_over_unmt_translate": loaded["ratio_to_ceiling"],
@@ -204,7 +221,7 @@ def fidelity(args, url: str, checkpoint: str) -> dict:
         translate_stream(translator, io.BytesIO("".join(f"{line}\n" for line in test[src]).encode()), sink, tgt)
         expected = sink.getvalue().splitlines()
         with ThreadPoolExecutor(8) as pool:
-            served = list(pool.map(lambda line: client.translate(line, src, tgt), test[src]))
+            served = list(pool.map(lambda line, src=src, tgt=tgt: client.translate(line, src, tgt), test[src]))
         out[f"{src}-{tgt}"] = {"lines": len(expected), "identical": sum(a == b for a, b in zip(served, expected))}
         with ThreadPoolExecutor(8) as pool:
             detected = list(pool.map(lambda line: client.detect(line)[0]["language"], test[src]))

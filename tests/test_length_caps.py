@@ -3,12 +3,12 @@ that share its batch (unmt translate's batches of 64, unmt serve's dynamic ones,
 models whose outputs run away, where the cap is what decides the output."""
 import torch
 
+from tests.test_transformer import LANG, tiny_model
 from unmt.data.toy import generate_toy_corpus
 from unmt.data.vocab import EOS
 from unmt.translation.decode_options import DecodeOptions
 from unmt.translation.model_io import load_translator
 from unmt.translation.search import greedy_search, output_caps, search
-from tests.test_transformer import LANG, tiny_model
 
 SHORT, LONG = 3, 30
 

@@ -101,7 +101,7 @@ def test_libretranslatepy_one_request_per_line_from_8_threads_gives_what_unmt_tr
         lines = getattr(corpus, f"test_{src}")
         expected = unmt_translate(tiny_run, lines, src, tgt, monkeypatch, capsys)
         with ThreadPoolExecutor(8) as pool:
-            got = list(pool.map(lambda line: client.translate(line, src, tgt), lines))
+            got = list(pool.map(lambda line, src=src, tgt=tgt: client.translate(line, src, tgt), lines))
         assert [i for i, (a, b) in enumerate(zip(got, expected)) if a != b] == []
 
 

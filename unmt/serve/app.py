@@ -25,8 +25,9 @@ log = logging.getLogger("unmt")
 PAGE_FILES = {"page.js": "text/javascript", "page.css": "text/css"}
 
 
-def create_app(service: Service, limits: Limits = Limits(), api_key: str | None = None,
+def create_app(service: Service, limits: Limits | None = None, api_key: str | None = None,
                max_batch: int = 32, max_wait: float = 0.005) -> Starlette:
+    limits = limits or Limits()
     metrics = Metrics()
     state: dict[str, Batcher] = {}
     page = files("unmt.serve").joinpath("static")
@@ -69,12 +70,16 @@ def create_app(service: Service, limits: Limits = Limits(), api_key: str | None 
     async def _translate(query: TranslateRequest) -> dict:
         codes = {entry["code"] for entry in service.languages()}
         if query.target not in codes:
-            raise RequestError(400, f"target language '{query.target}' is not served; this server has {', '.join(sorted(codes))}")
+            raise RequestError(
+                400, f"target language '{query.target}' is not served; this server has {', '.join(sorted(codes))}"
+            )
         detected = [service.detect(text, query.target) for text in query.texts] if query.source == "auto" else None
         sources = [lang for lang, _ in detected] if detected else [query.source] * len(query.texts)
         for src in set(sources):
             if src not in codes:
-                raise RequestError(400, f"source language '{src}' is not served; this server has {', '.join(sorted(codes))}")
+                raise RequestError(
+                    400, f"source language '{src}' is not served; this server has {', '.join(sorted(codes))}"
+                )
             if src != query.target and (src, query.target) not in service.directions:
                 raise RequestError(400, f"no served run translates {src} to {query.target}")
         outputs = await asyncio.gather(*(_translate_text(text, src, query) for text, src in zip(query.texts, sources)))
@@ -95,8 +100,9 @@ def create_app(service: Service, limits: Limits = Limits(), api_key: str | None 
         nbest = query.alternatives if service.has_alternatives(src, query.target) else 0
         todo = [i for i, line in enumerate(lines) if line.strip()]
         try:
-            results = await asyncio.wait_for(state["batcher"].translate((src, query.target, nbest), [lines[i] for i in todo]),
-                                             limits.request_seconds)
+            results = await asyncio.wait_for(
+                state["batcher"].translate((src, query.target, nbest), [lines[i] for i in todo]), limits.request_seconds
+            )
         except asyncio.TimeoutError:
             raise RequestError(503, f"the translation took longer than {limits.request_seconds:g} seconds; "
                                     "the server is busy: try again") from None
@@ -146,8 +152,10 @@ def create_app(service: Service, limits: Limits = Limits(), api_key: str | None 
 
     async def http_error(request: Request, error: HTTPException) -> Response:
         """Starlette's own refusals (unknown path, wrong method) as the same JSON sentence."""
-        message = {404: f"there is no {request.url.path}; see GET /languages and POST /translate",
-                   405: f"{request.method} is not allowed on {request.url.path}"}.get(error.status_code, str(error.detail))
+        message = {
+            404: f"there is no {request.url.path}; see GET /languages and POST /translate",
+            405: f"{request.method} is not allowed on {request.url.path}",
+        }.get(error.status_code, str(error.detail))
         metrics.request_done(request.url.path, error.status_code, 0.0)
         return JSONResponse({"error": message}, error.status_code, headers=getattr(error, "headers", None))
 

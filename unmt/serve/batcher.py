@@ -3,8 +3,8 @@
 Decoding runs on `workers` threads: one for the torch engine, whose one batch already uses every core; as many as
 CTranslate2 has workers, each decoding its own batch on one core, so that one batch decodes while the lines of the
 next arrive. A batch is started, when a decoding thread is free, as soon as `max_sentences` lines wait, or
-`max_wait` seconds after the first one arrived. It takes lines from the waiting requests in turns, one line per request per
-turn, so a request of many lines shares each batch with the short ones that came after it instead of holding
+`max_wait` seconds after the first one arrived. It takes lines from the waiting requests in turns, one line per
+request per turn, so a request of many lines shares each batch with the short ones that came after it instead of holding
 them back until all its lines are done."""
 from __future__ import annotations
 

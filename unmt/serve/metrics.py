@@ -50,9 +50,15 @@ class Metrics:
                   "# TYPE unmt_request_errors_total counter", f"unmt_request_errors_total {errors}"]
         lines += ["# HELP unmt_sentences_total Lines translated, by direction.", "# TYPE unmt_sentences_total counter"]
         lines += [f'unmt_sentences_total{{direction="{d}"}} {n}' for d, n in sorted(self.sentences.items())]
-        lines += ["# HELP unmt_request_seconds Time to answer POST /translate.", "# TYPE unmt_request_seconds histogram"]
+        lines += [
+            "# HELP unmt_request_seconds Time to answer POST /translate.",
+            "# TYPE unmt_request_seconds histogram",
+        ]
         lines += self.latency.lines("unmt_request_seconds")
-        lines += ["# HELP unmt_batch_sentences Lines decoded together in one batch.", "# TYPE unmt_batch_sentences histogram"]
+        lines += [
+            "# HELP unmt_batch_sentences Lines decoded together in one batch.",
+            "# TYPE unmt_batch_sentences histogram",
+        ]
         lines += self.batch_size.lines("unmt_batch_sentences")
         lines += ["# HELP unmt_queue_sentences Lines waiting for a batch.", "# TYPE unmt_queue_sentences gauge",
                   f"unmt_queue_sentences {self.queued_sentences}"]

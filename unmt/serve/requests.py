@@ -81,9 +81,13 @@ async def parse_fields(request: Request, limits: Limits) -> dict:
         try:
             parsed = json.loads(text)
         except json.JSONDecodeError as error:
-            raise RequestError(400, f"the request body is not valid JSON ({error.msg} at character {error.pos})") from None
+            raise RequestError(
+                400, f"the request body is not valid JSON ({error.msg} at character {error.pos})"
+            ) from None
         if not isinstance(parsed, dict):
-            raise RequestError(400, "the JSON body must be an object such as {\"q\": \"...\", \"source\": \"en\", \"target\": \"fr\"}")
+            raise RequestError(
+                400, 'the JSON body must be an object such as {"q": "...", "source": "en", "target": "fr"}'
+            )
         fields.update(parsed)
     elif content_type == "application/x-www-form-urlencoded":
         pairs = parse_qsl(text, keep_blank_values=True)

@@ -35,10 +35,14 @@ def serve(args) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be from 0 to 65535, got {args.port}")
     if args.engine == "ctranslate2" and not args.checkpoint:
-        raise ConfigError("--engine ctranslate2 needs --checkpoint: a folder written by `unmt export RUN --format ctranslate2 OUT`")
+        raise ConfigError(
+            "--engine ctranslate2 needs --checkpoint: a folder written by `unmt export RUN --format ctranslate2 OUT`"
+        )
     service = Service(load_runs(args.checkpoint or [None], args.engine, args.checkpoints_dir), beam_size=args.beam)
     api_key = args.api_key or os.environ.get(API_KEY_VARIABLE) or None
-    app = create_app(service, Limits(max_chars=args.max_chars, body_seconds=args.client_timeout), api_key, max_batch=args.max_batch)
+    app = create_app(
+        service, Limits(max_chars=args.max_chars, body_seconds=args.client_timeout), api_key, max_batch=args.max_batch
+    )
     _check_address(args.host, args.port)
     if not _is_loopback(args.host):
         log.warning("listening on %s: other machines can reach this server%s", args.host,
@@ -60,7 +64,9 @@ def _check_address(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as error:
-        raise ConfigError(f"cannot listen on {host}:{port} ({error.strerror or error}): choose another --port or --host") from None
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({error.strerror or error}): choose another --port or --host"
+        ) from None
 
 
 def _is_loopback(host: str) -> bool:

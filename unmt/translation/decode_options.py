@@ -40,7 +40,9 @@ class DecodeOptions:
             if self.beam != 1:
                 raise ConfigError("--sampling draws one token at a time: leave --beam at 1 (--nbest N draws N samples)")
             if self.temperature <= 0 or self.topk < 0 or not 0 < self.topp <= 1:
-                raise ConfigError("--sampling needs --temperature > 0, --sampling-topk >= 0 and 0 < --sampling-topp <= 1")
+                raise ConfigError(
+                    "--sampling needs --temperature > 0, --sampling-topk >= 0 and 0 < --sampling-topp <= 1"
+                )
         elif self.nbest > self.beam:
             raise ConfigError(f"--nbest {self.nbest} is larger than --beam {self.beam}: a beam keeps at most its size")
         elif (self.topk, self.topp, self.temperature) != (0, 1.0, 1.0):
@@ -85,7 +87,9 @@ def add_device_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_batching_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--batch-size", type=int, help="sentences per batch (default: 64, or no limit with --max-tokens)")
+    parser.add_argument(
+        "--batch-size", type=int, help="sentences per batch (default: 64, or no limit with --max-tokens)"
+    )
     parser.add_argument("--max-tokens", type=int, help="source subwords (padding included) per batch")
 
 
@@ -94,8 +98,12 @@ def add_search_arguments(parser: argparse.ArgumentParser, beam_help: str = "beam
     parser.add_argument("--beam", type=int, default=defaults.beam, help=beam_help)
     parser.add_argument("--lenpen", type=float, default=defaults.lenpen,
                         help="length penalty: hypotheses rank by log p / (length + 1) ** lenpen (default 1)")
-    parser.add_argument("--max-len-a", type=float, default=defaults.max_len_a,
-                        help="each sentence's output length cap: a * its source length + b, source with its EOS (default 1.5)")
+    parser.add_argument(
+        "--max-len-a",
+        type=float,
+        default=defaults.max_len_a,
+        help="each sentence's output length cap: a * its source length + b, source with its EOS (default 1.5)",
+    )
     parser.add_argument("--max-len-b", type=int, default=defaults.max_len_b, help="see --max-len-a (default 5)")
     parser.add_argument("--min-len", type=int, default=defaults.min_len, help="fewest output subwords (default 0)")
     parser.add_argument("--no-repeat-ngram-size", type=int, default=0, help="forbid repeating an n-gram of this size")
@@ -106,13 +114,17 @@ def add_translate_arguments(parser: argparse.ArgumentParser) -> None:
     add_search_arguments(parser)
     add_batching_arguments(parser)
     add_device_argument(parser)
-    parser.add_argument("--nbest", type=int, default=1, help="hypotheses per line, at most --beam (needs nbest or json)")
+    parser.add_argument(
+        "--nbest", type=int, default=1, help="hypotheses per line, at most --beam (needs nbest or json)"
+    )
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="text",
                         help="text: the best translation; score: SCORE<TAB>TRANSLATION; nbest: LINE<TAB>SCORE<TAB>"
                              "TRANSLATION per hypothesis; json: one object per line with translations and scores")
     parser.add_argument("--sampling", action="store_true", help="sample each next subword instead of searching")
     parser.add_argument("--sampling-topk", type=int, default=0, help="sample among the k likeliest only (0: all)")
-    parser.add_argument("--sampling-topp", type=float, default=1.0, help="sample within this probability mass (nucleus)")
+    parser.add_argument(
+        "--sampling-topp", type=float, default=1.0, help="sample within this probability mass (nucleus)"
+    )
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     parser.add_argument("--seed", type=int, help="random seed of --sampling, for reproducible samples")
     parser.add_argument("--buffer-size", type=int,

@@ -10,7 +10,9 @@ from unmt.translation.decode_options import DecodeOptions
 from unmt.translation.search_controls import ban, sample
 
 
-def output_caps(src_pad_mask: torch.Tensor, ratio: float = 1.5, extra: int = 5, limit: int | None = None) -> torch.Tensor:
+def output_caps(
+    src_pad_mask: torch.Tensor, ratio: float = 1.5, extra: int = 5, limit: int | None = None
+) -> torch.Tensor:
     """(B,) output caps on the CPU: ratio x each sentence's own source length (EOS included) + extra, at most
     `limit`. fairseq's max_len_a/b, but per sentence where fairseq caps a batch by its longest source: an output
     that never ends is then cut at the same length whichever lines share its batch (unmt translate's batches and
@@ -62,7 +64,9 @@ def greedy_search(
     back-translation can share one decoding loop. `allowed` (B, V) bool, if given, restricts each row's output
     to its target language's own tokens. `max_len`: one cap for every row, (B,) caps, or None for each row's
     own (output_caps); a row ends at its EOS or its cap, whatever the other rows do."""
-    found = scored_greedy_search(model, src, src_pad_mask, lang_id, max_len, temperature, generator, allowed, scored=False)
+    found = scored_greedy_search(
+        model, src, src_pad_mask, lang_id, max_len, temperature, generator, allowed, scored=False
+    )
     return [ids for _, ids in found]
 
 
@@ -205,8 +209,10 @@ def nbest_beam_search(
         cache = model.reorder_cache(cache, order)
         scores = new_scores
         best_live = scores.max(dim=1).values.tolist()
-        stopping = [step + 1 >= cap_of[active[b]] or _done(finished[active[b]], best_live[b], step + 1, length_penalty, K)
-                    for b in range(n)]
+        stopping = [
+            step + 1 >= cap_of[active[b]] or _done(finished[active[b]], best_live[b], step + 1, length_penalty, K)
+            for b in range(n)
+        ]
         if not any(stopping):
             continue
         for b in (b for b in range(n) if stopping[b]):

@@ -25,7 +25,9 @@ def sample(logits: torch.Tensor, temperature: float, generator: torch.Generator 
     return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
 
-def ban(scores: torch.Tensor, histories: list[list[int]] | None, step: int, min_len: int, no_repeat_ngram_size: int) -> torch.Tensor:
+def ban(
+    scores: torch.Tensor, histories: list[list[int]] | None, step: int, min_len: int, no_repeat_ngram_size: int
+) -> torch.Tensor:
     """`scores` (rows, V) with EOS forbidden before min_len output subwords and, for each row, every subword that
     would repeat an n-gram its history (the subwords output so far) already holds."""
     if step < min_len:
