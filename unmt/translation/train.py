@@ -20,12 +20,10 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import torch
 import yaml
-from tqdm import tqdm
 
-from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer, NonFiniteLossError
+from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer
 from unmt.checkpoint import load_json
 from unmt.config import Config, ConfigError, changes_since, to_dict
 from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
@@ -39,8 +37,8 @@ from unmt.lexicon.pretrained import PretrainedFiles, read_pretrained
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
 from unmt.run_directory import RunDirectory
-from unmt.stop_signals import StoppedBySignal, StopRequest, agree_to_stop
 from unmt.tensorboard import EventLog
+from unmt.training_loop import Budget, Cadence, run_loop
 from unmt.translation.averaging import WeightAverage
 from unmt.translation.data_limits import settings_the_data_cannot_honour, with_vocabulary_size
 from unmt.translation.back_translator import BackTranslator
@@ -57,6 +55,7 @@ from unmt.translation.translator import Translator
 
 log = logging.getLogger("unmt")
 
+LOG_EVERY = 10  # steps between train lines
 SHAPE = ("d_model", "n_heads", "encoder_layers", "decoder_layers", "ffn_dim", "activation")  # what a checkpoint fixes
 
 
@@ -78,14 +77,13 @@ class TrainingRun:
         self.device = world.device(runtime.device)
         if not world.is_main:
             world.barrier()  # rank 0 prepares the vocabulary, data, lexicon and tables; the others then read them
-        self.checkpoint = directory.pointer("latest") if resume else None
-        if resume and self.checkpoint is None:
+        self.resumed_from = directory.pointer("latest") if resume else None
+        if resume and self.resumed_from is None:
             log.warning("nothing to resume in %s: starting from scratch", self.run_dir)
-        if self.checkpoint is not None:
+        if self.resumed_from is not None:
             self._check_shape_against_run()
         setup_started = time.monotonic()
-        self.stopped_by: int | None = None  # the signal that stopped run(), if one did
-        self.test_seconds = 0.0  # time the last evaluation spent scoring the test set, kept off the clock
+        self.scores: dict = {}  # the latest evaluation's
 
         self.pretrained = self._read_pretrained_files()
         teacher, teacher_vocabulary = self._setup_teachers()
@@ -103,8 +101,8 @@ class TrainingRun:
         self.state = RunState(self.model, self.discriminator, self.average, self.trainer, self.streams,
                               self.task.rng, self.back_translator.generator, self.device, world)
         criterion = None  # the embedding alignment's, when this run makes one
-        if self.checkpoint is not None:
-            self.state.restore(self.checkpoint, runtime.seed)
+        if self.resumed_from is not None:
+            self.state.restore(self.resumed_from, runtime.seed)
             self.trainer.set_rates(config.optim.lr, config.discriminator.lr)
         elif self.start_config.pretraining.init_embeddings != "random":
             criterion = initialise_embeddings(self.model, self.run_dir, self.vocab, self.files, self.languages,
@@ -123,7 +121,7 @@ class TrainingRun:
                                         "precision": "bf16" if self._trains_in_bf16() else "fp32", "pair": pair,
                                         **({"adjusted": self.adjusted} if self.adjusted else {})})
             world.barrier()  # the other ranks may read what rank 0 prepared
-        if world.distributed and self.checkpoint is None:  # the same weights everywhere, each rank its own draws
+        if world.distributed and self.resumed_from is None:  # the same weights everywhere, each rank its own draws
             world.broadcast_(self.model)
             world.broadcast_(self.discriminator)
             self.state.reseed(runtime.seed)
@@ -148,7 +146,7 @@ class TrainingRun:
         asks to be chosen by them (every rank then computes them, so all choose alike); a resumed run that asks
         for no choice skips them."""
         p, bt = self.config.pretraining, self.config.back_translation
-        if PAIR in (p.init_embeddings, bt.lexicon_method) or (self.world.is_main and self.checkpoint is None):
+        if PAIR in (p.init_embeddings, bt.lexicon_method) or (self.world.is_main and self.resumed_from is None):
             return describe_pair(self.files, self.languages, self.vocab)
         return None
 
@@ -159,7 +157,7 @@ class TrainingRun:
         if not self.world.is_main or not (p.src_vectors or bt.dictionary):
             return None
         return read_pretrained(self.src, self.tgt, p.src_vectors, p.tgt_vectors, bt.dictionary, bt.reverse_dictionary,
-                               with_vectors=self.checkpoint is None)
+                               with_vectors=self.resumed_from is None)
 
     def _setup_teachers(self):
         """Trained runs that back-translate (frozen); a new run takes their subword model."""
@@ -179,7 +177,7 @@ class TrainingRun:
         if self.config.evaluation.select_by == "valid_bleu" and not self.files.has("valid"):
             raise ConfigError("evaluation.select_by=valid_bleu needs parallel valid.<lang> files in the data directory")
         spm_path = self.run_dir / "spm.model"
-        if (self.checkpoint is not None or not self.world.is_main) and spm_path.is_file():
+        if (self.resumed_from is not None or not self.world.is_main) and spm_path.is_file():
             self.vocab = Vocabulary.load(spm_path, self.languages)
         elif teacher_vocabulary is not None:
             self.vocab = Vocabulary(teacher_vocabulary, self.languages)
@@ -213,7 +211,7 @@ class TrainingRun:
             {lang: read_lines(self.files.path("test", lang)) for lang in self.languages} if self.files.has("test") else None
         )
         self.output_masks = output_masks(self.corpora, len(self.vocab)) if data.restrict_output else {}
-        new_run = self.world.is_main and self.checkpoint is None
+        new_run = self.world.is_main and self.resumed_from is None
         self.adjusted = settings_the_data_cannot_honour(
             self.config, len(self.vocab), max(c.longest for c in self.corpora.values()),
             min(map(len, self.valid.values()))) if new_run else {}
@@ -281,7 +279,7 @@ class TrainingRun:
     def _write_metadata(self) -> None:
         """config.yaml, run.json and output_tokens.json, once the configuration is known to fit the run."""
         saved_config = self.run_dir / "config.yaml"
-        if self.checkpoint is not None and saved_config.is_file():  # the configuration given now wins; say what it changes
+        if self.resumed_from is not None and saved_config.is_file():  # the configuration given now wins; say what it changes
             for change in changes_since(yaml.safe_load(saved_config.read_text(encoding="utf-8")) or {}, self.config):
                 log.warning("resuming with a changed setting: %s", change)
         self.directory.write_text("config.yaml", yaml.safe_dump(to_dict(self.config), sort_keys=False))
@@ -289,115 +287,53 @@ class TrainingRun:
         if self.output_masks:
             save_output_masks(self.run_dir / "output_tokens.json", self.output_masks)
 
-    # --- one step, evaluation -------------------------------------------------------------------------
-    def train_step(self, next_batch) -> dict[str, float]:
+    # --- what the shared loop (unmt.training_loop) asks of a trainer ------------------------------------
+    @property
+    def step_count(self) -> int:
+        return self.trainer.step_count
+
+    def train_step(self) -> dict[str, float]:
         """One training step: the phase decides what runs, the trainer updates, the average follows."""
         phase = self.phases.at(self.trainer.step_count)
         self.task.begin(phase)
-        metrics = self.trainer.step(next_batch, update_discriminator=phase.uses_discriminator)
+        metrics = self.trainer.step(lambda: {lang: next(s) for lang, s in self.streams.items()},
+                                    update_discriminator=phase.uses_discriminator)
         if self.average:
             # counted like the loss schedules: the warm-up starts over where masked-LM pretraining ends and the
             # decoder is rebuilt from the encoder, so no pre-copy decoder lingers in it
             self.average.update(self.model, phase.unmt_step + 1)
         return metrics
 
-    def evaluate(self) -> dict:
-        # Scoring the test set is a measurement, not training: run() keeps test_seconds off the training clock.
-        scores, self.test_seconds = run_scores(self.translator, self.live_translator, self.valid, self.test, self.files,
-                                               self.languages, self.config.evaluation.select_by)
-        return scores
-
-    # --- the loop -----------------------------------------------------------------------------------
-    def run(self, max_steps: int | None = None, max_minutes: float | None = None) -> dict:
-        runtime, every, world = self.config.runtime, self.config.evaluation.every, self.world
-        max_steps = max_steps or runtime.max_steps
-        budget = 60 * (max_minutes if max_minutes is not None else runtime.max_minutes)
-        clock = self.state.clock
-        self.model.train()
-        self.discriminator.train()
-        running: dict[str, list[float]] = {}
-        scores: dict = {}
-        started = time.monotonic() - clock["elapsed_seconds"]
-        progress = tqdm(total=max_steps, initial=self.trainer.step_count, desc="train", unit="step", leave=False,
-                        disable=None if world.is_main else True)
-        saved_at = self.trainer.step_count if self.checkpoint is not None else None  # the same on every rank
-        with StopRequest() as stop:
-            try:
-                while self.trainer.step_count < max_steps and not self._should_stop(budget, stop):
-                    metrics = self.train_step(lambda: {lang: next(s) for lang, s in self.streams.items()})
-                    clock["elapsed_seconds"] = time.monotonic() - started
-                    for key, value in metrics.items():
-                        running.setdefault(key, []).append(value)
-                    step = self.trainer.step_count
-                    progress.update(1)
-                    if step % 10 == 0:
-                        means = self._world_means(running)
-                        progress.set_postfix(loss=means.get("loss"), d_acc=means.get("d_accuracy"))
-                        if world.is_main:
-                            self.directory.log("train", {"step": step, "seconds": round(clock["elapsed_seconds"], 1), **means})
-                        running = {}
-                    if step % every == 0:
-                        saved_at = step
-                        if step <= self.phases.mlm_steps:
-                            # Masked-LM pretraining: the decoder is untrained, so there is nothing to translate yet;
-                            # a round trip would only burn training time on max-length garbage. Save for resumption.
-                            self._save(scores)
-                            log.info("pretraining step %d: checkpoint saved, evaluation starts with UNMT", step)
-                        else:
-                            scores = self._checkpoint(step)
-                            started += self.test_seconds
-                            clock["elapsed_seconds"] = time.monotonic() - started
-            except NonFiniteLossError:
-                log.error("stopping: the last good checkpoint in %s is kept", self.run_dir)
-                raise
-            finally:
-                progress.close()
-            if self.stopped_by is not None:
-                self._stop_with_checkpoint(self.stopped_by, already_saved=saved_at == self.trainer.step_count)
-        if self.trainer.step_count % every != 0 or not scores:
-            scores = self._checkpoint(self.trainer.step_count)
-        return {"step": self.trainer.step_count, "seconds": round(clock["elapsed_seconds"], 1), **scores}
-
-    def _should_stop(self, budget: float, stop: StopRequest) -> bool:
-        """Whether the time budget (rank 0's clock) is spent or a stop signal came, agreed by every rank."""
-        out_of_time = bool(budget) and self.state.clock["elapsed_seconds"] >= budget and self.world.is_main
-        out_of_time, self.stopped_by = agree_to_stop(self.world, out_of_time, stop)
-        return out_of_time or self.stopped_by is not None
-
-    def _stop_with_checkpoint(self, signum: int, already_saved: bool) -> None:
-        """Saves the step just finished (every rank hands over its random state, rank 0 writes) and stops."""
-        step = self.trainer.step_count
-        if not already_saved:
-            if self.world.is_main:
-                log.warning("stopping on request: saving a checkpoint at step %d before exiting", step)
-            self._save({})
-        self.world.barrier()  # rank 0 has written it when every rank passes here
-        raise StoppedBySignal(signum, step)
-
-    def _world_means(self, running: dict[str, list[float]]) -> dict[str, float]:
-        """The metrics since the last log line, averaged over steps and ranks; target tokens summed over ranks."""
-        keys = sorted(running)
-        means = torch.tensor([float(np.mean(running[k])) for k in keys], dtype=torch.float64)
-        means = self.world.sum_(means) / self.world.size
-        out = {k: round(float(v), 4) for k, v in zip(keys, means)}
-        if "target_tokens" in out:
+    def train_record(self, means: dict[str, float]) -> dict:
+        out = {k: round(v, 4) for k, v in means.items()}
+        if "target_tokens" in out:  # summed over ranks, not averaged
             out["target_tokens"] = round(out["target_tokens"] * self.world.size, 1)
         return out
 
-    def _save(self, scores: dict) -> Path | None:
+    def save(self, step: int, seconds: float) -> None:
         """Every rank hands over its random state; rank 0 writes the checkpoint."""
-        path = self.state.save(self.directory if self.world.is_main else None, scores)
+        self.state.clock["elapsed_seconds"] = seconds
+        self.state.save(self.directory if self.world.is_main else None, {})
         if self.world.is_main:
             self.directory.prune()
-        return path
 
-    def _checkpoint(self, step: int) -> dict:
-        """Rank 0 evaluates and saves, with every rank's random state; the others wait for it."""
+    def checkpoint(self, step: int, seconds: float) -> float:
+        """Rank 0 evaluates and saves, with every rank's random state; the others wait for it. Returns the seconds
+        the test set took, which stay off the training clock."""
+        self.state.clock["elapsed_seconds"] = seconds
+        if step <= self.phases.mlm_steps:
+            # Masked-LM pretraining: the decoder is untrained, so there is nothing to translate yet; a round trip
+            # would only burn training time on max-length garbage. Save for resumption.
+            self.save(step, seconds)
+            log.info("pretraining step %d: checkpoint saved, evaluation starts with UNMT", step)
+            return 0.0
         if not self.world.is_main:
             self.state.save(None, {})
             self.world.barrier()
-            return {"step": step}
-        scores = self.evaluate()
+            self.scores = {"step": step}
+            return 0.0
+        scores, test_seconds = self.evaluate()
+        self.scores = scores
         select_by, clock = self.config.evaluation.select_by, self.state.clock
         improved = scores[select_by] > clock["best_score"]
         if improved:
@@ -406,14 +342,28 @@ class TrainingRun:
         if improved:
             self.directory.point("best", path)
         self.directory.prune()
-        record = {"step": step, "seconds": round(clock["elapsed_seconds"], 1), **{k: round(v, 2) for k, v in scores.items()}}
-        if self.test_seconds:
-            record["test_scoring_seconds"] = round(self.test_seconds, 1)
+        record = {"step": step, "seconds": round(seconds, 1), **{k: round(v, 2) for k, v in scores.items()}}
+        if test_seconds:
+            record["test_scoring_seconds"] = round(test_seconds, 1)
         self.directory.log("eval", record)
         self.directory.write_text(CARD, run_card(self.run_dir))
         log.info("eval %s", " ".join(f"{k}={v}" for k, v in record.items()))
         self.world.barrier()
-        return scores
+        return test_seconds
+
+    def evaluate(self) -> tuple[dict, float]:
+        """The scores, and the seconds scoring the test set took (a measurement, not training)."""
+        return run_scores(self.translator, self.live_translator, self.valid, self.test, self.files,
+                          self.languages, self.config.evaluation.select_by)
+
+    def run(self, max_steps: int | None = None, max_minutes: float | None = None) -> dict:
+        runtime = self.config.runtime
+        budget = Budget(max_steps or runtime.max_steps, 60 * (max_minutes if max_minutes is not None else runtime.max_minutes))
+        self.model.train()
+        self.discriminator.train()
+        end = run_loop(self, self.directory, self.world, budget, Cadence(LOG_EVERY, self.config.evaluation.every),
+                       self.state.clock["elapsed_seconds"], resumed=self.resumed_from is not None)
+        return {"step": end.step, "seconds": round(end.seconds, 1), **self.scores}
 
 
 def _stream_lines(path: Path):
