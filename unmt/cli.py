@@ -24,6 +24,7 @@ from unmt.stop_signals import StoppedBySignal
 from unmt.translation.decode_options import add_translate_arguments
 from unmt.translation.evaluate_command import add_evaluate_arguments
 from unmt.translation.score_command import add_score_parser
+from unmt.run_layout import LEXICON, RUN_INFO
 
 log = logging.getLogger("unmt")
 
@@ -111,7 +112,7 @@ def cmd_train(args) -> int:
 
     def choose() -> Path:
         run_dir = choose_run_folder(world, args.checkpoints_dir, args.run, f"{args.src}-{args.tgt}", args.resume)
-        info = load_json(run_dir / "run.json") if args.resume and (run_dir / "run.json").is_file() else None
+        info = load_json(run_dir / RUN_INFO) if args.resume and (run_dir / RUN_INFO).is_file() else None
         if info and info["languages"] != [args.src, args.tgt]:
             raise ConfigError(f"run {run_dir} translates {info['src']}-{info['tgt']}, not {args.src}-{args.tgt}")
         return run_dir
@@ -174,7 +175,7 @@ def cmd_translate(args) -> int:
         run_dir = run_dirs[0]
         src, tgt = _directions(args, info["languages"], info["src"], info["tgt"], f"run {run_dir.name}")
         if args.word_by_word:
-            args.lexicon = run_dir / "lexicon.json"
+            args.lexicon = run_dir / LEXICON
             if not args.lexicon.is_file():
                 raise ConfigError(f"run {run_dir.name} has no lexicon.json (word_by_word_steps was 0): pass --lexicon")
             translator, src, tgt = _word_by_word_translator(args, default=(src, tgt))

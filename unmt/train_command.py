@@ -19,6 +19,7 @@ from unmt.distributed import World, shutdown
 from unmt.errors import USER_ERRORS, ConfigError, UserError
 from unmt.run_directory import RunDirectory
 from unmt.stop_signals import InterruptOnStopSignals
+from unmt.run_layout import LATEST
 
 try:
     from torch.distributed import DistError
@@ -57,7 +58,7 @@ def choose_run_folder(world: World, checkpoints_dir: Path, name: str | None, def
     else:
         run_dir = checkpoints_dir / run_name(name, default_prefix)
     run_dir = Path(world.gather(str(run_dir))[0])
-    if not resume and (run_dir / "latest").exists():
+    if not resume and (run_dir / LATEST).exists():
         raise ConfigError(f"run {run_dir} already exists: pass --resume to continue it or --run to name a new one")
     return run_dir
 
@@ -76,7 +77,7 @@ def train_in_run_folder(world: World, choose: Callable[[], Path], train: Callabl
             with RunDirectory(run_dir) if world.is_main else nullcontext(RunDirectory(run_dir)) as directory:
                 result = train(directory)
         except (*USER_ERRORS, KeyboardInterrupt):
-            if new_folder is not None and not (new_folder / "latest").exists():  # refused or stopped: nothing half-made
+            if new_folder is not None and not (new_folder / LATEST).exists():  # refused or stopped: nothing half-made
                 shutil.rmtree(new_folder, ignore_errors=True)
             raise
         except DistError as error:  # a peer stopped (killed, crashed): this rank cannot go on alone

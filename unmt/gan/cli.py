@@ -11,8 +11,10 @@ from pathlib import Path
 import torch
 
 from unmt.checkpoint import load_json
-from unmt.config import ConfigError, from_dict
+from unmt.typed_config import ConfigError, from_dict
 from unmt.errors import USER_ERRORS
+from unmt.run_directory import latest_checkpoint, load_nets
+from unmt.run_layout import CLASSIFIERS, GAN_CONFIG, PICTURES
 
 
 def add_gan_parser(subparsers) -> argparse.ArgumentParser:
@@ -39,6 +41,8 @@ def add_gan_parser(subparsers) -> argparse.ArgumentParser:
     evaluate.add_argument("--run", type=Path, required=True, help="the run's name or folder")
     evaluate.add_argument("--json", type=Path, help="also write the metrics to this file")
     evaluate.add_argument("--data", help="MNIST/USPS folder, if it moved since training")
+    options = commands.add_parser("options", help="every configuration key of `unmt gan train`, with its default and help")
+    options.add_argument("--markdown", action="store_true", help="as a Markdown table")
     return gan
 
 
@@ -50,14 +54,14 @@ def _run_folder(args) -> Path:
 def _trained(run_dir: Path, data_folder: str | None):
     """(config, networks with the latest weights, data) of a finished or interrupted run."""
     from unmt.gan.build import build_nets
-    from unmt.gan.checkpoints import latest_checkpoint, load_nets
     from unmt.gan.config import GanConfig, validate_gan_config
     from unmt.gan.datasets import load_gan_data
 
-    checkpoint = latest_checkpoint(run_dir)
-    config = from_dict(GanConfig, load_json(run_dir / "config.json"))
-    if data_folder:
-        config.data.folder = data_folder
+    checkpoint = latest_checkpoint(run_dir, GAN_CONFIG)
+    values = load_json(run_dir / GAN_CONFIG)
+    if data_folder:  # the digits moved since training
+        values["data"]["folder"] = data_folder
+    config = from_dict(GanConfig, values)
     validate_gan_config(config)
     nets = build_nets(config)
     load_nets(checkpoint, nets)
@@ -95,7 +99,7 @@ def cmd_sample(args) -> int:
         raise ConfigError("--n must be at least 1")
     args.run = _run_folder(args)
     config, nets, data = _trained(args.run, args.data)
-    png = args.png or args.run / "pictures" / f"sample-{args.seed}.png"
+    png = args.png or args.run / PICTURES / f"sample-{args.seed}.png"
     rng = torch.Generator().manual_seed(args.seed)
     with evaluating(nets):
         if "generator" not in nets:
@@ -114,7 +118,7 @@ def cmd_evaluate(args) -> int:
 
     args.run = _run_folder(args)
     config, nets, data = _trained(args.run, args.data)
-    result = evaluate_run(nets, data, config.train.eval_samples, args.run / "classifiers", config.train.seed)
+    result = evaluate_run(nets, data, config.train.eval_samples, args.run / CLASSIFIERS, config.train.seed)
     text = json.dumps({"run": str(args.run), **result}, indent=1)
     print(text)
     if args.json:
@@ -122,7 +126,15 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate}
+def cmd_options(args) -> int:
+    from unmt.gan.config import GanConfig
+    from unmt.typed_config import options_markdown, options_text
+
+    print((options_markdown if args.markdown else options_text)(GanConfig), end="")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "evaluate": cmd_evaluate, "options": cmd_options}
 
 
 def run_gan(args) -> int:

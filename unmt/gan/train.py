@@ -16,13 +16,13 @@ import torch
 from unmt.distributed import World
 from unmt.gan import pictures
 from unmt.gan.build import build_nets, build_task, build_trainer
-from unmt.gan.checkpoints import latest_checkpoint, load_nets, load_trainer_state, save_gan_checkpoint
 from unmt.gan.config import GanConfig
 from unmt.gan.datasets import ImageData, MixtureData, load_gan_data
 from unmt.gan.evaluate import evaluate_run, evaluating, generate
-from unmt.run_directory import RunDirectory
+from unmt.run_directory import RunDirectory, latest_checkpoint, load_nets, load_trainer_state
 from unmt.tensorboard import EventLog
 from unmt.training_loop import Budget, Cadence, run_loop
+from unmt.run_layout import CLASSIFIERS, GAN_CONFIG, METRICS, PICTURES
 
 log = logging.getLogger("unmt.gan")
 
@@ -47,29 +47,27 @@ class GanRun:
                 world.broadcast_(net)
             self.rng.manual_seed(config.train.seed + 1000 * world.rank)
         self.task = build_task(config, self.nets, self.rng)
-        self.trainer = build_trainer(config, self.nets, self.task)
-        if world.distributed:
-            self.trainer.config.gradient_sync = world.average_gradients_
+        self.trainer = build_trainer(config, self.nets, self.task, world.average_gradients_ if world.distributed else None)
         self.seconds_before = 0.0
         self.result: dict = {}  # the latest evaluation, kept in each checkpoint
         if resume:
-            checkpoint = latest_checkpoint(self.out)
+            checkpoint = latest_checkpoint(self.out, GAN_CONFIG)
             load_nets(checkpoint, self.nets)
             trainer_state, state = load_trainer_state(checkpoint)
             self.trainer.load_state_dict(trainer_state)
             self.seconds_before, self.result = state["seconds"], state.get("eval", {})
         if world.is_main:
-            directory.write_json("config.json", dataclasses.asdict(config))
+            directory.write_json(GAN_CONFIG, dataclasses.asdict(config))
             if config.train.tensorboard:
-                directory.events = EventLog.open(self.out, dataclasses.asdict(config))
+                directory.mirror_to(EventLog.open(self.out, dataclasses.asdict(config)))
 
     def evaluate(self, step: int, seconds: float) -> dict:
         if not self.world.is_main:
             return {}
         t = self.config.train
-        result = evaluate_run(self.nets, self.data, t.eval_samples, self.out / "classifiers", t.seed)
+        result = evaluate_run(self.nets, self.data, t.eval_samples, self.out / CLASSIFIERS, t.seed)
         self.directory.log("eval", {"step": step, "seconds": round(seconds, 2), **result})
-        self.draw_samples(self.out / "pictures" / f"samples-{step:07d}.png", f"step {step}")
+        self.draw_samples(self.out / PICTURES / f"samples-{step:07d}.png", f"step {step}")
         log.info("step %d eval %s", step, {k: v for k, v in result.items() if not isinstance(v, list)})
         return result
 
@@ -87,15 +85,15 @@ class GanRun:
                 pictures.translation_rows(y, f(y), g(f(y)), path.with_name(path.stem + "-y2x.png"), f"{title} Y->X")
 
     def final_pictures(self) -> None:
-        pictures.curves(self.out / "metrics.jsonl", self.out / "pictures" / "curves.png")
+        pictures.curves(self.out / METRICS, self.out / PICTURES / "curves.png")
         if "generator" not in self.nets:
             return
         rng = torch.Generator().manual_seed(1)
         with evaluating(self.nets):
-            pictures.interpolation_strip(self.nets["generator"], self.out / "pictures" / "interpolation.png", rng)
+            pictures.interpolation_strip(self.nets["generator"], self.out / PICTURES / "interpolation.png", rng)
             if isinstance(self.data, ImageData):
                 samples = generate(self.nets["generator"], 32, rng)
-                pictures.nearest_neighbours(samples, self.data.images, self.out / "pictures" / "nearest.png")
+                pictures.nearest_neighbours(samples, self.data.images, self.out / PICTURES / "nearest.png")
 
     # --- what the shared loop (unmt.training_loop) asks of a trainer ------------------------------------
     @property
@@ -116,7 +114,9 @@ class GanRun:
     def save(self, step: int, seconds: float) -> None:
         if self.world.is_main:
             state = {"step": step, "seconds": seconds, "eval": self.result}
-            save_gan_checkpoint(self.directory, step, self.nets, self.trainer.state_dict(), state)
+            weights = {name: net.state_dict() for name, net in self.nets.items()}
+            self.directory.save_checkpoint(step, weights, self.trainer.state_dict(), state)
+            self.directory.prune()  # a GAN keeps only its latest checkpoint
         self.world.barrier()
 
     def run(self, max_steps: int | None = None) -> dict:

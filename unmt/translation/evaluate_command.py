@@ -13,6 +13,7 @@ from unmt.data.corpus import DataError, read_lines
 from unmt.translation.decode_options import (add_batching_arguments, add_device_argument, add_search_arguments,
                                              batching_from_args, options_from_args)
 from unmt.translation.significance import bootstrap_text, corpus_scores, paired_bootstrap
+from unmt.run_layout import RUN_INFO
 
 METRIC_NAMES = {"bleu": "BLEU", "chrf": "chrF", "chrf++": "chrF++", "ter": "TER"}
 
@@ -129,7 +130,7 @@ def run_evaluate(args, load: Callable) -> int:
 
 
 def _run_info(args) -> dict:
-    return load_json(find_run(args.checkpoints_dir, (args.checkpoint or [None])[0]) / "run.json")
+    return load_json(find_run(args.checkpoints_dir, (args.checkpoint or [None])[0]) / RUN_INFO)
 
 
 def _parallel_set(args, info: dict, src: str, tgt: str) -> tuple[list[str], list[str]]:
