@@ -92,6 +92,11 @@ def load_json(path: Path) -> dict:
         raise CheckpointError(f"{path} is damaged (not valid JSON)") from None
 
 
+def load_run_info(run_dir: Path) -> dict:
+    """A UNMT run's run.json: languages, model shape, data folder."""
+    return load_json(Path(run_dir) / RUN_INFO)
+
+
 def find_run(checkpoints_dir: Path, run: str | None) -> Path:
     """The run folder named `run` (a name under checkpoints_dir, or a path), or the most recently updated run."""
     if run:

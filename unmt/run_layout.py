@@ -53,10 +53,3 @@ def checkpoint_name(step: int) -> str:
 
 def weights_file(checkpoint: Path, net: str) -> Path:
     return checkpoint / f"{net}.safetensors"
-
-
-def load_run_info(run_dir: Path) -> dict:
-    """A UNMT run's run.json."""
-    from unmt.checkpoint import load_json
-
-    return load_json(Path(run_dir) / RUN_INFO)

@@ -36,9 +36,12 @@ def output_masks(corpora: dict[str, MonolingualCorpus], vocab_size: int) -> dict
     return masks
 
 
-def valid_sentences(files: DataFiles, languages: tuple[str, str], n: int) -> dict[str, list[str]]:
-    """The sentences of the round-trip criterion: valid.<lang>, or the first training lines without them."""
+def valid_sentences(files: DataFiles, languages: tuple[str, str], n: int,
+                    valid_lines: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """The sentences of the round-trip criterion: valid.<lang> (`valid_lines` when the caller read it already), or
+    the first training lines without them."""
     if files.has("valid"):
-        return {lang: [s for s in read_lines(files.path("valid", lang)) if s.strip()][:n] for lang in languages}
+        valid_lines = valid_lines or {lang: read_lines(files.path("valid", lang)) for lang in languages}
+        return {lang: [s for s in valid_lines[lang] if s.strip()][:n] for lang in languages}
     log.warning("no valid.<lang> files: the round-trip criterion uses the first %d training lines", n)
     return {lang: read_lines(files.path("train", lang), n) for lang in languages}

@@ -12,6 +12,7 @@ import torch
 import yaml
 
 from unmt.adversarial.trainer import AlternatingConfig, AlternatingTrainer
+from unmt.checkpoint import load_run_info
 from unmt.config import Config, ConfigError, changes_since
 from unmt.data.corpus import BatchStream, DataFiles, MonolingualCorpus, load_text_dataset, read_lines
 from unmt.data.parallel import SPLIT as PARALLEL
@@ -21,7 +22,7 @@ from unmt.distributed import World
 from unmt.hardware import has_bf16
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer, TransformerConfig
-from unmt.run_layout import CONFIG, SUBWORD_MODEL, load_run_info
+from unmt.run_layout import CONFIG, SUBWORD_MODEL
 from unmt.translation.averaging import WeightAverage
 from unmt.translation.back_translator import BackTranslator
 from unmt.translation.data_limits import with_vocabulary_size
@@ -111,11 +112,11 @@ def load_data(files: DataFiles, vocab: Vocabulary, config: Config, world: World)
     if config.losses.mt.ever_positive():
         pairs = parallel_corpus(files, languages, vocab, data.max_len)
         streams[PARALLEL] = BatchStream(pairs, data.max_tokens, seed=seed * 10 + 2, share=share)
-    parallel_valid = ({lang: read_lines(files.path("valid", lang)) for lang in languages}
-                      if config.evaluation.select_by == "valid_bleu" else None)
+    valid_lines = {lang: read_lines(files.path("valid", lang)) for lang in languages} if files.has("valid") else None
+    parallel_valid = valid_lines if config.evaluation.select_by == "valid_bleu" else None
     test = {lang: read_lines(files.path("test", lang)) for lang in languages} if files.has("test") else None
-    return RunData(corpora, streams, valid_sentences(files, languages, config.evaluation.sentences), parallel_valid,
-                   test, output_masks(corpora, len(vocab)) if data.restrict_output else {})
+    valid = valid_sentences(files, languages, config.evaluation.sentences, valid_lines)
+    return RunData(corpora, streams, valid, parallel_valid, test, output_masks(corpora, len(vocab)) if data.restrict_output else {})
 
 
 @dataclass(frozen=True)
