@@ -54,10 +54,10 @@ def test_lines_and_checkpoints_follow_the_cadence_and_the_last_step_is_always_sa
     assert [(r["step"], r["loss"]) for r in lines] == [(2, 1.5), (4, 3.5), (6, 5.5), (8, 7.5), (10, 9.5)]
 
 
-def test_a_resumed_run_that_has_reached_its_steps_saves_nothing_again(tmp_path):
-    trainer = Counter(step=8)
+def test_a_resumed_run_that_has_reached_its_steps_is_checkpointed_once_more(tmp_path):
+    trainer = Counter(step=8)  # its command then reports the scores of the step it ends at, as any run's does
     assert run(tmp_path, trainer, max_steps=8, resumed=True).step == 8
-    assert trainer.checkpoints == [] and trainer.saves == []
+    assert trainer.checkpoints == [8] and trainer.saves == []
 
 
 def test_the_time_budget_counts_earlier_sessions(tmp_path, monkeypatch):

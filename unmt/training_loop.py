@@ -62,12 +62,14 @@ class LoopEnd:
 
 def run_loop(trainer: LoopTrainer, directory: RunDirectory, world: World, budget: Budget, cadence: Cadence,
              seconds_before: float = 0.0, resumed: bool = False) -> LoopEnd:
-    """Trains until the step budget is reached or the time budget spent, then checkpoints the last step unless it
-    just did. A stop signal saves the step just finished and raises StoppedBySignal on every rank."""
+    """Trains until the step budget is reached or the time budget spent, then checkpoints the last step unless this
+    session just did (a run resumed with nothing left to train is evaluated and saved again, so its command still
+    reports scores). A stop signal saves the step just finished and raises StoppedBySignal on every rank."""
     started = time.monotonic() - seconds_before
     seconds = seconds_before
     running: dict[str, list[float]] = {}
     saved_at = trainer.step_count if resumed else None  # a resumed run's step is saved already (the same on every rank)
+    checkpointed_at = None  # the last step this session evaluated and saved
     progress = tqdm(total=budget.max_steps, initial=trainer.step_count, desc="train", unit="step", leave=False,
                     disable=None if world.is_main else True)
     with StopRequest() as stop:
@@ -96,14 +98,14 @@ def run_loop(trainer: LoopTrainer, directory: RunDirectory, world: World, budget
                     running = {}
                 if step % cadence.checkpoint_every == 0:
                     started += trainer.checkpoint(step, seconds)
-                    saved_at = step
+                    saved_at = checkpointed_at = step
                     seconds = time.monotonic() - started
         except NonFiniteLossError:
             log.error("stopping: the last good checkpoint in %s is kept", directory.path)
             raise
         finally:
             progress.close()
-    if saved_at != trainer.step_count:
+    if checkpointed_at != trainer.step_count:
         started += trainer.checkpoint(trainer.step_count, seconds)
     return LoopEnd(trainer.step_count, seconds)
 
