@@ -61,6 +61,7 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
     import torch
 
     import speed_instruments
+    import unmt.translation.run_parts as run_parts
     import unmt.translation.starting_points as starting_points
     import unmt.translation.train as train
     from unmt.cli import main as unmt_main
@@ -86,12 +87,12 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
 
     Run = train.TrainingRun
     for owner, name, label in [
-        (Run, "__init__", "setup.other"), (Run, "_setup_vocabulary", "vocabulary"), (Run, "_setup_data", "data.other"),
-        (Run, "_setup_model", "model"), (Run, "_setup_optimisers", "optimisers"),
-        (Run, "_setup_back_translation", "back_translator.other"), (Run, "_write_metadata", "metadata"),
+        (Run, "__init__", "setup.other"), (train, "open_vocabulary", "vocabulary"), (train, "load_data", "data.other"),
+        (train, "build_networks", "model"), (train, "build_trainer", "optimisers"),
+        (train, "build_back_translator", "back_translator.other"), (Run, "_write_metadata", "metadata"),
         (Run, "run", "first_step_and_evaluation"),
-        (train, "load_text_dataset", "data.arrow"), (train, "MonolingualCorpus", "data.tokenise"),
-        (train, "output_masks", "data.output_masks"), (train, "valid_sentences", "data.valid"),
+        (run_parts, "load_text_dataset", "data.arrow"), (run_parts, "MonolingualCorpus", "data.tokenise"),
+        (run_parts, "output_masks", "data.output_masks"), (run_parts, "valid_sentences", "data.valid"),
         (train, "word_by_word_translators", "lexicon"), (train, "initialise_embeddings", "aligned_embeddings"),
         (train, "describe_pair", "pair_signals"),
         (starting_points, "read_lines", "read_lines (lexicon, embeddings)"),

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from unmt.checkpoint import CheckpointError, find_run, load_trainer_state, load_weights
+from unmt.checkpoint import CheckpointError, find_run, load_pickled_trainer_state, load_weights
 from unmt.run_directory import RunDirectory
 
 
@@ -18,7 +18,7 @@ def test_truncated_and_pickled_files_give_a_clear_error(tmp_path):
 
     torch.save({"x": Evil()}, path / "trainer.pt")
     with pytest.raises(CheckpointError, match="trainer.pt"):
-        load_trainer_state(path / "trainer.pt")
+        load_pickled_trainer_state(path / "trainer.pt")
 
 
 def test_find_run_picks_the_most_recent(tmp_path):

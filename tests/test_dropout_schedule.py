@@ -35,8 +35,7 @@ def test_a_run_follows_its_dropout_schedule(tmp_path, data):  # noqa: F811
     batch = {lang: next(stream) for lang, stream in run.streams.items()}
 
     def loss_at(step):
-        run.task.begin(run.phases.at(step))
-        return run.task.generator_loss(batch)[0].item()
+        return run.task.begin(run.phases.at(step)).generator_loss(batch)[0].item()
 
     assert loss_at(3) == loss_at(3)  # rate 0 until step 3: the same batch gives the same loss
     assert loss_at(5) != loss_at(5)  # rate 0.3 from step 4 on

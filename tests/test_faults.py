@@ -75,9 +75,9 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_pa
 
     real_loss = UNMTStep.generator_loss
 
-    def poisoned(self, batch):
-        loss, metrics = real_loss(self, batch)
-        return (loss * float("nan") if self.phase.step >= 12 else loss), metrics
+    def poisoned(self, batch, phase):
+        loss, metrics = real_loss(self, batch, phase)
+        return (loss * float("nan") if phase.step >= 12 else loss), metrics
 
     monkeypatch.setattr(UNMTStep, "generator_loss", poisoned)
     code = main(["--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "r", "--max-steps", "20"])
@@ -90,8 +90,8 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_pa
 
 
 def test_nan_in_gan_training_stops_and_keeps_the_last_checkpoint(tmp_path, monkeypatch, capsys):
-    from unmt.gan.checkpoints import latest_checkpoint
     from unmt.gan.tasks import GANTask
+    from unmt.run_directory import latest_checkpoint
 
     real_loss = GANTask.generator_loss
     calls = {"n": 0}

@@ -5,9 +5,8 @@ import torch
 
 from unmt.adversarial.trainer import AlternatingTrainer
 from unmt.gan.build import build_nets, build_task, build_trainer
-from unmt.gan.checkpoints import latest_checkpoint, load_nets, load_trainer_state, save_gan_checkpoint
 from unmt.gan.config import load_gan_config
-from unmt.run_directory import RunDirectory
+from unmt.run_directory import RunDirectory, latest_checkpoint, load_nets, load_trainer_state
 
 
 def _trained_trainer(config):
@@ -24,7 +23,7 @@ def test_nets_and_optimiser_state_round_trip_through_safetensors_and_json(tmp_pa
     config = load_gan_config("configs/gan_ring.yaml", ["model.hidden=8"])
     (tmp_path / "config.json").write_text("{}")
     nets, trainer = _trained_trainer(config)
-    save_gan_checkpoint(RunDirectory(tmp_path), 3, nets, trainer.state_dict(), {"step": 3, "seconds": 1.0})
+    RunDirectory(tmp_path).save_checkpoint(3, {n: net.state_dict() for n, net in nets.items()}, trainer.state_dict(), {"step": 3, "seconds": 1.0})
     checkpoint = latest_checkpoint(tmp_path)
     assert sorted(p.name for p in checkpoint.iterdir()) == [
         "discriminator.safetensors", "generator.safetensors", "state.json", "trainer.json", "trainer.safetensors"]

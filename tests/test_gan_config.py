@@ -79,3 +79,28 @@ def test_add_gan_parser_plugs_into_another_parser():
     args = parser.parse_args(["gan", "evaluate", "--run", "x"])
     assert args.command == "gan" and args.gan_command == "evaluate"
     assert callable(run_gan)
+
+
+def test_gan_runs_live_under_the_checkpoints_folder_by_name_and_out_still_works_with_a_warning(tmp_path, capsys, caplog):
+    from unmt.cli import main as unmt_main
+
+    tiny = ["--set", "train.steps=4", "--set", "train.eval_every=4", "--set", "train.eval_samples=100", "--set", "model.hidden=8"]
+    common = ["--checkpoints-dir", str(tmp_path), "gan", "train", "--config", "configs/gan_ring.yaml", *tiny]
+    assert unmt_main([*common, "--run", "ring"]) == 0
+    assert (tmp_path / "ring" / "latest").read_text().strip() == "step-0000004"
+    assert unmt_main([*common, "--run", "ring"]) == 2  # a trained run is never overwritten
+    assert unmt_main([*common, "--run", "../elsewhere"]) == 2 and not (tmp_path.parent / "elsewhere").exists()
+    assert unmt_main(["--checkpoints-dir", str(tmp_path), "gan", "evaluate", "--run", "ring"]) == 0  # found by name
+    assert "--out is deprecated" not in caplog.text
+    assert unmt_main([*common, "--out", str(tmp_path / "old")]) == 0
+    assert "--out is deprecated" in caplog.text and (tmp_path / "old" / "latest").is_file()
+
+
+def test_gan_options_lists_every_key_with_its_default(capsys):
+    from unmt.gan.config import GanConfig
+    from unmt.typed_config import describe
+
+    assert main(["gan", "options"]) == 0
+    printed = capsys.readouterr().out
+    for record in describe(GanConfig):
+        assert f"{record['key']} = " in printed, record["key"]

@@ -5,10 +5,9 @@ import torch
 
 from unmt.config import ConfigError
 from unmt.gan.build import build_nets, build_task, build_trainer
-from unmt.gan.checkpoints import latest_checkpoint, load_trainer_state, save_gan_checkpoint
 from unmt.gan.config import load_gan_config
 from unmt.gan.mlp import MLPDiscriminator
-from unmt.run_directory import RunDirectory
+from unmt.run_directory import RunDirectory, latest_checkpoint, load_trainer_state
 
 
 def test_a_packed_discriminator_scores_groups_of_consecutive_samples():
@@ -41,8 +40,8 @@ def test_a_packed_gan_trains_one_step_with_every_mixture_loss():
     "overrides, fragment",
     [
         (["model.pack=3"], "multiple of model.pack"),
-        (["model.pack=0"], "model.pack must be >= 1"),
-        (["train.lr_decay=cosine"], "train.lr_decay must be none or linear"),
+        (["model.pack=0"], "'model.pack' must be at least 1"),
+        (["train.lr_decay=cosine"], "'train.lr_decay' must be one of none, linear"),
     ],
 )
 def test_bad_packing_and_decay_settings_are_config_errors(overrides, fragment):
@@ -75,7 +74,7 @@ def test_linear_decay_lowers_both_rates_on_the_generator_clock_and_resumes(tmp_p
         trainer.step(lambda: batch)
     assert _rates(trainer) == pytest.approx((0.002 * 0.6, 0.001 * 0.6))
     (tmp_path / "config.json").write_text("{}")
-    save_gan_checkpoint(RunDirectory(tmp_path), 4, nets, trainer.state_dict(), {"step": 4, "seconds": 0.0})
+    RunDirectory(tmp_path).save_checkpoint(4, {n: net.state_dict() for n, net in nets.items()}, trainer.state_dict(), {"step": 4, "seconds": 0.0})
     _, _, fresh = _trainer(["train.lr_decay=linear", "train.n_critic=2"])
     fresh.load_state_dict(load_trainer_state(latest_checkpoint(tmp_path))[0])
     fresh.step(lambda: batch)

@@ -48,8 +48,7 @@ def step_record(tmp_path: Path, data: Path, monkeypatch, *overrides: str) -> Ste
     monkeypatch.setattr(objectives, "sequence_losses", counting_sequence_losses)
     task._row_labels = recording_row_labels
     batch = {lang: next(stream) for lang, stream in run.streams.items()}
-    task.begin(run.phases.at(0))
-    _, metrics = task.generator_loss(batch)
+    _, metrics = task.begin(run.phases.at(0)).generator_loss(batch)
     return StepRecord(group_counts, labelled, metrics, {lang: len(rows) for lang, rows in batch.items()})
 
 

@@ -36,22 +36,17 @@ def test_auto_precision_stays_fp32_on_a_cpu_even_with_bf16_arithmetic(tmp_path, 
     # a CPU's bf16 flags do not say bf16 will pay: the whole step ranged from slower to faster than fp32 by CPU and
     # model size (docs/guide.md)
     for hardware in (True, False):
-        monkeypatch.setattr("unmt.translation.train.has_bf16", lambda device, hardware=hardware: hardware)
+        monkeypatch.setattr("unmt.translation.run_parts.has_bf16", lambda device, hardware=hardware: hardware)
         _, outputs, _ = denoising_losses(tmp_path / str(hardware), data, "auto", steps=1)
         assert outputs == {torch.float32}
 
 
 def test_auto_precision_takes_bf16_on_a_gpu_that_has_it(monkeypatch):
-    from types import SimpleNamespace
-
-    from unmt.translation.train import TrainingRun
+    from unmt.translation.run_parts import trains_in_bf16
 
     for device, hardware, expected in (("cuda", True, True), ("cuda", False, False), ("cpu", True, False)):
-        monkeypatch.setattr("unmt.translation.train.has_bf16", lambda device, hardware=hardware: hardware)
-        run = SimpleNamespace(
-            config=SimpleNamespace(runtime=SimpleNamespace(precision="auto")), device=torch.device(device)
-        )
-        assert TrainingRun._trains_in_bf16(run) is expected
+        monkeypatch.setattr("unmt.translation.run_parts.has_bf16", lambda device, hardware=hardware: hardware)
+        assert trains_in_bf16("auto", torch.device(device)) is expected
 
 
 def test_the_hardware_check_reads_the_cpu_flags(tmp_path, monkeypatch):

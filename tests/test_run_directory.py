@@ -8,7 +8,7 @@ import textwrap
 import pytest
 import torch
 
-from unmt.run_directory import RunDirectory, RunLockedError, load_checkpoint_state, load_checkpoint_weights
+from unmt.run_directory import RunDirectory, RunLockedError, load_checkpoint_weights, load_trainer_state
 
 
 def test_checkpoints_round_trip_without_pickle_and_prune_keeps_what_pointers_name(tmp_path):
@@ -32,7 +32,7 @@ def test_checkpoints_round_trip_without_pickle_and_prune_keeps_what_pointers_nam
     assert not third.exists() and not (tmp_path / ".tmp-step-crashed").exists()
     assert not list(tmp_path.rglob("*.pt")) and not list(tmp_path.rglob("*.pkl"))
     assert torch.equal(load_checkpoint_weights(second, "model")["w"], weights["model"]["w"])
-    trainer, state = load_checkpoint_state(first)
+    trainer, state = load_trainer_state(first)
     assert state == {"step": 10}
     restored = trainer["opt"]["state"][0]  # integer keys stay integers
     assert torch.equal(restored["exp_avg"], optimiser["state"][0]["exp_avg"]) and restored["step"].item() == 4.0

@@ -63,15 +63,15 @@ def test_a_stop_signal_saves_the_step_it_stopped_at_and_releases_the_run(tmp_pat
 
 
 def test_sigterm_during_setup_leaves_no_run_folder_and_no_lock(tmp_path, monkeypatch, capsys):
-    from unmt.translation.train import TrainingRun
+    import unmt.translation.train as train_module
 
-    real = TrainingRun._setup_model
+    real = train_module.build_networks
 
-    def terminated_while_building(self):  # the signal arrives while the run is being prepared
+    def terminated_while_building(*args):  # the signal arrives while the run is being prepared
         os.kill(os.getpid(), signal.SIGTERM)
-        return real(self)
+        return real(*args)
 
-    monkeypatch.setattr(TrainingRun, "_setup_model", terminated_while_building)
+    monkeypatch.setattr(train_module, "build_networks", terminated_while_building)
     previous = signal.getsignal(signal.SIGTERM)
     code = main(["--quiet", "--checkpoints-dir", str(tmp_path), *TRAIN, "--run", "r", "--max-steps", "20"])
     assert code == 128 + signal.SIGTERM

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
+import unmt.training_loop as loop_module
 import unmt.translation.run_scores as scores_module
-import unmt.translation.train as train_module
 from tests.conftest import TINY
 from unmt.cli import main
 
@@ -16,7 +16,7 @@ SCORING_SECONDS = 100.0  # what each test-set scoring pretends to take, far abov
 
 
 def test_test_set_scoring_stays_off_the_training_clock(tmp_path, monkeypatch):
-    real_monotonic, offset = train_module.time.monotonic, [0.0]
+    real_monotonic, offset = loop_module.time.monotonic, [0.0]
     real_evaluate_pair = scores_module.evaluate_pair
 
     def slow_evaluate_pair(*args, **kwargs):
@@ -24,7 +24,7 @@ def test_test_set_scoring_stays_off_the_training_clock(tmp_path, monkeypatch):
         return real_evaluate_pair(*args, **kwargs)
 
     clock = SimpleNamespace(monotonic=lambda: real_monotonic() + offset[0])
-    for module in (train_module, scores_module):  # the training clock, and the timing of the test set's scoring
+    for module in (loop_module, scores_module):  # the training clock, and the timing of the test set's scoring
         monkeypatch.setattr(module, "time", clock)
     monkeypatch.setattr(scores_module, "evaluate_pair", slow_evaluate_pair)
     args = ["--quiet", "--checkpoints-dir", str(tmp_path), "train", "--src", "en", "--tgt", "fr", "--run", "clock"]

@@ -15,6 +15,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from unmt.errors import UserError
+from unmt.run_layout import LATEST, RUN_INFO
 
 
 class CheckpointError(UserError):
@@ -74,7 +75,8 @@ def load_weights(path: Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"checkpoint file {path} is damaged or not a safetensors file ({error})") from None
 
 
-def load_trainer_state(path: Path) -> dict:
+def load_pickled_trainer_state(path: Path) -> dict:
+    """The trainer.pt of a checkpoint written before the pickle-free format (weights_only: no code runs)."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt or unsafe files
@@ -90,14 +92,19 @@ def load_json(path: Path) -> dict:
         raise CheckpointError(f"{path} is damaged (not valid JSON)") from None
 
 
+def load_run_info(run_dir: Path) -> dict:
+    """A UNMT run's run.json: languages, model shape, data folder."""
+    return load_json(Path(run_dir) / RUN_INFO)
+
+
 def find_run(checkpoints_dir: Path, run: str | None) -> Path:
     """The run folder named `run` (a name under checkpoints_dir, or a path), or the most recently updated run."""
     if run:
         for candidate in (Path(run), checkpoints_dir / run):
-            if (candidate / "run.json").is_file():
+            if (candidate / RUN_INFO).is_file():
                 return candidate
         raise CheckpointError(f"no unmt run at {run!r} (looked for run.json there and under {checkpoints_dir})")
     runs = [p.parent for p in checkpoints_dir.glob("*/latest")] if checkpoints_dir.is_dir() else []
     if not runs:
         raise CheckpointError(f"no trained run under {checkpoints_dir}/; train one with `unmt train --src en --tgt fr`")
-    return max(runs, key=lambda p: (p / "latest").stat().st_mtime)
+    return max(runs, key=lambda p: (p / LATEST).stat().st_mtime)

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import logging
 import os
-import shutil
 import signal
 import sys
-import time
 from pathlib import Path
 
 # torch's C++ side logs connection retries with stack traces to stderr; a user gets our one sentence instead
@@ -18,12 +15,13 @@ os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")
 
 from unmt.checkpoint import find_run, load_json
 from unmt.config import ConfigError, load_config
-from unmt.errors import USER_ERRORS, UserError
+from unmt.errors import USER_ERRORS
 from unmt.export.cli import ENGINES, add_export_parsers, cmd_export, cmd_import
 from unmt.gan.cli import add_gan_parser, run_gan
 from unmt.lexicon.cli import add_lexicon_parsers, cmd_align, cmd_embed
+from unmt.run_layout import LEXICON, RUN_INFO
 from unmt.runs_cli import add_run_parsers, cmd_plot, cmd_tensorboard
-from unmt.stop_signals import InterruptOnStopSignals, StoppedBySignal
+from unmt.stop_signals import StoppedBySignal
 from unmt.translation.decode_options import add_translate_arguments
 from unmt.translation.evaluate_command import add_evaluate_arguments
 from unmt.translation.score_command import add_score_parser
@@ -32,16 +30,6 @@ log = logging.getLogger("unmt")
 
 # Failures of the machine, not of the code or the input: one sentence instead of a traceback.
 ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.ENOMEM}
-
-
-class TrainingStopped(UserError):
-    """Training ended early for a reason outside this process (another rank stopped)."""
-
-
-try:
-    from torch.distributed import DistError
-except ImportError:  # torch without distributed support
-    DistError = ()
 
 
 ENSEMBLE_HELP = (
@@ -81,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--lexicon", type=Path, help="lexicon.json for --word-by-word (default: the run's)")
     add_translate_arguments(translate)  # decoding: search, n-best, sampling, batching, device
 
-    evaluate = commands.add_parser("evaluate", help="BLEU, chrF, chrF++ and TER of a run (both directions) or of a file; paired bootstrap with --compare")
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="BLEU, chrF, chrF++ and TER of a run (both directions) or of a file; paired bootstrap with --compare",
+    )
     evaluate.add_argument("--checkpoint", action="append", help=ENSEMBLE_HELP)
     evaluate.add_argument("--engine", choices=ENGINES, default="torch", help=ENGINE_HELP)
     evaluate.add_argument("--data", type=Path, help="folder with <split>.<lang> files (default: the run's data)")
@@ -91,18 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_score_parser(commands, ENSEMBLE_HELP, ENGINE_HELP, ENGINES)
     options = commands.add_parser("options", help="every configuration key of `unmt train`, with its default and help")
     options.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/options.md")
-    options.add_argument("--summary", action="store_true", help="as the README's short table: keys and defaults per section")
+    options.add_argument(
+        "--summary", action="store_true", help="as the README's short table: keys and defaults per section"
+    )
     serve = commands.add_parser("serve", help="a LibreTranslate-compatible HTTP service and web page (docs/serve.md)")
     serve.add_argument("--checkpoint", action="append", help="run name or folder (default: the most recent run); "
                        "repeat it to serve several language pairs")
     serve.add_argument("--engine", choices=ENGINES, default="torch", help=ENGINE_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=5000)
-    serve.add_argument("--api-key", help="require this api_key on every translation (default: $UNMT_API_KEY, else none)")
+    serve.add_argument(
+        "--api-key", help="require this api_key on every translation (default: $UNMT_API_KEY, else none)"
+    )
     serve.add_argument("--beam", type=int, default=1, help="beam size (1 = greedy)")
     serve.add_argument("--max-batch", type=int, default=32, help="most lines decoded together")
     serve.add_argument("--max-chars", type=int, default=5000, help="most characters in one request")
-    serve.add_argument("--client-timeout", type=float, default=10.0, help="seconds a client has to send its request body")
+    serve.add_argument(
+        "--client-timeout", type=float, default=10.0, help="seconds a client has to send its request body"
+    )
     add_lexicon_parsers(commands)
     add_export_parsers(commands)
     add_gan_parser(commands)
@@ -111,73 +108,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_train(args) -> int:
-    from unmt.distributed import shutdown, world_from_environment
+    from unmt.distributed import world_from_environment
+    from unmt.train_command import choose_run_folder, positive, train_in_run_folder
     from unmt.translation.train import TrainingRun
 
     config = load_config(args.config, args.set)
     if args.src == args.tgt:
         raise ConfigError(f"--src and --tgt are both '{args.src}': give two different languages")
-    for flag, value in (("--max-steps", args.max_steps), ("--max-minutes", args.max_minutes)):
-        if value is not None and value <= 0:
-            raise ConfigError(f"{flag} must be positive, got {value}")
+    positive("--max-steps", args.max_steps)
+    positive("--max-minutes", args.max_minutes)
     world = world_from_environment(config.runtime.device)
-    new_folder = None
-    # SIGTERM during setup unwinds like Ctrl-C: the lock is released and no half-made run folder stays
-    with InterruptOnStopSignals():
-        try:
-            run_dir = _train_folder(args, world)
-            if world.is_main:
-                log.info("run folder: %s", run_dir)
-                new_folder = None if run_dir.exists() else run_dir
-            with _run_directory(run_dir, world) as directory:
-                run = TrainingRun(config, args.src, args.tgt, directory, args.data, resume=args.resume, world=world)
-                result = run.run(args.max_steps, args.max_minutes)
-        except (*USER_ERRORS, KeyboardInterrupt):
-            if new_folder is not None and not (new_folder / "latest").exists():  # refused or stopped: nothing half-made
-                shutil.rmtree(new_folder, ignore_errors=True)
-            raise
-        except DistError as error:  # a peer stopped (killed, crashed): this rank cannot go on alone
-            raise TrainingStopped(f"rank {world.rank} lost the other processes ({str(error).splitlines()[0][:120]}); "
-                                  "`--resume` under torchrun continues from the last complete checkpoint") from None
-        finally:
-            shutdown()
-    if world.is_main:
-        print(json.dumps({"run": str(run_dir), **result}, indent=1))
-    return 0
 
-
-def _train_folder(args, world) -> Path:
-    """The run folder to train in, checked; on many processes rank 0's choice (its timestamp) holds for all."""
-    if args.resume and not args.run:
-        run_dir = find_run(args.checkpoints_dir, None)
-    else:
-        run_dir = args.checkpoints_dir / _run_name(args)
-    run_dir = Path(world.gather(str(run_dir))[0])
-    if args.resume:
-        info = load_json(run_dir / "run.json") if (run_dir / "run.json").is_file() else None
+    def choose() -> Path:
+        run_dir = choose_run_folder(world, args.checkpoints_dir, args.run, f"{args.src}-{args.tgt}", args.resume)
+        info = load_json(run_dir / RUN_INFO) if args.resume and (run_dir / RUN_INFO).is_file() else None
         if info and info["languages"] != [args.src, args.tgt]:
             raise ConfigError(f"run {run_dir} translates {info['src']}-{info['tgt']}, not {args.src}-{args.tgt}")
-    elif (run_dir / "latest").exists():
-        raise ConfigError(f"run {run_dir} already exists: pass --resume to continue it or --run to name a new one")
-    return run_dir
+        return run_dir
 
+    def train(directory) -> dict:
+        run = TrainingRun(config, args.src, args.tgt, directory, args.data, resume=args.resume, world=world)
+        return run.run(args.max_steps, args.max_minutes)
 
-def _run_directory(run_dir: Path, world):
-    """Rank 0 holds the run's lock; the other ranks only read and write through it."""
-    from contextlib import nullcontext
-
-    from unmt.run_directory import RunDirectory
-
-    return RunDirectory(run_dir) if world.is_main else nullcontext(RunDirectory(run_dir))
-
-
-def _run_name(args) -> str:
-    """--run names a folder directly under --checkpoints-dir; a path there would train somewhere unexpected."""
-    name = args.run or f"{args.src}-{args.tgt}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if not name.strip() or name.startswith(".") or "/" in name or "\\" in name:
-        raise ConfigError(f"--run {name!r} must be a plain folder name (no '/', not starting with '.'); "
-                          "use --checkpoints-dir to train in another folder")
-    return name
+    return train_in_run_folder(world, choose, train)
 
 
 def cmd_options(args) -> int:
@@ -231,7 +184,7 @@ def cmd_translate(args) -> int:
         run_dir = run_dirs[0]
         src, tgt = _directions(args, info["languages"], info["src"], info["tgt"], f"run {run_dir.name}")
         if args.word_by_word:
-            args.lexicon = run_dir / "lexicon.json"
+            args.lexicon = run_dir / LEXICON
             if not args.lexicon.is_file():
                 raise ConfigError(f"run {run_dir.name} has no lexicon.json (word_by_word_steps was 0): pass --lexicon")
             translator, src, tgt = _word_by_word_translator(args, default=(src, tgt))
@@ -311,7 +264,9 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="unmt: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO, format="unmt: %(message)s", stream=sys.stderr
+    )
     try:
         return COMMANDS[args.command](args)
     except USER_ERRORS as error:
@@ -330,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         if error.errno not in ENVIRONMENT_ERRNOS:  # anything else is a bug, and shows its traceback
             raise
         where = f"{error.filename}: " if error.filename else ""
-        print(f"unmt: error: {where}{error.strerror}; nothing complete was lost: fix that and run again", file=sys.stderr)
+        print(
+            f"unmt: error: {where}{error.strerror}; nothing complete was lost: fix that and run again", file=sys.stderr
+        )
         return 1
 
 

@@ -38,9 +38,13 @@ class ModelConfig:
     d_model: int = option(_Model.d_model, "width of every residual stream", at_least=2)
     n_heads: int = option(_Model.n_heads, "attention heads; must divide d_model", at_least=1)
     encoder_layers: int = option(_Model.encoder_layers, "encoder layers (shared by both languages)", at_least=1)
-    decoder_layers: int = option(_Model.decoder_layers, "decoder layers (shared; the first token names the language)", at_least=1)
+    decoder_layers: int = option(
+        _Model.decoder_layers, "decoder layers (shared; the first token names the language)", at_least=1
+    )
     ffn_dim: int = option(_Model.ffn_dim, "hidden width of the feed-forward blocks", at_least=1)
-    dropout: Schedule = option(Schedule.parse(_Model.dropout), "dropout rate, or a schedule over UNMT steps", at_least=0, below=1)
+    dropout: Schedule = option(
+        Schedule.parse(_Model.dropout), "dropout rate, or a schedule over UNMT steps", at_least=0, below=1
+    )
     activation: Literal["relu", "gelu"] = option(_Model.activation, "feed-forward activation")
 
 
@@ -62,7 +66,9 @@ class OptimConfig:
     warmup_steps: int = option(50, "linear warm-up steps (again after masked-LM pretraining)", at_least=0)
     grad_clip: float = option(1.0, "maximum gradient norm; 0 = no clipping", at_least=0)
     label_smoothing: float = option(0.1, "label smoothing of every translation loss", at_least=0, below=1)
-    weight_average: float = option(0.0, "decay of a moving average of the weights, evaluated and shipped; 0 = off", at_least=0, below=1)
+    weight_average: float = option(
+        0.0, "decay of a moving average of the weights, evaluated and shipped; 0 = off", at_least=0, below=1
+    )
     accumulate_steps: int = option(1, "batches whose gradients are summed per update", at_least=1)
 
 
@@ -72,20 +78,40 @@ class LossesConfig:
     ae: Schedule = option(Schedule.parse("1"), "denoising auto-encoding C(x) -> x", at_least=0)
     bt: Schedule = option(Schedule.parse("0:0,100:0,200:1"), "on-the-fly back-translation C(y) -> x", at_least=0)
     adv: Schedule = option(Schedule.parse("0.1"), "the encoder's adversarial (fooling) term", at_least=0)
-    kd: Schedule = option(Schedule.parse("0"), "learning the teachers' translations x -> y (needs back_translation.teachers)", at_least=0)
-    mt: Schedule = option(Schedule.parse("0"), "supervised translation on parallel.<lang> pairs of the data directory", at_least=0)
+    kd: Schedule = option(
+        Schedule.parse("0"), "learning the teachers' translations x -> y (needs back_translation.teachers)", at_least=0
+    )
+    mt: Schedule = option(
+        Schedule.parse("0"), "supervised translation on parallel.<lang> pairs of the data directory", at_least=0
+    )
 
 
 @dataclass
 class BackTranslationConfig:
     """Who back-translates and how."""
     temperature: float = option(0.0, "0 = greedy back-translation; > 0 samples at that temperature", at_least=0)
-    word_by_word_steps: int = option(300, "first UNMT steps that back-translate word by word with an induced lexicon", at_least=0)
-    lexicon_method: Literal["anchors", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "vectors", "pair"] = option("anchors", "how that lexicon is induced from the monolingual corpora (as unmt align --method; vectors: nearest neighbours in pretraining's vector files; pair: chosen from what the corpora share, see docs/guide.md)")
-    dictionary: str = option("", "a bilingual dictionary file ('source target' per line, MUSE's format) that is that lexicon instead")
-    reverse_dictionary: str = option("", "the target-to-source dictionary file; default: back_translation.dictionary inverted")
-    dictionary_order: Literal["first", "frequency"] = option("frequency", "which of a dictionary word's translations the lexicon takes: the file's first, or the one the target corpus uses most")
-    lexicon_from: str = option("", "a trained run whose translations of both corpora give that lexicon instead (a second iteration)")
+    word_by_word_steps: int = option(
+        300, "first UNMT steps that back-translate word by word with an induced lexicon", at_least=0
+    )
+    lexicon_method: Literal[
+        "anchors", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "vectors", "pair"
+    ] = option(
+        "anchors",
+        "how that lexicon is induced from the monolingual corpora (as unmt align --method; vectors: nearest neighbours in pretraining's vector files; pair: chosen from what the corpora share, see docs/guide.md)",
+    )
+    dictionary: str = option(
+        "", "a bilingual dictionary file ('source target' per line, MUSE's format) that is that lexicon instead"
+    )
+    reverse_dictionary: str = option(
+        "", "the target-to-source dictionary file; default: back_translation.dictionary inverted"
+    )
+    dictionary_order: Literal["first", "frequency"] = option(
+        "frequency",
+        "which of a dictionary word's translations the lexicon takes: the file's first, or the one the target corpus uses most",
+    )
+    lexicon_from: str = option(
+        "", "a trained run whose translations of both corpora give that lexicon instead (a second iteration)"
+    )
     from_average: bool = option(False, "back-translate with the weight average (needs optim.weight_average > 0)")
     teachers: list[str] = option([], "trained runs that back-translate instead (a frozen ensemble)")
 
@@ -93,11 +119,26 @@ class BackTranslationConfig:
 @dataclass
 class PretrainingConfig:
     """What happens before, or at the start of, UNMT proper."""
-    init_embeddings: Literal["random", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "pair"] = option("identical", "start the subword embeddings in a skip-gram space aligned by this method (as unmt align --method; random = plain init; pair: chosen from what the corpora share)")
-    src_vectors: str = option("", "source-language vectors (fastText/word2vec .vec text) in one space with tgt_vectors, which start the embeddings instead")
-    tgt_vectors: str = option("", "target-language vectors in that shared space (MUSE's aligned vectors, or unmt align's output)")
-    mlm_steps: int = option(0, "masked-LM pretraining steps of the shared encoder before UNMT (XLM); 0 = none", at_least=0)
-    mlm_probability: float = option(0.15, "share of subwords masked per sentence during that pretraining", above=0, below=1)
+
+    init_embeddings: Literal[
+        "random", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "pair"
+    ] = option(
+        "identical",
+        "start the subword embeddings in a skip-gram space aligned by this method (as unmt align --method; random = plain init; pair: chosen from what the corpora share)",
+    )
+    src_vectors: str = option(
+        "",
+        "source-language vectors (fastText/word2vec .vec text) in one space with tgt_vectors, which start the embeddings instead",
+    )
+    tgt_vectors: str = option(
+        "", "target-language vectors in that shared space (MUSE's aligned vectors, or unmt align's output)"
+    )
+    mlm_steps: int = option(
+        0, "masked-LM pretraining steps of the shared encoder before UNMT (XLM); 0 = none", at_least=0
+    )
+    mlm_probability: float = option(
+        0.15, "share of subwords masked per sentence during that pretraining", above=0, below=1
+    )
 
 
 @dataclass
@@ -105,7 +146,9 @@ class EvaluationConfig:
     """Periodic evaluation, checkpoints and model selection."""
     every: int = option(100, "steps between evaluations and checkpoints", at_least=1)
     sentences: int = option(200, "valid sentences per language for the round-trip criterion", at_least=1)
-    select_by: Literal["round_trip", "valid_bleu"] = option("round_trip", "what picks the best checkpoint (valid_bleu needs parallel valid files)")
+    select_by: Literal["round_trip", "valid_bleu"] = option(
+        "round_trip", "what picks the best checkpoint (valid_bleu needs parallel valid files)"
+    )
 
 
 @dataclass
@@ -115,7 +158,10 @@ class RuntimeConfig:
     max_steps: int = option(100000, "stop after this many steps", at_least=1)
     max_minutes: float = option(10.0, "stop after this much training (all sessions); 0 = no limit", at_least=0)
     threads: int = option(0, "torch CPU threads; 0 = torch's default", at_least=0)
-    precision: Literal["fp32", "bf16", "auto"] = option("fp32", "bf16: training forward passes under bfloat16 autocast (weights stay float32); auto: bf16 on a GPU with bf16 arithmetic, else fp32")
+    precision: Literal["fp32", "bf16", "auto"] = option(
+        "fp32",
+        "bf16: training forward passes under bfloat16 autocast (weights stay float32); auto: bf16 on a GPU with bf16 arithmetic, else fp32",
+    )
     device: Literal["auto", "cpu", "cuda"] = option("auto", "auto = cuda when available")
     tensorboard: bool = option(True, "write TensorBoard events beside metrics.jsonl (needs the tensorboard extra)")
 
@@ -204,26 +250,46 @@ def validate(config: Config) -> None:
     checks = [
         (m.d_model % m.n_heads == 0, f"model.d_model ({m.d_model}) must be a multiple of model.n_heads ({m.n_heads})"),
         (d.max_tokens >= d.max_len, f"data.max_tokens ({d.max_tokens}) must be at least data.max_len ({d.max_len})"),
-        (not bt.lexicon_from or bt.word_by_word_steps > 0,
-         "back_translation.lexicon_from gives the word-by-word lexicon: it needs back_translation.word_by_word_steps > 0"),
-        (bool(p.src_vectors) == bool(p.tgt_vectors),
-         "pretraining.src_vectors and pretraining.tgt_vectors come together: one vector file per language"),
-        (not (p.src_vectors and p.init_embeddings == "random"),
-         "pretraining.init_embeddings is random but pretraining.src_vectors starts the embeddings from files: choose one"),
-        (bt.lexicon_method != "vectors" or bool(p.src_vectors),
-         "back_translation.lexicon_method vectors reads the lexicon off pretraining.src_vectors and tgt_vectors: give them"),
-        (not (bt.dictionary and bt.lexicon_from),
-         "back_translation.dictionary and back_translation.lexicon_from both give the lexicon: choose one"),
-        (not bt.dictionary or bt.word_by_word_steps > 0,
-         "back_translation.dictionary gives the word-by-word lexicon: it needs back_translation.word_by_word_steps > 0"),
-        (not bt.reverse_dictionary or bool(bt.dictionary),
-         "back_translation.reverse_dictionary needs back_translation.dictionary (the source-to-target one)"),
-        (not bt.from_average or o.weight_average > 0,
-         "back_translation.from_average needs optim.weight_average > 0: an average to translate with"),
-        (not (bt.from_average and bt.teachers),
-         "back_translation.from_average and back_translation.teachers both name who back-translates: choose one"),
-        (not losses.kd.ever_positive() or bool(bt.teachers),
-         "losses.kd distils teachers' translations: it needs back_translation.teachers"),
+        (
+            not bt.lexicon_from or bt.word_by_word_steps > 0,
+            "back_translation.lexicon_from gives the word-by-word lexicon: it needs back_translation.word_by_word_steps > 0",
+        ),
+        (
+            bool(p.src_vectors) == bool(p.tgt_vectors),
+            "pretraining.src_vectors and pretraining.tgt_vectors come together: one vector file per language",
+        ),
+        (
+            not (p.src_vectors and p.init_embeddings == "random"),
+            "pretraining.init_embeddings is random but pretraining.src_vectors starts the embeddings from files: choose one",
+        ),
+        (
+            bt.lexicon_method != "vectors" or bool(p.src_vectors),
+            "back_translation.lexicon_method vectors reads the lexicon off pretraining.src_vectors and tgt_vectors: give them",
+        ),
+        (
+            not (bt.dictionary and bt.lexicon_from),
+            "back_translation.dictionary and back_translation.lexicon_from both give the lexicon: choose one",
+        ),
+        (
+            not bt.dictionary or bt.word_by_word_steps > 0,
+            "back_translation.dictionary gives the word-by-word lexicon: it needs back_translation.word_by_word_steps > 0",
+        ),
+        (
+            not bt.reverse_dictionary or bool(bt.dictionary),
+            "back_translation.reverse_dictionary needs back_translation.dictionary (the source-to-target one)",
+        ),
+        (
+            not bt.from_average or o.weight_average > 0,
+            "back_translation.from_average needs optim.weight_average > 0: an average to translate with",
+        ),
+        (
+            not (bt.from_average and bt.teachers),
+            "back_translation.from_average and back_translation.teachers both name who back-translates: choose one",
+        ),
+        (
+            not losses.kd.ever_positive() or bool(bt.teachers),
+            "losses.kd distils teachers' translations: it needs back_translation.teachers",
+        ),
     ]
     for ok, message in checks:
         if not ok:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from unmt.errors import UserError
 from unmt.run_directory import read_metrics
+from unmt.run_layout import METRICS
 
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 3)), (0, (3, 1, 1, 1, 1, 1)), (0, (8, 3)))
 OBJECTIVES = ("ae_", "bt_", "adv", "kd_", "mt_", "mlm")
@@ -30,7 +31,7 @@ NOT_CURVES = {"step", "seconds", "test_scoring_seconds", "setup_seconds"}
 
 def read_curves(run_dir: Path) -> dict[str, list[dict]]:
     """{"train": [...], "eval": [...]}: one record per step (the last logged), in step order."""
-    metrics = run_dir / "metrics.jsonl"
+    metrics = run_dir / METRICS
     if not metrics.is_file():
         raise UserError(f"{run_dir} has no metrics.jsonl: give run folders or run names")
     by_step: dict[str, dict[int, dict]] = {"train": {}, "eval": {}}

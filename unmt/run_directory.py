@@ -27,15 +27,34 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import save_file
 
-from unmt.checkpoint import SET_ASIDE, CheckpointError, atomic_write_text, load_json, load_trainer_state, load_weights, read_pointer, set_pointer
+from unmt.checkpoint import (
+    SET_ASIDE,
+    CheckpointError,
+    atomic_write_text,
+    load_json,
+    load_pickled_trainer_state,
+    load_weights,
+    read_pointer,
+    set_pointer,
+)
 from unmt.errors import UserError
+from unmt.run_layout import (
+    CHECKPOINT_PREFIX,
+    CHECKPOINT_STATE,
+    LATEST,
+    LOCK,
+    METRICS,
+    OLD_GAN_TRAINER_TENSORS,
+    OLD_TRAINER_STATE,
+    POINTERS,
+    TRAINER_STATE,
+    checkpoint_name,
+    weights_file,
+)
 from unmt.tensor_state import load_state, save_state
 
 log = logging.getLogger("unmt")
 
-LOCK = ".lock"
-METRICS = "metrics.jsonl"
-POINTERS = ("latest", "best")
 PARTIAL = ".tmp-step-"  # a checkpoint being written
 
 
@@ -50,8 +69,12 @@ class RunWriteError(UserError):
 def _write_failure(what: str, error: Exception, needed_bytes: int | None, path: Path) -> RunWriteError:
     """One sentence: what could not be written, why, what it needs, what was kept, what to do."""
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0][:200]
-    latest = read_pointer(path, "latest") if (path / "latest").is_file() else None
-    need = f" (a checkpoint needs about {needed_bytes / 2**20:.1f} MiB; {_free_mib(path)} MiB free)" if needed_bytes else ""
+    latest = read_pointer(path, LATEST) if (path / LATEST).is_file() else None
+    need = (
+        f" (a checkpoint needs about {needed_bytes / 2**20:.1f} MiB; {_free_mib(path)} MiB free)"
+        if needed_bytes
+        else ""
+    )
     kept = f"the last complete checkpoint, {latest.name}, is kept" if latest else "no checkpoint was complete yet"
     return RunWriteError(f"could not write {what} in {path}: {reason}{need}; {kept}; "
                          "free space or fix the folder, then `--resume` continues")
@@ -127,6 +150,10 @@ class RunDirectory:
         os.close(self._lock_fd)
         self._lock_fd = None
 
+    def mirror_to(self, events) -> None:
+        """Every metrics line from here on also goes to `events` (an unmt.tensorboard.EventLog), closed with the run."""
+        self.events = events
+
     # --- files --------------------------------------------------------------------------------------
     def write_text(self, name: str, text: str) -> None:
         try:
@@ -157,23 +184,25 @@ class RunDirectory:
             self.events.write(kind, record)
 
     # --- checkpoints ----------------------------------------------------------------------------------
-    def save_checkpoint(self, step: int, weights: dict[str, dict[str, torch.Tensor]], trainer_state: dict, state: dict) -> Path:
+    def save_checkpoint(
+        self, step: int, weights: dict[str, dict[str, torch.Tensor]], trainer_state: dict, state: dict
+    ) -> Path:
         """Writes step-<N>/ completely under a temporary name, renames it into place and points `latest` at it.
         A write that fails removes its partial folder and leaves `latest` and `best` where they were."""
-        final = self.path / f"step-{step:07d}"
+        final = self.path / checkpoint_name(step)
         tensors = {name: {k: v.detach().cpu().contiguous() for k, v in net.items()} for name, net in weights.items()}
         needed = sum(t.nbytes for net in tensors.values() for t in net.values()) + _tensor_bytes(trainer_state)
         tmp = None
         try:
             tmp = Path(tempfile.mkdtemp(dir=self.path, prefix=PARTIAL))
             for name, net in tensors.items():
-                save_file(net, str(tmp / f"{name}.safetensors"))
+                save_file(net, str(weights_file(tmp, name)))
             save_state(trainer_state, tmp)
-            (tmp / "state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
+            (tmp / CHECKPOINT_STATE).write_text(json.dumps(state, indent=1), encoding="utf-8")
             if final.exists():  # set aside, not deleted, until the new one is in place (see repair)
                 os.replace(final, self.path / f"{SET_ASIDE}{final.name}")
             os.replace(tmp, final)
-            set_pointer(self.path, "latest", final)
+            set_pointer(self.path, LATEST, final)
         except (OSError, SafetensorError) as error:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -192,7 +221,7 @@ class RunDirectory:
         """Deletes checkpoint folders no pointer names, and leftovers of crashed writes."""
         keep = {p.name for p in map(self.pointer, POINTERS) if p}
         for path in self.path.iterdir():
-            if path.is_dir() and path.name.startswith("step-") and path.name not in keep:
+            if path.is_dir() and path.name.startswith(CHECKPOINT_PREFIX) and path.name not in keep:
                 shutil.rmtree(path, ignore_errors=True)
         self.repair()
 
@@ -200,7 +229,7 @@ class RunDirectory:
         """Undoes what a process killed while writing left behind: a checkpoint set aside for its replacement is
         put back if the replacement never arrived, partial folders and temporary files are removed, and a final
         metrics line cut off mid-write is dropped. Run on opening a run and after every failed write."""
-        for aside in self.path.glob(f"{SET_ASIDE}step-*"):
+        for aside in self.path.glob(f"{SET_ASIDE}{CHECKPOINT_PREFIX}*"):
             original = self.path / aside.name[len(SET_ASIDE):]
             if original.exists():
                 shutil.rmtree(aside, ignore_errors=True)
@@ -258,18 +287,39 @@ def _drop_torn_last_line(path: Path) -> None:
 
 
 def load_checkpoint_weights(checkpoint: Path, name: str) -> dict[str, torch.Tensor]:
-    return load_weights(checkpoint / f"{name}.safetensors")
+    return load_weights(weights_file(checkpoint, name))
 
 
-def load_checkpoint_state(checkpoint: Path) -> tuple[dict, dict]:
+def latest_checkpoint(run_dir: Path, marker: str | None = None) -> Path:
+    """The checkpoint `latest` names; `marker`: a file every run of the expected kind holds (GAN_CONFIG for a GAN)."""
+    if marker is not None and not (run_dir / marker).is_file():
+        raise CheckpointError(f"{run_dir} is not a run folder of this kind (no {marker}); pass the folder or --run "
+                              "name that training used")
+    checkpoint = read_pointer(run_dir, LATEST)
+    if checkpoint is None:
+        raise CheckpointError(f"run {run_dir} has no checkpoint yet (no '{LATEST}' file)")
+    return checkpoint
+
+
+def load_nets(checkpoint: Path, nets: dict[str, torch.nn.Module]) -> None:
+    """Each network's weights from its file in the checkpoint, refused in one sentence where they do not fit."""
+    for name, net in nets.items():
+        try:
+            net.load_state_dict(load_checkpoint_weights(checkpoint, name))
+        except RuntimeError as error:
+            raise CheckpointError(f"{weights_file(checkpoint, name)} does not fit the configured network: "
+                                  f"{str(error).splitlines()[0]}") from None
+
+
+def load_trainer_state(checkpoint: Path) -> tuple[dict, dict]:
     """(trainer state, state.json) of a checkpoint. Checkpoints written before the pickle-free format hold their
     trainer state as trainer.pt (UNMT) or trainer.json + optimizers.safetensors (GANs): both are still read."""
-    if (checkpoint / "trainer.safetensors").is_file():
+    if (checkpoint / f"{TRAINER_STATE}.safetensors").is_file():
         trainer = load_state(checkpoint)
-    elif (checkpoint / "optimizers.safetensors").is_file():
-        trainer = load_state(checkpoint, tensors_name="optimizers")
-    elif (checkpoint / "trainer.pt").is_file():
-        trainer = load_trainer_state(checkpoint / "trainer.pt")
+    elif (checkpoint / f"{OLD_GAN_TRAINER_TENSORS}.safetensors").is_file():
+        trainer = load_state(checkpoint, tensors_name=OLD_GAN_TRAINER_TENSORS)
+    elif (checkpoint / OLD_TRAINER_STATE).is_file():
+        trainer = load_pickled_trainer_state(checkpoint / OLD_TRAINER_STATE)
     else:
         raise CheckpointError(f"checkpoint {checkpoint} has no trainer state; the run folder was altered")
-    return trainer, load_json(checkpoint / "state.json")
+    return trainer, load_json(checkpoint / CHECKPOINT_STATE)

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from unmt.errors import UserError
+from unmt.run_layout import METRICS
 
 RUN_HELP = "run name under --checkpoints-dir, or a run folder (a GAN run's --out folder too)"
 
@@ -22,7 +23,7 @@ def add_run_parsers(commands) -> None:
 
 def run_folder(checkpoints_dir: Path, run: str) -> Path:
     for candidate in (Path(run), checkpoints_dir / run):
-        if (candidate / "metrics.jsonl").is_file():
+        if (candidate / METRICS).is_file():
             return candidate
     raise UserError(f"no run with a metrics.jsonl at {run!r} (looked there and under {checkpoints_dir})")
 

@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import save_file
 
 from unmt.checkpoint import CheckpointError, load_json, load_weights
+from unmt.run_layout import TRAINER_STATE
 
 
 def _encode(value, tensors: dict[str, torch.Tensor], path: str):
@@ -36,7 +37,7 @@ def _decode(node, tensors: dict[str, torch.Tensor]):
     return node["value"]
 
 
-def save_state(state: dict, folder: Path, name: str = "trainer") -> None:
+def save_state(state: dict, folder: Path, name: str = TRAINER_STATE) -> None:
     """Writes <name>.json (the structure) and <name>.safetensors (its tensors) into `folder`."""
     tensors: dict[str, torch.Tensor] = {}
     structure = _encode(state, tensors, name)
@@ -44,7 +45,7 @@ def save_state(state: dict, folder: Path, name: str = "trainer") -> None:
     (folder / f"{name}.json").write_text(json.dumps(structure), encoding="utf-8")
 
 
-def load_state(folder: Path, name: str = "trainer", tensors_name: str | None = None) -> dict:
+def load_state(folder: Path, name: str = TRAINER_STATE, tensors_name: str | None = None) -> dict:
     """Reads what save_state wrote; `tensors_name` names a tensor file that is not called like the structure."""
     structure = load_json(folder / f"{name}.json")
     tensors = load_weights(folder / f"{tensors_name or name}.safetensors")

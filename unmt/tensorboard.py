@@ -18,10 +18,11 @@ from pathlib import Path
 
 from unmt.errors import UserError
 from unmt.run_directory import read_metrics
+from unmt.run_layout import CONFIG, METRICS, TENSORBOARD
 
 log = logging.getLogger("unmt")
 
-EVENTS_DIR = "tensorboard"  # inside the run folder
+EVENTS_DIR = TENSORBOARD  # inside the run folder
 
 
 def scalars(kind: str, record: dict, prefix: str = "") -> dict[str, float]:
@@ -103,7 +104,7 @@ def convert_metrics(run_dir: Path, replace: bool = False) -> Path:
     """Writes the run's TensorBoard events from its metrics.jsonl (and config.yaml, when it has one)."""
     import yaml
 
-    metrics = run_dir / "metrics.jsonl"
+    metrics = run_dir / METRICS
     if not metrics.is_file():
         raise UserError(f"{run_dir} has no metrics.jsonl: give a run folder or a run name")
     folder = run_dir / EVENTS_DIR
@@ -111,7 +112,7 @@ def convert_metrics(run_dir: Path, replace: bool = False) -> Path:
         if not replace:
             raise UserError(f"{folder} already holds events; pass --replace to write them again")
         shutil.rmtree(folder)
-    config_file = run_dir / "config.yaml"
+    config_file = run_dir / CONFIG
     config = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.is_file() else None
     events = EventLog.open(run_dir, config)
     if events is None:

@@ -65,11 +65,12 @@ class AlternatingTrainer:
         self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
         self.step_count = 0
 
-    def step(
-        self, next_batch: Callable[[], Any] | Iterator[Any], update_discriminator: bool = True
-    ) -> dict[str, float]:
+    def step(self, next_batch: Callable[[], Any] | Iterator[Any], update_discriminator: bool = True,
+             task: AdversarialTask | None = None) -> dict[str, float]:
         """One round; `next_batch` gives fresh batches per discriminator update, the generator uses the last ones.
-        With `update_discriminator` False (nothing at this step uses it) only the generator side learns."""
+        With `update_discriminator` False (nothing at this step uses it) only the generator side learns. `task`:
+        this step's losses, where they change from step to step (UNMT's phases); else the trainer's own."""
+        task = task or self.task
         draw = next_batch if callable(next_batch) else (lambda: next(next_batch))
         metrics: dict[str, float] = {}
         batches = None
@@ -78,8 +79,7 @@ class AlternatingTrainer:
                 batches = [draw() for _ in range(self.config.accumulate)]
                 metrics.update(
                     self._update(
-                        self.task.discriminator_loss, batches, self.d_optimizer, self.config.d_grad_clip,
-                        "discriminator"
+                        task.discriminator_loss, batches, self.d_optimizer, self.config.d_grad_clip, "discriminator"
                     )
                 )
                 if self.config.d_weight_clip > 0:
@@ -87,7 +87,7 @@ class AlternatingTrainer:
         if batches is None:
             batches = [draw() for _ in range(self.config.accumulate)]
         metrics.update(
-            self._update(self.task.generator_loss, batches, self.g_optimizer, self.config.g_grad_clip, "generator")
+            self._update(task.generator_loss, batches, self.g_optimizer, self.config.g_grad_clip, "generator")
         )
         for scheduler in (self.d_scheduler, self.g_scheduler):
             if scheduler is not None:

@@ -16,6 +16,7 @@ from unmt.checkpoint import load_json
 from unmt.data.vocab import EOS, Vocabulary, language_tag
 from unmt.export.ctranslate2 import METADATA, import_ctranslate2
 from unmt.export.output_folder import ExportError
+from unmt.run_layout import OUTPUT_TOKENS, SUBWORD_MODEL
 from unmt.translation.batching import length_batches
 from unmt.translation.decode_options import DecodeOptions
 from unmt.translation.model_io import load_output_masks
@@ -36,7 +37,7 @@ class CTranslate2Translator(Translator):
             raise ExportError(
                 f"{model_dir / METADATA} lacks the languages or max_positions an export writes; export again"
             )
-        self.vocab = Vocabulary.load(model_dir / "spm.model", self.info["languages"])
+        self.vocab = Vocabulary.load(model_dir / SUBWORD_MODEL, self.info["languages"])
         self.device = torch.device(device)
         self.model = None  # no torch model: decoding is CTranslate2's
         # On a CPU, batches decode in parallel, one core each: splitting the small matrix products of one batch
@@ -52,7 +53,7 @@ class CTranslate2Translator(Translator):
         except RuntimeError as error:  # CTranslate2 checks model.bin's sizes against the file and says so this way
             raise ExportError(f"{model_dir / 'model.bin'} cannot be loaded ({str(error).splitlines()[0][:160]}); "
                               "the export is damaged: export the run again") from None
-        self.output_masks = load_output_masks(model_dir / "output_tokens.json", len(self.vocab))
+        self.output_masks = load_output_masks(model_dir / OUTPUT_TOKENS, len(self.vocab))
         # Suppressing every piece a language may not use is how CTranslate2 expresses the output restriction.
         self.suppressed = {
             lang: [[self.vocab.sp.id_to_piece(i)] for i in (~mask).nonzero().squeeze(1).tolist()]

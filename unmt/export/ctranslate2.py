@@ -25,6 +25,7 @@ from unmt.export.model_card import both_directions, run_facts, write_card
 from unmt.export.output_folder import ExportError, atomic_folder
 from unmt.export.run_model import load_run_model
 from unmt.models.transformer import Transformer
+from unmt.run_layout import OUTPUT_TOKENS, SUBWORD_MODEL
 
 QUANTIZATIONS = ("float32", "int8", "int8_float32", "int16", "float16", "bfloat16", "int8_float16", "int8_bfloat16")
 METADATA = "unmt.json"
@@ -128,9 +129,9 @@ def export_ctranslate2(run_dir: Path, out: Path, quantization: str = "float32", 
         spec.validate()
         spec.optimize(quantization=quantization)
         spec.save(str(tmp))
-        run.vocab.save(tmp / "spm.model")
-        if (run_dir / "output_tokens.json").is_file():
-            shutil.copyfile(run_dir / "output_tokens.json", tmp / "output_tokens.json")
+        run.vocab.save(tmp / SUBWORD_MODEL)
+        if (run_dir / OUTPUT_TOKENS).is_file():
+            shutil.copyfile(run_dir / OUTPUT_TOKENS, tmp / OUTPUT_TOKENS)
         metadata = {
             "format": "ctranslate2",
             "quantization": quantization,

@@ -31,6 +31,7 @@ from unmt.export.fairseq_layout import (
 from unmt.export.model_card import run_facts, write_card
 from unmt.export.output_folder import ExportError, atomic_folder
 from unmt.export.run_model import RunModel, load_run_model
+from unmt.run_layout import SUBWORD_MODEL
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -102,7 +103,7 @@ def export_fairseq(run_dir: Path, out: Path, which: str = "best") -> Path:
                 torch.save(checkpoint_contents(run, state, src, tgt), folder / CHECKPOINT)
                 write_dictionary(folder / f"dict.{src}.txt", run.vocab, source_ids)
                 write_dictionary(folder / f"dict.{tgt}.txt", run.vocab, target_ids)
-                run.vocab.save(folder / "spm.model")
+                run.vocab.save(folder / SUBWORD_MODEL)
                 write_card(folder, facts, "fairseq", [(src, tgt)], str(out / f"{src}-{tgt}"))
                 directions.append(f"{src}-{tgt}")
         metadata = {"format": "fairseq", "directions": directions, "languages": run.languages,

@@ -30,6 +30,7 @@ from unmt.export.fairseq_layout import (
 )
 from unmt.export.output_folder import ExportError, atomic_folder
 from unmt.models.transformer import Transformer, TransformerConfig, sinusoidal_positions
+from unmt.run_layout import BEST, OUTPUT_TOKENS, RUN_INFO, SUBWORD_MODEL
 from unmt.translation.model_io import run_info, save_output_masks
 
 log = logging.getLogger("unmt")
@@ -191,7 +192,7 @@ def _languages(state: dict, data: Path, misfits: Misfits) -> tuple[str, str] | N
 
 
 def _vocabulary(data: Path, languages: tuple[str, str], misfits: Misfits) -> Vocabulary | None:
-    path = data / "spm.model"
+    path = data / SUBWORD_MODEL
     if not path.is_file():
         misfits.append(f"no SentencePiece model {path}")
         return None
@@ -266,11 +267,11 @@ def write_run(
     from unmt.run_directory import RunDirectory
 
     with atomic_folder(run_dir) as tmp, RunDirectory(tmp) as directory:
-        directory.write_json("run.json", run_info(model.config, src, tgt, data=""))
-        vocab.save(tmp / "spm.model")
+        directory.write_json(RUN_INFO, run_info(model.config, src, tgt, data=""))
+        vocab.save(tmp / SUBWORD_MODEL)
         if masks:
-            save_output_masks(tmp / "output_tokens.json", masks)
+            save_output_masks(tmp / OUTPUT_TOKENS, masks)
         weights = {name: t.detach().contiguous() for name, t in model.state_dict().items()}
         saved = directory.save_checkpoint(0, {"model": weights}, {}, {"step": 0, "imported_from": str(origin)})
-        directory.point("best", saved)
+        directory.point(BEST, saved)
     return run_dir

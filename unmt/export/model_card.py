@@ -13,9 +13,9 @@ import yaml
 
 from unmt.checkpoint import load_json, read_pointer
 from unmt.run_directory import read_metrics
+from unmt.run_layout import BEST, CARD, CHECKPOINT_STATE, CONFIG, LATEST, METRICS, RUN_INFO
 from unmt.translation.evaluate import score
 
-CARD = "README.md"
 SELECTION = {
     "round_trip": "the highest round-trip BLEU (x -> other language -> x, scored against x) on monolingual "
                   "validation sentences: an unsupervised criterion that needs no parallel data",
@@ -41,7 +41,7 @@ unmt translate --checkpoint {folder} --src {src} --tgt {tgt} < input.{src}
 
 
 def _metrics(run_dir: Path) -> list[dict]:
-    path = run_dir / "metrics.jsonl"
+    path = run_dir / METRICS
     if not path.is_file():
         return []
     return read_metrics(path)
@@ -56,11 +56,11 @@ def _count_lines(path: Path) -> int | None:
 
 def run_facts(run_dir: Path, which: str = "best") -> dict:
     """What a card says about a run: languages, configuration, data sizes, steps, time, shipped checkpoint, scores."""
-    info = load_json(run_dir / "run.json")
-    config_file = run_dir / "config.yaml"
+    info = load_json(run_dir / RUN_INFO)
+    config_file = run_dir / CONFIG
     config = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
-    checkpoint = read_pointer(run_dir, which) or read_pointer(run_dir, "latest")
-    shipped = load_json(checkpoint / "state.json").get("step") if checkpoint else None
+    checkpoint = read_pointer(run_dir, which) or read_pointer(run_dir, LATEST)
+    shipped = load_json(checkpoint / CHECKPOINT_STATE).get("step") if checkpoint else None
     records = _metrics(run_dir)
     # A resumed run logs again the steps its killed session had logged: the last line of a step is the one kept.
     evals = {r["step"]: r for r in records if r.get("kind") == "eval"}
@@ -73,7 +73,7 @@ def run_facts(run_dir: Path, which: str = "best") -> dict:
         "model": info["model"],
         "config": config,
         "data": str(data),
-        "which": which if checkpoint and checkpoint == read_pointer(run_dir, which) else "latest",
+        "which": which if checkpoint and checkpoint == read_pointer(run_dir, which) else LATEST,
         "train_lines": {lang: _count_lines(data / f"train.{lang}") for lang in info["languages"]},
         "test_lines": {lang: _count_lines(data / f"test.{lang}") for lang in info["languages"]},
         "steps": trains[-1]["step"] if trains else None,
@@ -209,5 +209,5 @@ def both_directions(facts: dict) -> list[tuple[str, str]]:
 
 def run_card(run_dir: Path) -> str:
     """The model card a run folder keeps (rewritten at each evaluation), for `unmt translate --checkpoint`."""
-    facts = run_facts(run_dir, "best")
+    facts = run_facts(run_dir, BEST)
     return card_text(facts, "unmt", run_dir.name, both_directions(facts))

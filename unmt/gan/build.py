@@ -56,11 +56,14 @@ def _optimizer(parameters: list[torch.Tensor], lr: float, config: GanConfig) -> 
     return torch.optim.Adam(parameters, lr=lr, betas=(t.beta1, t.beta2))
 
 
-def build_trainer(config: GanConfig, nets: dict[str, nn.Module], task) -> AlternatingTrainer:
+def build_trainer(config: GanConfig, nets: dict[str, nn.Module], task, gradient_sync=None) -> AlternatingTrainer:
+    """`gradient_sync`: how ranks combine their gradients on several processes (World.average_gradients_)."""
     t = config.train
     g_params = [p for name, net in nets.items() if name in GENERATOR_SIDE for p in net.parameters()]
     d_params = [p for name, net in nets.items() if name not in GENERATOR_SIDE for p in net.parameters()]
-    alternating = AlternatingConfig(n_critic=t.n_critic, d_weight_clip=config.loss.weight_clip)
+    alternating = AlternatingConfig(
+        n_critic=t.n_critic, d_weight_clip=config.loss.weight_clip, gradient_sync=gradient_sync
+    )
     d_optimizer, g_optimizer = _optimizer(d_params, t.d_lr, config), _optimizer(g_params, t.g_lr, config)
     schedules = {}
     if t.lr_decay == "linear":  # a GAN never converges to a fixed point at constant lr; annealing lets it settle

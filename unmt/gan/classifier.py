@@ -46,7 +46,9 @@ class DigitClassifier(nn.Module):
         return torch.cat(probs), torch.cat(feats)
 
 
-def train_classifier(images: torch.Tensor, labels: torch.Tensor, seed: int, epochs: int = 8) -> tuple[DigitClassifier, float]:
+def train_classifier(
+    images: torch.Tensor, labels: torch.Tensor, seed: int, epochs: int = 8
+) -> tuple[DigitClassifier, float]:
     """Trains on 90% of the images and returns the classifier with its accuracy on the other 10%."""
     rng = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng():  # a fixed initialisation without disturbing the caller's random stream
@@ -72,7 +74,9 @@ def _fit(model, optimizer, images, labels, epochs, rng) -> None:
             optimizer.step()
 
 
-def cached_classifier(cache: Path, images: torch.Tensor, labels: torch.Tensor, seed: int = 0) -> tuple[DigitClassifier, float]:
+def cached_classifier(
+    cache: Path, images: torch.Tensor, labels: torch.Tensor, seed: int = 0
+) -> tuple[DigitClassifier, float]:
     """Loads `cache`.safetensors if present, else trains and writes it (with its held-out accuracy in JSON)."""
     weights, info = cache.with_suffix(".safetensors"), cache.with_suffix(".json")
     model = DigitClassifier()

@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 
 from unmt.gan import images as digit_images
-from unmt.gan.mixtures import grid_modes, ring_modes, sample_mixture
 from unmt.gan.config import GanConfig, image_size
+from unmt.gan.mixtures import grid_modes, ring_modes, sample_mixture
 
 STANDARD_STD = {"ring": 0.01, "grid": 0.05}  # VEEGAN / PacGAN
 MNIST_EVAL_SIZE = 2000

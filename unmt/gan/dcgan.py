@@ -20,7 +20,9 @@ def _norm(channels: int, enabled: bool) -> nn.Module:
 
 
 class DCGANGenerator(nn.Module):
-    def __init__(self, latent_dim: int, image_size: int, channels: int, batch_norm: bool = True, constant_filters: bool = False):
+    def __init__(
+        self, latent_dim: int, image_size: int, channels: int, batch_norm: bool = True, constant_filters: bool = False
+    ):
         super().__init__()
         if image_size not in SIZES:
             raise ValueError(f"DCGAN supports image sizes {SIZES}, got {image_size}")

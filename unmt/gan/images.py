@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from unmt.data.corpus import DataError
+from unmt.errors import DataError
 
 MNIST_FILES = ("mnist-t10k-images-idx3-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz")
 USPS_FILES = {"train": "usps-zip.train.gz", "test": "usps-zip.test.gz"}

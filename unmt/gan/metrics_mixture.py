@@ -18,7 +18,9 @@ import torch
 MIN_COUNT = 20
 
 
-def mode_metrics(samples: torch.Tensor, modes: torch.Tensor, std: float, min_count: int = MIN_COUNT) -> dict[str, float]:
+def mode_metrics(
+    samples: torch.Tensor, modes: torch.Tensor, std: float, min_count: int = MIN_COUNT
+) -> dict[str, float]:
     distances = torch.cdist(samples.double(), modes.double())  # (N, K)
     nearest_distance, nearest = distances.min(dim=1)
     high_quality = nearest_distance <= 3 * std

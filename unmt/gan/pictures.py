@@ -55,7 +55,10 @@ def scatter_samples(samples: torch.Tensor, modes: torch.Tensor, path: Path, titl
 def interpolation_strip(generator, path: Path, rng: torch.Generator, rows: int = 4, steps: int = 10) -> None:
     """Rows of G(z) along straight lines between random latent pairs; smooth change means the generator did not
     just memorise isolated points."""
-    start, end = torch.randn(rows, generator.latent_dim, generator=rng), torch.randn(rows, generator.latent_dim, generator=rng)
+    start, end = (
+        torch.randn(rows, generator.latent_dim, generator=rng),
+        torch.randn(rows, generator.latent_dim, generator=rng),
+    )
     weights = torch.linspace(0, 1, steps)
     latents = torch.stack([(1 - w) * start + w * end for w in weights], dim=1).reshape(rows * steps, -1)
     with torch.no_grad():
@@ -79,8 +82,12 @@ def nearest_neighbours(generated: torch.Tensor, training: torch.Tensor, path: Pa
     image_grid(pairs, path, "generated | nearest training image", columns=8)
 
 
-def translation_rows(x: torch.Tensor, translated: torch.Tensor, reconstructed: torch.Tensor, path: Path, title: str) -> None:
-    image_grid(torch.cat([x, translated, reconstructed]), path, f"{title}: input / translated / cycled back", columns=len(x))
+def translation_rows(
+    x: torch.Tensor, translated: torch.Tensor, reconstructed: torch.Tensor, path: Path, title: str
+) -> None:
+    image_grid(
+        torch.cat([x, translated, reconstructed]), path, f"{title}: input / translated / cycled back", columns=len(x)
+    )
 
 
 def curves(metrics_file: Path, path: Path) -> None:
@@ -94,7 +101,9 @@ def curves(metrics_file: Path, path: Path) -> None:
     left.set_xlabel("step")
     if left.lines:
         left.legend(fontsize=7)
-    numeric = sorted({k for r in evals for k, v in r.items() if isinstance(v, (int, float)) and k not in ("step", "seconds")})
+    numeric = sorted(
+        {k for r in evals for k, v in r.items() if isinstance(v, (int, float)) and k not in ("step", "seconds")}
+    )
     numeric = [k for k in numeric if len({r.get(k) for r in evals}) > 1]  # constants (e.g. modes_total) say nothing
     for key in numeric:
         right.plot([r["step"] for r in evals if key in r], [r[key] for r in evals if key in r], marker="o", label=key)

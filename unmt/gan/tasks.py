@@ -10,7 +10,9 @@ from unmt.gan.objectives import Objective
 
 
 class GANTask:
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, objective: Objective, generator_rng: torch.Generator):
+    def __init__(
+        self, generator: nn.Module, discriminator: nn.Module, objective: Objective, generator_rng: torch.Generator
+    ):
         self.generator, self.discriminator, self.objective = generator, discriminator, objective
         self.rng = generator_rng
 

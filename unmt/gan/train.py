@@ -9,29 +9,28 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
-from collections import defaultdict
 from pathlib import Path
 
 import torch
 
-from unmt.config import ConfigError
 from unmt.distributed import World
 from unmt.gan import pictures
 from unmt.gan.build import build_nets, build_task, build_trainer
-from unmt.gan.checkpoints import latest_checkpoint, load_nets, load_trainer_state, save_gan_checkpoint
 from unmt.gan.config import GanConfig
 from unmt.gan.datasets import ImageData, MixtureData, load_gan_data
 from unmt.gan.evaluate import evaluate_run, evaluating, generate
-from unmt.run_directory import RunDirectory
-from unmt.stop_signals import StoppedBySignal, StopRequest, agree_to_stop
+from unmt.run_directory import RunDirectory, latest_checkpoint, load_nets, load_trainer_state
+from unmt.run_layout import CLASSIFIERS, GAN_CONFIG, METRICS, PICTURES
 from unmt.tensorboard import EventLog
+from unmt.training_loop import Budget, Cadence, run_loop
 
 log = logging.getLogger("unmt.gan")
 
 
 class GanRun:
-    def __init__(self, config: GanConfig, directory: RunDirectory | Path, resume: bool = False, world: World | None = None):
+    def __init__(
+        self, config: GanConfig, directory: RunDirectory | Path, resume: bool = False, world: World | None = None
+    ):
         """On several processes (torchrun) every rank draws its own batches and latents, the gradients are
         averaged, and rank 0 alone evaluates, draws and writes (batch norm keeps per-rank statistics)."""
         if not isinstance(directory, RunDirectory):  # a bare folder (library use, benchmarks): no lock is taken
@@ -39,8 +38,6 @@ class GanRun:
             directory = RunDirectory(Path(directory))
         self.config, self.directory, self.out = config, directory, directory.path
         self.world = world = world or World()
-        if not resume and (self.out / "latest").exists():
-            raise ConfigError(f"{self.out} already holds a GAN run: pass --resume to continue it or another --out")
         if config.train.threads:
             torch.set_num_threads(config.train.threads)
         torch.manual_seed(config.train.seed)
@@ -52,28 +49,29 @@ class GanRun:
                 world.broadcast_(net)
             self.rng.manual_seed(config.train.seed + 1000 * world.rank)
         self.task = build_task(config, self.nets, self.rng)
-        self.trainer = build_trainer(config, self.nets, self.task)
-        if world.distributed:
-            self.trainer.config.gradient_sync = world.average_gradients_
+        self.trainer = build_trainer(
+            config, self.nets, self.task, world.average_gradients_ if world.distributed else None
+        )
         self.seconds_before = 0.0
+        self.result: dict = {}  # the latest evaluation, kept in each checkpoint
         if resume:
-            checkpoint = latest_checkpoint(self.out)
+            checkpoint = latest_checkpoint(self.out, GAN_CONFIG)
             load_nets(checkpoint, self.nets)
             trainer_state, state = load_trainer_state(checkpoint)
             self.trainer.load_state_dict(trainer_state)
-            self.seconds_before = state["seconds"]
+            self.seconds_before, self.result = state["seconds"], state.get("eval", {})
         if world.is_main:
-            directory.write_json("config.json", dataclasses.asdict(config))
+            directory.write_json(GAN_CONFIG, dataclasses.asdict(config))
             if config.train.tensorboard:
-                directory.events = EventLog.open(self.out, dataclasses.asdict(config))
+                directory.mirror_to(EventLog.open(self.out, dataclasses.asdict(config)))
 
     def evaluate(self, step: int, seconds: float) -> dict:
         if not self.world.is_main:
             return {}
         t = self.config.train
-        result = evaluate_run(self.nets, self.data, t.eval_samples, self.out / "classifiers", t.seed)
+        result = evaluate_run(self.nets, self.data, t.eval_samples, self.out / CLASSIFIERS, t.seed)
         self.directory.log("eval", {"step": step, "seconds": round(seconds, 2), **result})
-        self.draw_samples(self.out / "pictures" / f"samples-{step:07d}.png", f"step {step}")
+        self.draw_samples(self.out / PICTURES / f"samples-{step:07d}.png", f"step {step}")
         log.info("step %d eval %s", step, {k: v for k, v in result.items() if not isinstance(v, list)})
         return result
 
@@ -91,56 +89,47 @@ class GanRun:
                 pictures.translation_rows(y, f(y), g(f(y)), path.with_name(path.stem + "-y2x.png"), f"{title} Y->X")
 
     def final_pictures(self) -> None:
-        pictures.curves(self.out / "metrics.jsonl", self.out / "pictures" / "curves.png")
+        pictures.curves(self.out / METRICS, self.out / PICTURES / "curves.png")
         if "generator" not in self.nets:
             return
         rng = torch.Generator().manual_seed(1)
         with evaluating(self.nets):
-            pictures.interpolation_strip(self.nets["generator"], self.out / "pictures" / "interpolation.png", rng)
+            pictures.interpolation_strip(self.nets["generator"], self.out / PICTURES / "interpolation.png", rng)
             if isinstance(self.data, ImageData):
                 samples = generate(self.nets["generator"], 32, rng)
-                pictures.nearest_neighbours(samples, self.data.images, self.out / "pictures" / "nearest.png")
+                pictures.nearest_neighbours(samples, self.data.images, self.out / PICTURES / "nearest.png")
+
+    # --- what the shared loop (unmt.training_loop) asks of a trainer ------------------------------------
+    @property
+    def step_count(self) -> int:
+        return self.trainer.step_count
+
+    def train_step(self) -> dict[str, float]:
+        return self.trainer.step(self.data.next_batch)
+
+    def train_record(self, means: dict[str, float]) -> dict:
+        return means
+
+    def checkpoint(self, step: int, seconds: float) -> float:
+        self.result = self.evaluate(step, seconds)
+        self.save(step, seconds)
+        return 0.0
+
+    def save(self, step: int, seconds: float) -> None:
+        if self.world.is_main:
+            state = {"step": step, "seconds": seconds, "eval": self.result}
+            weights = {name: net.state_dict() for name, net in self.nets.items()}
+            self.directory.save_checkpoint(step, weights, self.trainer.state_dict(), state)
+            self.directory.prune()  # a GAN keeps only its latest checkpoint
+        self.world.barrier()
 
     def run(self, max_steps: int | None = None) -> dict:
         t = self.config.train
         last = min(t.steps, max_steps) if max_steps else t.steps
-        started = time.monotonic() - self.seconds_before
-        step = self.trainer.step_count
-        result = self.evaluate(step, 0.0) if step == 0 else {}
-        sums: dict[str, float] = defaultdict(float)
-        count = 0
-        main = self.world.is_main
-        with StopRequest() as stop:
-            while step < last:
-                for key, value in self.trainer.step(self.data.next_batch).items():
-                    sums[key] += value
-                count, step = count + 1, step + 1
-                elapsed = time.monotonic() - started
-                out_of_time, signalled = self._should_stop(elapsed, stop)
-                if step % t.log_every == 0 and main:
-                    self.directory.log("train", {"step": step, "seconds": round(elapsed, 2), **{k: v / count for k, v in sums.items()}})
-                if step % t.log_every == 0:
-                    sums, count = defaultdict(float), 0
-                if signalled:  # save at once, without the evaluation: the cluster's grace period is short
-                    self._save(step, elapsed, result)
-                    raise StoppedBySignal(signalled, step)
-                if step % t.eval_every == 0 or step == last or out_of_time:
-                    result = self.evaluate(step, elapsed)
-                    self._save(step, elapsed, result)
-                if out_of_time:
-                    log.info("stopping at step %d: the %.1f-minute budget is spent", step, t.max_minutes)
-                    break
-        if main:
-            self.final_pictures()
-        return {"steps": step, "seconds": round(time.monotonic() - started, 1), "final": result}
-
-    def _save(self, step: int, elapsed: float, result: dict) -> None:
+        if self.step_count == 0:
+            self.result = self.evaluate(0, 0.0)
+        end = run_loop(self, self.directory, self.world, Budget(last, 60 * t.max_minutes),
+                       Cadence(t.log_every, t.eval_every), self.seconds_before, resumed=self.step_count > 0)
         if self.world.is_main:
-            state = {"step": step, "seconds": elapsed, "eval": result}
-            save_gan_checkpoint(self.directory, step, self.nets, self.trainer.state_dict(), state)
-        self.world.barrier()
-
-    def _should_stop(self, elapsed: float, stop: StopRequest) -> tuple[bool, int | None]:
-        """(budget spent, stop signal), agreed by every rank; rank 0's clock decides the budget."""
-        minutes = self.config.train.max_minutes
-        return agree_to_stop(self.world, minutes > 0 and elapsed >= 60 * minutes and self.world.is_main, stop)
+            self.final_pictures()
+        return {"steps": end.step, "seconds": round(end.seconds, 1), "final": self.result}

@@ -12,6 +12,7 @@ import torch
 
 from unmt.config import ConfigError
 from unmt.data.corpus import DataError, read_lines
+from unmt.run_layout import LEXICON
 
 log = logging.getLogger("unmt")
 
@@ -109,7 +110,7 @@ def cmd_align(args) -> int:
         result = align_embeddings(source, target, args.method, args.refinements, args.restarts, args.seed, gold)
         atomic_save(lambda out: np.save(out, result.W, allow_pickle=False), run.path / "mapping.npy")
         lexicon = {args.tgt: result.forward, args.src: result.backward}  # keyed by the language translated into
-        run.write_text("lexicon.json", json.dumps(lexicon, ensure_ascii=False, indent=0))
+        run.write_text(LEXICON, json.dumps(lexicon, ensure_ascii=False, indent=0))
         run.write_json("report.json", result.report)
         # Both languages in the target space, as the vector files `unmt train` starts its embeddings from.
         write_vectors(run.path / f"{args.src}.vec", replace(source, vectors=source.vectors @ result.W.T))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from unmt.checkpoint import find_run, read_pointer
 from unmt.errors import ConfigError
+from unmt.run_layout import BEST, METRICS, RUN_INFO
 from unmt.serve.detect import LanguageDetector
 from unmt.translation.translator import Translator
 
@@ -98,12 +99,12 @@ def load_runs(checkpoints: list[str], engine: str, checkpoints_dir: Path) -> lis
 
 def test_scores(run_dir: Path) -> dict[str, dict[str, float]]:
     """Test BLEU and chrF per direction measured when the run's shipped checkpoint was evaluated, if it was."""
-    checkpoint = read_pointer(run_dir, "best") if (run_dir / "run.json").is_file() else None
-    if checkpoint is None or not (run_dir / "metrics.jsonl").is_file():
+    checkpoint = read_pointer(run_dir, BEST) if (run_dir / RUN_INFO).is_file() else None
+    if checkpoint is None or not (run_dir / METRICS).is_file():
         return {}
     step = int(re.sub(r"\D", "", checkpoint.name) or -1)
     scores: dict[str, dict[str, float]] = {}
-    for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in (run_dir / METRICS).read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         if record.get("kind") != "eval" or record.get("step") != step:
             continue

@@ -21,12 +21,13 @@ from unmt.translation.search import greedy_search
 
 class BackTranslator:
     def __init__(self, model: Transformer | Ensemble, vocab: Vocabulary, device: torch.device, temperature: float,
-                 generator: torch.Generator, output_masks: dict[str, torch.Tensor] | None = None, frozen: bool = False):
+                 generator: torch.Generator, output_masks: dict[str, torch.Tensor] | None = None, frozen: bool = False,
+                 word_by_word: dict[str, Callable[[str], str]] | None = None):
         self.model, self.vocab, self.device, self.temperature = model, vocab, device, temperature
         self.generator = generator  # on the device that samples: multinomial refuses a CPU generator for CUDA
         self.output_masks = output_masks or {}  # language -> (V,) bool of subwords it may emit
         # language -> word-by-word translator into that language, for the phase that uses it
-        self.word_by_word: dict[str, Callable[[str], str]] | None = None
+        self.word_by_word = word_by_word
         # (target language, source ids) -> translation, for a frozen teacher whose greedy output never changes
         self.remembered: dict[tuple[str, tuple[int, ...]], list[int]] | None = (
             {} if frozen and temperature == 0 else None

@@ -10,6 +10,7 @@ from typing import Callable
 from unmt.checkpoint import atomic_write_text, find_run, load_json
 from unmt.config import ConfigError
 from unmt.data.corpus import DataError, read_lines
+from unmt.run_layout import RUN_INFO
 from unmt.translation.decode_options import (
     add_batching_arguments,
     add_device_argument,
@@ -139,7 +140,7 @@ def run_evaluate(args, load: Callable) -> int:
 
 
 def _run_info(args) -> dict:
-    return load_json(find_run(args.checkpoints_dir, (args.checkpoint or [None])[0]) / "run.json")
+    return load_json(find_run(args.checkpoints_dir, (args.checkpoint or [None])[0]) / RUN_INFO)
 
 
 def _parallel_set(args, info: dict, src: str, tgt: str) -> tuple[list[str], list[str]]:

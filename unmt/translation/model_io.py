@@ -11,6 +11,7 @@ from unmt.checkpoint import CheckpointError, load_json, load_weights, read_point
 from unmt.data.vocab import Vocabulary
 from unmt.models.ensemble import Ensemble
 from unmt.models.transformer import Transformer, TransformerConfig
+from unmt.run_layout import LATEST, OUTPUT_TOKENS, RUN_INFO, SUBWORD_MODEL
 from unmt.translation.averaging import AVERAGE_WEIGHTS
 from unmt.translation.translator import Translator
 
@@ -37,11 +38,11 @@ def load_output_masks(path: Path, vocab_size: int) -> dict[str, torch.Tensor]:
 
 def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> tuple[Translator, dict]:
     """Loads the `best` (or `latest`) checkpoint of a run as a ready Translator, plus the run's run.json."""
-    info = load_json(run_dir / "run.json")
-    checkpoint = read_pointer(run_dir, which) or read_pointer(run_dir, "latest")
+    info = load_json(run_dir / RUN_INFO)
+    checkpoint = read_pointer(run_dir, which) or read_pointer(run_dir, LATEST)
     if checkpoint is None:
         raise CheckpointError(f"run {run_dir} has no checkpoint yet (no '{which}' or 'latest' file)")
-    vocab = Vocabulary.load(run_dir / "spm.model", info["languages"])
+    vocab = Vocabulary.load(run_dir / SUBWORD_MODEL, info["languages"])
     model = Transformer(TransformerConfig(**info["model"]))
     # A run trained with train.weight_average ships the averaged weights; its model.safetensors are the live ones.
     path = checkpoint / f"{AVERAGE_WEIGHTS}.safetensors"
@@ -53,10 +54,10 @@ def load_translator(run_dir: Path, which: str = "best", device: str = "cpu") -> 
         raise CheckpointError(f"{path} does not match the model described in run.json") from None
     if model.embed.num_embeddings != len(vocab):
         raise CheckpointError(
-            f"{run_dir / 'spm.model'} has {len(vocab)} pieces but the model expects {model.embed.num_embeddings}"
+            f"{run_dir / SUBWORD_MODEL} has {len(vocab)} pieces but the model expects {model.embed.num_embeddings}"
         )
     model.to(device).eval()
-    masks = load_output_masks(run_dir / "output_tokens.json", len(vocab))
+    masks = load_output_masks(run_dir / OUTPUT_TOKENS, len(vocab))
     return Translator(model, vocab, device, output_masks=masks), info
 
 

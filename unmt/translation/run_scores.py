@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import time
 
-from unmt.data.corpus import DataFiles, read_lines
 from unmt.translation.evaluate import evaluate_pair, round_trip_bleu
 from unmt.translation.translator import Translator
 
 
 def run_scores(translator: Translator, live_translator: Translator | None, valid: dict[str, list[str]],
-               test: dict[str, list[str]] | None, files: DataFiles, languages: tuple[str, str],
-               select_by: str) -> tuple[dict, float]:
-    """The scores, and the seconds the test set took (kept off the training clock by the caller)."""
+               parallel_valid: dict[str, list[str]] | None, test: dict[str, list[str]] | None,
+               languages: tuple[str, str]) -> tuple[dict, float]:
+    """The scores, and the seconds the test set took (kept off the training clock by the caller). Valid BLEU is
+    scored when the parallel valid set is given (it selects checkpoints)."""
     src, tgt = languages
     scores = {
         f"round_trip_{src}": round_trip_bleu(translator, valid[src], src, tgt),
         f"round_trip_{tgt}": round_trip_bleu(translator, valid[tgt], tgt, src),
     }
     scores["round_trip"] = (scores[f"round_trip_{src}"] + scores[f"round_trip_{tgt}"]) / 2
-    if select_by == "valid_bleu":
-        parallel_valid = {lang: read_lines(files.path("valid", lang)) for lang in languages}
+    if parallel_valid is not None:
         pair = evaluate_pair(translator, parallel_valid[src], parallel_valid[tgt], src, tgt)
         scores["valid_bleu"] = (pair[f"{src}-{tgt}"]["bleu"] + pair[f"{tgt}-{src}"]["bleu"]) / 2
     if test is None:

@@ -19,7 +19,7 @@ from unmt.data.corpus import BatchStream
 from unmt.distributed import World
 from unmt.models.discriminators import LatentDiscriminator
 from unmt.models.transformer import Transformer
-from unmt.run_directory import RunDirectory, load_checkpoint_state, load_checkpoint_weights
+from unmt.run_directory import RunDirectory, load_checkpoint_weights, load_trainer_state
 from unmt.translation.averaging import AVERAGE_WEIGHTS, WeightAverage
 
 log = logging.getLogger("unmt")
@@ -71,8 +71,10 @@ class RunState:
         self.discriminator.load_state_dict(load_checkpoint_weights(checkpoint, "discriminator"))
         if self.average:  # a run trained without averaging starts its average at the restored weights
             has_average = (checkpoint / f"{AVERAGE_WEIGHTS}.safetensors").is_file()
-            self.average.load_state_dict(load_checkpoint_weights(checkpoint, AVERAGE_WEIGHTS) if has_average else self.model.state_dict())
-        trainer_state, state = load_checkpoint_state(checkpoint)
+            self.average.load_state_dict(
+                load_checkpoint_weights(checkpoint, AVERAGE_WEIGHTS) if has_average else self.model.state_dict()
+            )
+        trainer_state, state = load_trainer_state(checkpoint)
         self.trainer.load_state_dict(trainer_state)
         # Checkpoints written before ranks were saved hold one process's generators at the top level.
         ranks = trainer_state.get("ranks") or [{**trainer_state, "noise_rng": state["noise_rng"]}]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -25,9 +26,16 @@ from unmt.lexicon.from_translations import lexicon_from_translations
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
 from unmt.lexicon.pair_signals import pair_signals
 from unmt.lexicon.pipeline import lexicon_from_monolingual
-from unmt.lexicon.pretrained import PretrainedFiles, choose_translations, file_identity, lexicon_from_vectors, subword_table_from_vectors
+from unmt.lexicon.pretrained import (
+    PretrainedFiles,
+    choose_translations,
+    file_identity,
+    lexicon_from_vectors,
+    subword_table_from_vectors,
+)
 from unmt.lexicon.subword_init import aligned_subword_embeddings, initialise_embeddings_
 from unmt.models.transformer import Transformer
+from unmt.run_layout import ALIGNED_EMBEDDINGS, LEXICON, SUBWORD_MODEL
 from unmt.translation.model_io import load_translator
 
 log = logging.getLogger("unmt")
@@ -35,17 +43,44 @@ log = logging.getLogger("unmt")
 LEXICON_LINES = 100_000  # training lines per language that the lexicon and the aligned embeddings are built from
 
 
-def word_by_word_translators(run_dir: Path, files: DataFiles, languages: tuple[str, str], config: Config,
-                             device: torch.device, pretrained: PretrainedFiles | None = None) -> dict[str, Callable[[str], str]]:
+class TrainingSample(Mapping):
+    """language -> the first LEXICON_LINES lines of its training corpus: what the pair signals, the lexicon and
+    the aligned embeddings are all made from. Each language is read on first use, once, and then kept."""
+
+    def __init__(self, files: DataFiles):
+        self.files, self._lines = files, {}
+
+    def __getitem__(self, lang: str) -> list[str]:
+        if lang not in self._lines:
+            self._lines[lang] = read_lines(self.files.path("train", lang), LEXICON_LINES)
+        return self._lines[lang]
+
+    def __iter__(self):
+        return iter(self.files.languages)
+
+    def __len__(self) -> int:
+        return len(self.files.languages)
+
+
+def word_by_word_translators(
+    run_dir: Path,
+    sample: TrainingSample,
+    languages: tuple[str, str],
+    config: Config,
+    device: torch.device,
+    pretrained: PretrainedFiles | None = None,
+) -> dict[str, Callable[[str], str]]:
     """language -> translator into it, word by word through the run's lexicon (made and saved on first use; a
     dictionary file given now always wins over a saved lexicon)."""
-    path = run_dir / "lexicon.json"
+    path = run_dir / LEXICON
     bt = config.back_translation
     if pretrained is not None and pretrained.dictionary is not None:
         lists = pretrained.dictionary
         src, tgt = languages
-        corpora = {lang: read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages}
-        check_dictionary_fit(dictionary_fit(lists[tgt], lists[src], corpora[src], corpora[tgt]), bt.dictionary, src, tgt)
+        corpora = sample
+        check_dictionary_fit(
+            dictionary_fit(lists[tgt], lists[src], corpora[src], corpora[tgt]), bt.dictionary, src, tgt
+        )
         lexicon = {lang: choose_translations(lists[lang], bt.dictionary_order, corpora[lang]) for lang in languages}
         log.info("word-by-word lexicon from %s (%s; %s translation of each)", bt.dictionary,
                  ", ".join(f"{len(words)} words into {lang}" for lang, words in lexicon.items()), bt.dictionary_order)
@@ -54,16 +89,15 @@ def word_by_word_translators(run_dir: Path, files: DataFiles, languages: tuple[s
         lexicon = json.loads(path.read_text(encoding="utf-8"))
     else:
         if bt.lexicon_from:
-            lexicon = lexicon_from_earlier_run(run_dir, bt.lexicon_from, files, languages, device)
+            lexicon = lexicon_from_earlier_run(run_dir, bt.lexicon_from, sample, languages, device)
         elif bt.lexicon_method == "vectors":
             if pretrained is None or pretrained.vectors is None:
                 raise ConfigError(f"{path} is missing and back_translation.lexicon_method vectors makes it from the "
                                   "vector files, which only a new run reads: start the run again")
-            corpora = {lang: read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages}
-            lexicon = lexicon_from_vectors(pretrained.vectors, corpora)
+            lexicon = lexicon_from_vectors(pretrained.vectors, {lang: sample[lang] for lang in languages})
         else:
             log.info("inducing a bilingual lexicon from the monolingual corpora (%s)", bt.lexicon_method)
-            lines = [read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages]
+            lines = [sample[lang] for lang in languages]
             if bt.lexicon_method == "anchors":
                 induced = induce_lexicon(*lines)
             else:
@@ -74,7 +108,7 @@ def word_by_word_translators(run_dir: Path, files: DataFiles, languages: tuple[s
     return {lang: partial(translate_word_by_word, lexicon=lexicon[lang]) for lang in languages}
 
 
-def lexicon_from_earlier_run(run_dir: Path, name: str, files: DataFiles, languages: tuple[str, str],
+def lexicon_from_earlier_run(run_dir: Path, name: str, sample: TrainingSample, languages: tuple[str, str],
                              device: torch.device) -> dict:
     """The lexicon read off an earlier run's greedy translations of this run's training corpora."""
     try:
@@ -83,23 +117,36 @@ def lexicon_from_earlier_run(run_dir: Path, name: str, files: DataFiles, languag
         raise ConfigError(f"back_translation.lexicon_from: {error}") from None
     translator, info = load_translator(earlier, device=device)
     if set(info["languages"]) != set(languages):
-        raise ConfigError(f"back_translation.lexicon_from: run {earlier.name} translates {'/'.join(info['languages'])}, "
-                          f"this run {'/'.join(languages)}")
-    corpora = {lang: [line for line in read_lines(files.path("train", lang), LEXICON_LINES) if line.strip()] for lang in languages}
-    log.info("reading a lexicon off %s's translations of %s sentences", earlier.name, " + ".join(str(len(c)) for c in corpora.values()))
+        raise ConfigError(
+            f"back_translation.lexicon_from: run {earlier.name} translates {'/'.join(info['languages'])}, "
+            f"this run {'/'.join(languages)}"
+        )
+    corpora = {lang: [line for line in sample[lang] if line.strip()] for lang in languages}
+    log.info(
+        "reading a lexicon off %s's translations of %s sentences",
+        earlier.name,
+        " + ".join(str(len(c)) for c in corpora.values()),
+    )
     translate = partial(translator.translate, batch_size=128)
     return lexicon_from_translations(corpora, translate, *languages)
 
 
-def initialise_embeddings(model: Transformer, run_dir: Path, vocab: Vocabulary, files: DataFiles,
-                          languages: tuple[str, str], config: Config, pretrained: PretrainedFiles | None = None) -> float | None:
+def initialise_embeddings(
+    model: Transformer,
+    run_dir: Path,
+    vocab: Vocabulary,
+    sample: TrainingSample,
+    languages: tuple[str, str],
+    config: Config,
+    pretrained: PretrainedFiles | None = None,
+) -> float | None:
     """Copies the aligned table (from skip-gram on the corpora, or from the vector files) into the model's
     embeddings; returns the alignment's unsupervised criterion (None for vector files, aligned elsewhere). A cached
     table made for another width, vocabulary, method, seed or file is recomputed."""
     p = config.pretraining
     method = "files" if p.src_vectors else p.init_embeddings
-    path = run_dir / "aligned_embeddings.pt"
-    vocabulary = hashlib.sha256((run_dir / "spm.model").read_bytes()).hexdigest()
+    path = run_dir / ALIGNED_EMBEDDINGS
+    vocabulary = hashlib.sha256((run_dir / SUBWORD_MODEL).read_bytes()).hexdigest()
     key = {"method": method, "dim": config.model.d_model, "vocabulary": vocabulary, "seed": config.runtime.seed}
     if p.src_vectors:
         key["files"] = file_identity([p.src_vectors, p.tgt_vectors])
@@ -111,17 +158,24 @@ def initialise_embeddings(model: Transformer, run_dir: Path, vocab: Vocabulary, 
         if method == "files":
             vectors, found = subword_table_from_vectors(vocab, pretrained.vectors, config.model.d_model)
         else:
-            lines = {lang: read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages}
-            vectors, found, criterion = aligned_subword_embeddings(vocab, lines, languages, config.model.d_model, method, config.runtime.seed)
+            lines = {lang: sample[lang] for lang in languages}
+            vectors, found, criterion = aligned_subword_embeddings(
+                vocab, lines, languages, config.model.d_model, method, config.runtime.seed
+            )
         # never half a table to trust
         atomic_torch_save({"key": key, "vectors": vectors, "found": found, "criterion": criterion}, path)
     initialise_embeddings_(model.embed, vectors, found)
     return criterion
 
 
-def describe_pair(files: DataFiles, languages: tuple[str, str], vocab: Vocabulary) -> dict:
+def describe_pair(sample: TrainingSample, languages: tuple[str, str], vocab: Vocabulary) -> dict:
     """The pair's shared-spelling signals (unmt.lexicon.pair_signals) on the lines the starting points are built from."""
-    signals = pair_signals(*(read_lines(files.path("train", lang), LEXICON_LINES) for lang in languages), vocab)
-    log.info("the corpora share %d frequent words (%.1f%% of the smaller vocabulary), %d anchors, %.1f%% of subword tokens",
-             signals["shared_words"], 100 * signals["shared_word_share"], signals["anchors"], 100 * signals["shared_subword_share"])
+    signals = pair_signals(*(sample[lang] for lang in languages), vocab)
+    log.info(
+        "the corpora share %d frequent words (%.1f%% of the smaller vocabulary), %d anchors, %.1f%% of subword tokens",
+        signals["shared_words"],
+        100 * signals["shared_word_share"],
+        signals["anchors"],
+        100 * signals["shared_subword_share"],
+    )
     return signals

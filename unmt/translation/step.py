@@ -15,6 +15,8 @@ process on the whole global batch.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -40,20 +42,21 @@ Batch = dict[str, Rows | tuple[Rows, Rows]]
 
 class UNMTStep:
     def __init__(self, model: Transformer, discriminator: LatentDiscriminator, vocab: Vocabulary, config: Config,
-                 languages: tuple[str, str], device: torch.device, back_translator: BackTranslator, seed: int):
+                 languages: tuple[str, str], device: torch.device, back_translator: BackTranslator, seed: int,
+                 world: World | None = None):
         self.model, self.discriminator, self.vocab, self.config = model, discriminator, vocab, config
         self.languages, self.device, self.back_translate = languages, device, back_translator
         self.rng = np.random.default_rng(seed)  # the noise model's draws
-        self.phase: Phase | None = None
-        self.world = World()  # one process unless the run says otherwise
+        self.world = world or World()  # one process unless the run says otherwise
         self._pools: dict[str, np.ndarray] = {}  # language -> ids a masked-LM replacement may take
 
-    def begin(self, phase: Phase) -> None:
-        """Applies the step's phase to the model: its dropout rate, and the decoder's start after pretraining."""
-        self.phase = phase
+    def begin(self, phase: Phase) -> "PhasedStep":
+        """Applies the step's phase to the model (its dropout rate, the decoder's start after pretraining) and
+        returns the step's losses under that phase, for AlternatingTrainer.step."""
         self.model.set_dropout(phase.dropout)
         if phase.copy_encoder:
             copy_encoder_into_decoder_(self.model)
+        return PhasedStep(self, phase)
 
     # --- the two halves of the adversarial step ---------------------------------------------------------
     def discriminator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
@@ -68,8 +71,7 @@ class UNMTStep:
         metrics = {"d_loss": loss.item(), "d_accuracy": accuracy}
         return self._world_shares([loss], [len(labels)])[0], metrics
 
-    def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
-        phase = self.phase
+    def generator_loss(self, batch: Batch, phase: Phase) -> tuple[torch.Tensor, dict[str, float]]:
         if phase.masked_lm:
             return self.masked_lm_loss(batch)
         groups = self.loss_groups(batch, phase)
@@ -100,7 +102,9 @@ class UNMTStep:
         groups = []
         if phase.denoises:
             for lang in self.languages:
-                groups.append(objectives.denoising(lang, batch[lang], self.noisy(batch[lang], self.config.noise), w["ae"]))
+                groups.append(
+                    objectives.denoising(lang, batch[lang], self.noisy(batch[lang], self.config.noise), w["ae"])
+                )
         if phase.translates:  # both directions in one batched decoding: x -> y
             rows = batch[first] + batch[second]
             to_langs = [second] * len(batch[first]) + [first] * len(batch[second])
@@ -108,7 +112,11 @@ class UNMTStep:
             split = len(batch[first])
             for lang, other, y in ((first, second, translations[:split]), (second, first, translations[split:])):
                 if w["bt"] > 0:
-                    groups.append(objectives.back_translation(lang, other, batch[lang], self.noisy(y, self.config.bt_noise), w["bt"]))
+                    groups.append(
+                        objectives.back_translation(
+                            lang, other, batch[lang], self.noisy(y, self.config.bt_noise), w["bt"]
+                        )
+                    )
                 if w["kd"] > 0:
                     groups.append(objectives.distillation(lang, other, batch[lang], y, w["kd"]))
         if w["mt"] > 0:
@@ -142,7 +150,11 @@ class UNMTStep:
         logits = self.model.encode(src, src_mask)[chosen] @ self.model.embed.weight.T
         loss = F.cross_entropy(logits.float(), wanted[chosen])
         accuracy = (logits.argmax(-1) == wanted[chosen]).float().mean().item()
-        return self._world_shares([loss], [len(logits)])[0], {"mlm": loss.item(), "mlm_accuracy": accuracy, "loss": loss.item()}
+        return self._world_shares([loss], [len(logits)])[0], {
+            "mlm": loss.item(),
+            "mlm_accuracy": accuracy,
+            "loss": loss.item(),
+        }
 
     # --- helpers ----------------------------------------------------------------------------------------
     def _world_shares(self, means: list[torch.Tensor], counts: list[int]) -> list[torch.Tensor]:
@@ -177,3 +189,16 @@ class UNMTStep:
             allowed[[PAD, UNK, EOS, self.vocab.blank, *self.vocab.lang_ids.values()]] = False
             self._pools[lang] = np.flatnonzero(allowed)
         return self._pools[lang]
+
+
+@dataclass(frozen=True)
+class PhasedStep:
+    """One step's two losses (an AdversarialTask) under the phase of that step."""
+    step: UNMTStep
+    phase: Phase
+
+    def discriminator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        return self.step.discriminator_loss(batch)
+
+    def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        return self.step.generator_loss(batch, self.phase)
