@@ -23,7 +23,8 @@ def test_nets_and_optimiser_state_round_trip_through_safetensors_and_json(tmp_pa
     config = load_gan_config("configs/gan_ring.yaml", ["model.hidden=8"])
     (tmp_path / "config.json").write_text("{}")
     nets, trainer = _trained_trainer(config)
-    RunDirectory(tmp_path).save_checkpoint(3, {n: net.state_dict() for n, net in nets.items()}, trainer.state_dict(), {"step": 3, "seconds": 1.0})
+    weights = {n: net.state_dict() for n, net in nets.items()}
+    RunDirectory(tmp_path).save_checkpoint(3, weights, trainer.state_dict(), {"step": 3, "seconds": 1.0})
     checkpoint = latest_checkpoint(tmp_path)
     assert sorted(p.name for p in checkpoint.iterdir()) == [
         "discriminator.safetensors", "generator.safetensors", "state.json", "trainer.json", "trainer.safetensors"]

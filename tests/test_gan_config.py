@@ -81,10 +81,13 @@ def test_add_gan_parser_plugs_into_another_parser():
     assert callable(run_gan)
 
 
-def test_gan_runs_live_under_the_checkpoints_folder_by_name_and_out_still_works_with_a_warning(tmp_path, capsys, caplog):
+def test_gan_runs_live_under_the_checkpoints_folder_by_name_and_out_still_works_with_a_warning(
+    tmp_path, capsys, caplog
+):
     from unmt.cli import main as unmt_main
 
-    tiny = ["--set", "train.steps=4", "--set", "train.eval_every=4", "--set", "train.eval_samples=100", "--set", "model.hidden=8"]
+    tiny = ["--set", "train.steps=4", "--set", "train.eval_every=4", "--set", "train.eval_samples=100",
+            "--set", "model.hidden=8"]
     common = ["--checkpoints-dir", str(tmp_path), "gan", "train", "--config", "configs/gan_ring.yaml", *tiny]
     assert unmt_main([*common, "--run", "ring"]) == 0
     assert (tmp_path / "ring" / "latest").read_text().strip() == "step-0000004"

@@ -74,7 +74,8 @@ def test_linear_decay_lowers_both_rates_on_the_generator_clock_and_resumes(tmp_p
         trainer.step(lambda: batch)
     assert _rates(trainer) == pytest.approx((0.002 * 0.6, 0.001 * 0.6))
     (tmp_path / "config.json").write_text("{}")
-    RunDirectory(tmp_path).save_checkpoint(4, {n: net.state_dict() for n, net in nets.items()}, trainer.state_dict(), {"step": 4, "seconds": 0.0})
+    weights = {n: net.state_dict() for n, net in nets.items()}
+    RunDirectory(tmp_path).save_checkpoint(4, weights, trainer.state_dict(), {"step": 4, "seconds": 0.0})
     _, _, fresh = _trainer(["train.lr_decay=linear", "train.n_critic=2"])
     fresh.load_state_dict(load_trainer_state(latest_checkpoint(tmp_path))[0])
     fresh.step(lambda: batch)

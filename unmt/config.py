@@ -97,7 +97,9 @@ class BackTranslationConfig:
         "anchors", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "vectors", "pair"
     ] = option(
         "anchors",
-        "how that lexicon is induced from the monolingual corpora (as unmt align --method; vectors: nearest neighbours in pretraining's vector files; pair: chosen from what the corpora share, see docs/guide.md)",
+        "how that lexicon is induced from the monolingual corpora (as unmt align --method; "
+        "vectors: nearest neighbours in pretraining's vector files; "
+        "pair: chosen from what the corpora share, see docs/guide.md)",
     )
     dictionary: str = option(
         "", "a bilingual dictionary file ('source target' per line, MUSE's format) that is that lexicon instead"
@@ -107,7 +109,8 @@ class BackTranslationConfig:
     )
     dictionary_order: Literal["first", "frequency"] = option(
         "frequency",
-        "which of a dictionary word's translations the lexicon takes: the file's first, or the one the target corpus uses most",
+        "which of a dictionary word's translations the lexicon takes: the file's first, "
+        "or the one the target corpus uses most",
     )
     lexicon_from: str = option(
         "", "a trained run whose translations of both corpora give that lexicon instead (a second iteration)"
@@ -124,11 +127,13 @@ class PretrainingConfig:
         "random", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "pair"
     ] = option(
         "identical",
-        "start the subword embeddings in a skip-gram space aligned by this method (as unmt align --method; random = plain init; pair: chosen from what the corpora share)",
+        "start the subword embeddings in a skip-gram space aligned by this method "
+        "(as unmt align --method; random = plain init; pair: chosen from what the corpora share)",
     )
     src_vectors: str = option(
         "",
-        "source-language vectors (fastText/word2vec .vec text) in one space with tgt_vectors, which start the embeddings instead",
+        "source-language vectors (fastText/word2vec .vec text) in one space with tgt_vectors, "
+        "which start the embeddings instead",
     )
     tgt_vectors: str = option(
         "", "target-language vectors in that shared space (MUSE's aligned vectors, or unmt align's output)"
@@ -160,7 +165,8 @@ class RuntimeConfig:
     threads: int = option(0, "torch CPU threads; 0 = torch's default", at_least=0)
     precision: Literal["fp32", "bf16", "auto"] = option(
         "fp32",
-        "bf16: training forward passes under bfloat16 autocast (weights stay float32); auto: bf16 on a GPU with bf16 arithmetic, else fp32",
+        "bf16: training forward passes under bfloat16 autocast (weights stay float32); "
+        "auto: bf16 on a GPU with bf16 arithmetic, else fp32",
     )
     device: Literal["auto", "cpu", "cuda"] = option("auto", "auto = cuda when available")
     tensorboard: bool = option(True, "write TensorBoard events beside metrics.jsonl (needs the tensorboard extra)")
@@ -252,7 +258,8 @@ def validate(config: Config) -> None:
         (d.max_tokens >= d.max_len, f"data.max_tokens ({d.max_tokens}) must be at least data.max_len ({d.max_len})"),
         (
             not bt.lexicon_from or bt.word_by_word_steps > 0,
-            "back_translation.lexicon_from gives the word-by-word lexicon: it needs back_translation.word_by_word_steps > 0",
+            "back_translation.lexicon_from gives the word-by-word lexicon: "
+            "it needs back_translation.word_by_word_steps > 0",
         ),
         (
             bool(p.src_vectors) == bool(p.tgt_vectors),
@@ -260,11 +267,13 @@ def validate(config: Config) -> None:
         ),
         (
             not (p.src_vectors and p.init_embeddings == "random"),
-            "pretraining.init_embeddings is random but pretraining.src_vectors starts the embeddings from files: choose one",
+            "pretraining.init_embeddings is random but "
+            "pretraining.src_vectors starts the embeddings from files: choose one",
         ),
         (
             bt.lexicon_method != "vectors" or bool(p.src_vectors),
-            "back_translation.lexicon_method vectors reads the lexicon off pretraining.src_vectors and tgt_vectors: give them",
+            "back_translation.lexicon_method vectors reads the lexicon off "
+            "pretraining.src_vectors and tgt_vectors: give them",
         ),
         (
             not (bt.dictionary and bt.lexicon_from),
@@ -272,7 +281,8 @@ def validate(config: Config) -> None:
         ),
         (
             not bt.dictionary or bt.word_by_word_steps > 0,
-            "back_translation.dictionary gives the word-by-word lexicon: it needs back_translation.word_by_word_steps > 0",
+            "back_translation.dictionary gives the word-by-word lexicon: "
+            "it needs back_translation.word_by_word_steps > 0",
         ),
         (
             not bt.reverse_dictionary or bool(bt.dictionary),

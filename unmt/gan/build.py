@@ -44,8 +44,8 @@ def build_nets(config: GanConfig) -> dict[str, nn.Module]:
 def build_task(config: GanConfig, nets: dict[str, nn.Module], rng: torch.Generator):
     objective = objective_for(config.loss)
     if config.model.arch == "cyclegan":
-        l = config.loss
-        return CycleGANTask(nets, objective, l.cycle_weight, l.identity_weight, l.pool_size, rng)
+        loss = config.loss
+        return CycleGANTask(nets, objective, loss.cycle_weight, loss.identity_weight, loss.pool_size, rng)
     return GANTask(nets["generator"], nets["discriminator"], objective, rng)
 
 
@@ -67,7 +67,9 @@ def build_trainer(config: GanConfig, nets: dict[str, nn.Module], task, gradient_
     d_optimizer, g_optimizer = _optimizer(d_params, t.d_lr, config), _optimizer(g_params, t.g_lr, config)
     schedules = {}
     if t.lr_decay == "linear":  # a GAN never converges to a fixed point at constant lr; annealing lets it settle
-        linear = lambda step: max(0.0, 1.0 - step / t.steps)
+        def linear(step: int) -> float:
+            return max(0.0, 1.0 - step / t.steps)
+
         schedules = {f"{side}_scheduler": torch.optim.lr_scheduler.LambdaLR(o, linear)
                      for side, o in (("d", d_optimizer), ("g", g_optimizer))}
     return AlternatingTrainer(task, d_optimizer, g_optimizer, alternating, **schedules)

@@ -113,7 +113,7 @@ def image_size(data: GanDataConfig) -> int:
 
 def validate_gan_config(config: GanConfig) -> None:
     """The rules that relate several keys; each key's own type, choices and bounds were checked when it was read."""
-    d, m, l, t = config.data, config.model, config.loss, config.train
+    d, m, loss, t = config.data, config.model, config.loss, config.train
     checks = [
         (
             d.name in ("digits8",) + MIXTURES or bool(d.folder),
@@ -131,16 +131,19 @@ def validate_gan_config(config: GanConfig) -> None:
         (m.pack == 1 or m.arch == "mlp", "model.pack > 1 (packing) is only for model.arch=mlp"),
         (t.batch_size % m.pack == 0, f"train.batch_size ({t.batch_size}) must be a multiple of model.pack ({m.pack})"),
         (
-            l.real_label == 1 or l.type in ("minimax", "nonsaturating"),
+            loss.real_label == 1 or loss.type in ("minimax", "nonsaturating"),
             "loss.real_label < 1 only applies to minimax or nonsaturating",
         ),
         (
-            l.type != "wasserstein" or l.weight_clip > 0,
+            loss.type != "wasserstein" or loss.weight_clip > 0,
             "loss.type=wasserstein needs loss.weight_clip > 0 (0.01 in the WGAN paper) to keep the critic Lipschitz",
         ),
-        (l.type != "wgan_gp" or l.weight_clip == 0, "loss.type=wgan_gp replaces clipping: set loss.weight_clip to 0"),
         (
-            l.type != "wgan_gp" or not m.d_batch_norm or m.arch == "mlp",
+            loss.type != "wgan_gp" or loss.weight_clip == 0,
+            "loss.type=wgan_gp replaces clipping: set loss.weight_clip to 0",
+        ),
+        (
+            loss.type != "wgan_gp" or not m.d_batch_norm or m.arch == "mlp",
             "loss.type=wgan_gp needs model.d_batch_norm=false: the penalty is per sample and batch norm mixes samples",
         ),
     ]

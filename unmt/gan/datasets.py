@@ -64,7 +64,9 @@ class DomainPairData:
     rng: torch.Generator
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        pick = lambda images: images[torch.randint(len(images), (self.batch_size,), generator=self.rng)]
+        def pick(images: torch.Tensor) -> torch.Tensor:
+            return images[torch.randint(len(images), (self.batch_size,), generator=self.rng)]
+
         return pick(self.x_train), pick(self.y_train)
 
 

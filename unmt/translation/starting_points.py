@@ -3,7 +3,8 @@
 - the word-by-word lexicon of the first back-translations (induced, or read off an earlier run's translations),
   kept as lexicon.json in the run folder;
 - the aligned skip-gram table that initialises the subword embeddings, kept as aligned_embeddings.pt.
-Either may come from files made elsewhere instead (unmt.lexicon.pretrained). Both are cached in the run folder, so a run restarted from step 0 (or copied elsewhere) skips their minutes.
+Either may come from files made elsewhere instead (unmt.lexicon.pretrained). Both are cached in the run folder, so a
+run restarted from step 0 (or copied elsewhere) skips their minutes.
 """
 from __future__ import annotations
 
@@ -169,7 +170,8 @@ def initialise_embeddings(
 
 
 def describe_pair(sample: TrainingSample, languages: tuple[str, str], vocab: Vocabulary) -> dict:
-    """The pair's shared-spelling signals (unmt.lexicon.pair_signals) on the lines the starting points are built from."""
+    """The pair's shared-spelling signals (unmt.lexicon.pair_signals) on the lines the starting points are built
+    from."""
     signals = pair_signals(*(sample[lang] for lang in languages), vocab)
     log.info(
         "the corpora share %d frequent words (%.1f%% of the smaller vocabulary), %d anchors, %.1f%% of subword tokens",

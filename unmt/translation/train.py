@@ -3,8 +3,9 @@ loop every trainer shares (unmt.training_loop).
 
 In order: the pretrained files named (vectors, dictionary), teachers (when trained runs back-translate),
 vocabulary, data, the configuration reconciled with them, model, back-translator, step and trainer, restore
-(resuming), initialisation (a new run's aligned embeddings), then the run's metadata is written. Nothing is written into a resumed run before its checkpoint has been checked against the configuration
-and restored, so a refused resume leaves the run as it was.
+(resuming), initialisation (a new run's aligned embeddings), then the run's metadata is written. Nothing is written
+into a resumed run before its checkpoint has been checked against the configuration and restored, so a refused
+resume leaves the run as it was.
 
 On several processes (torchrun; unmt.distributed) rank 0 prepares and writes everything while the other ranks
 wait, then read what it prepared; every rank trains on its own share of each batch; rank 0 alone evaluates and
