@@ -24,6 +24,7 @@ from unmt.export.output_folder import ExportError
 NORMAL, USER_DEFINED = 1, 4  # SentencePiece's piece types
 UNIGRAM, BPE = 1, 2  # SentencePiece's model types
 UNK_SURFACE = " \u2047 "  # how SentencePiece decodes <unk>
+LEADING_SPACES_DROPPED = 1 << 20  # as many as any output can start with
 
 
 def _bpe_merges(pieces) -> list[tuple[str, str]]:
@@ -77,7 +78,9 @@ def build_tokenizer(model_proto: bytes):
         decoders.Replace(pieces[UNK].piece, UNK_SURFACE),
         decoders.Replace("\u2581", " "),
         decoders.Fuse(),
-        decoders.Strip(content=" ", left=1 if spec.add_dummy_prefix else 0, right=0),
+        # SentencePiece drops every space before the first visible character, not only the dummy prefix's one
+        # (an output that starts with lone "▁" pieces decodes without leading spaces): the fused text loses them all.
+        decoders.Strip(content=" ", left=LEADING_SPACES_DROPPED if spec.add_dummy_prefix else 0, right=0),
     ])
     return tokenizer
 
