@@ -63,3 +63,8 @@ def test_tokenizer_gives_sentencepiece_ids_and_text(vocab):
         assert tokenizer.decode(ids, skip_special_tokens=True) == vocab.decode(ids), line
     tag = vocab.lang_ids["fr"]
     assert tokenizer.decode([tag, *vocab.encode("le chat"), EOS, 0, 0], skip_special_tokens=True) == "le chat"
+    # a model's output can start with lone "▁" pieces, which SentencePiece decodes without leading spaces
+    space = vocab.sp.piece_to_id("▁")
+    if not vocab.sp.is_unknown(space):
+        for ids in ([space, space, *vocab.encode("le chat")], [space, 1, *vocab.encode("le")]):
+            assert tokenizer.decode(ids, skip_special_tokens=True) == vocab.decode(ids), ids

@@ -76,11 +76,11 @@ def build_tokenizer(model_proto: bytes):
                                                              special_tokens=[(eos, EOS)])
     tokenizer.decoder = decoders.Sequence([
         decoders.Replace(pieces[UNK].piece, UNK_SURFACE),
-        decoders.Replace("\u2581", " "),
         decoders.Fuse(),
-        # SentencePiece drops every space before the first visible character, not only the dummy prefix's one
-        # (an output that starts with lone "▁" pieces decodes without leading spaces): the fused text loses them all.
-        decoders.Strip(content=" ", left=LEADING_SPACES_DROPPED if spec.add_dummy_prefix else 0, right=0),
+        # SentencePiece drops every "\u2581" before the first visible piece, not only the dummy prefix's one (an
+        # output can start with lone "\u2581" pieces), and keeps the space <unk>'s surface starts with.
+        decoders.Strip(content="\u2581", left=LEADING_SPACES_DROPPED if spec.add_dummy_prefix else 0, right=0),
+        decoders.Replace("\u2581", " "),
     ])
     return tokenizer
 
