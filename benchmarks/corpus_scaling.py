@@ -93,7 +93,7 @@ def child(data: Path, checkpoints: Path, settings: list[str], out: Path) -> int:
         (Run, "run", "first_step_and_evaluation"),
         (run_parts, "load_text_dataset", "data.arrow"), (run_parts, "MonolingualCorpus", "data.tokenise"),
         (run_parts, "output_masks", "data.output_masks"), (run_parts, "valid_sentences", "data.valid"),
-        (train, "word_by_word_translators", "lexicon"), (train, "initialise_embeddings", "aligned_embeddings"),
+        (train, "word_by_word_lexicon", "lexicon"), (train, "initialise_embeddings", "aligned_embeddings"),
         (train, "describe_pair", "pair_signals"),
         (starting_points, "read_lines", "read_lines (lexicon, embeddings)"),
     ]:

@@ -115,7 +115,7 @@ def test_training_starts_from_aligned_files_and_a_dictionary(aligned_files, tmp_
         tmp_path, "r", "--set", f"pretraining.src_vectors={aligned / 'en.vec'}", "--set",
         f"pretraining.tgt_vectors={aligned / 'fr.vec'}", "--set",
         f"back_translation.dictionary={aligned_files / 'en-fr.txt'}", "--set",
-        "back_translation.dictionary_order=first"
+        "back_translation.dictionary_order=first", "--set", "back_translation.dictionary_fill=false"
     )
     assert result.returncode == 0, result.stderr.decode()
     run = tmp_path / "r"
@@ -149,6 +149,23 @@ def test_first_back_translations_go_through_the_dictionary(aligned_files, tmp_pa
                                for _, _, lexicon in seen)
     with_noun = [(line, out) for line, out in into_french if " dog " in f" {line} "]
     assert all("chienX" in out for _, out in with_noun)
+
+
+@pytest.mark.slow
+def test_one_key_gives_the_dictionary_setting(tmp_path):
+    """back_translation.dictionary alone: the pair default seeds the embeddings' alignment with the dictionary, and
+    the word-by-word lexicon keeps every dictionary entry and translates more words than the dictionary holds."""
+    nouns = {n[0]: {n[2]} for n in NOUNS} | {n[1]: {n[3]} for n in NOUNS}
+    write_dictionary(tmp_path / "nouns.txt", nouns)
+    result = train(tmp_path, "r", "--set", "pretraining.init_embeddings=pair",
+                   "--set", f"back_translation.dictionary={tmp_path / 'nouns.txt'}")
+    assert result.returncode == 0, result.stderr.decode()
+    run = tmp_path / "r"
+    lexicon = json.loads((run / "lexicon.json").read_text())
+    assert all(lexicon["fr"][word] == min(targets) for word, targets in nouns.items())
+    assert len(lexicon["fr"]) > len(nouns) and len(lexicon["en"]) > len(nouns)
+    assert torch.load(run / "aligned_embeddings.pt", weights_only=True)["key"]["method"] == "dictionary"
+    assert "init_embeddings=dictionary" in result.stderr.decode()
 
 
 @pytest.mark.parametrize("content, where", [

@@ -112,6 +112,11 @@ class BackTranslationConfig:
         "which of a dictionary word's translations the lexicon takes: the file's first, "
         "or the one the target corpus uses most",
     )
+    dictionary_fill: bool = option(
+        True,
+        "corpus words the dictionary lacks take their nearest neighbour in word embeddings aligned from its pairs "
+        "(false: they are copied untranslated)",
+    )
     lexicon_from: str = option(
         "", "a trained run whose translations of both corpora give that lexicon instead (a second iteration)"
     )
@@ -124,11 +129,12 @@ class PretrainingConfig:
     """What happens before, or at the start of, UNMT proper."""
 
     init_embeddings: Literal[
-        "random", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "pair"
+        "random", "identical", "adversarial", "self_learning", "identical_self_learning", "auto", "dictionary", "pair"
     ] = option(
         "identical",
         "start the subword embeddings in a skip-gram space aligned by this method "
-        "(as unmt align --method; random = plain init; pair: chosen from what the corpora share)",
+        "(as unmt align --method; random = plain init; dictionary: seeded by back_translation.dictionary; "
+        "pair: chosen from what the corpora share, the dictionary when one is given)",
     )
     src_vectors: str = option(
         "",
@@ -283,6 +289,10 @@ def validate(config: Config) -> None:
             not bt.dictionary or bt.word_by_word_steps > 0,
             "back_translation.dictionary gives the word-by-word lexicon: "
             "it needs back_translation.word_by_word_steps > 0",
+        ),
+        (
+            p.init_embeddings != "dictionary" or bool(bt.dictionary),
+            "pretraining.init_embeddings dictionary seeds the alignment with back_translation.dictionary: give one",
         ),
         (
             not bt.reverse_dictionary or bool(bt.dictionary),

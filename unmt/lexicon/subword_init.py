@@ -6,11 +6,14 @@ al. 2018 (initialisation)."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import numpy as np
 import torch
 
 from unmt.data.vocab import Vocabulary
+from unmt.lexicon.align import mean_csls_cosine
+from unmt.lexicon.dictionary_seed import dictionary_map, seed_pairs
 from unmt.lexicon.pipeline import map_embeddings
 from unmt.lexicon.skipgram import train_skipgram
 
@@ -18,10 +21,12 @@ log = logging.getLogger("unmt")
 
 
 def aligned_subword_embeddings(
-    vocab: Vocabulary, lines: dict[str, list[str]], languages: tuple[str, str], dim: int, method: str, seed: int = 0
+    vocab: Vocabulary, lines: dict[str, list[str]], languages: tuple[str, str], dim: int, method: str, seed: int = 0,
+    dictionary: list[tuple[str, str]] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Returns (V, dim) vectors of unit length, a (V,) mask of the rows that got one, and the map's unsupervised
-    criterion (mean CSLS cosine): how well the two subword spaces were brought together."""
+    criterion (mean CSLS cosine): how well the two subword spaces were brought together. Method `dictionary` seeds
+    the map with `dictionary`'s (source word, target word) pairs whose words are one subword each."""
     src, tgt = languages
     spaces = {
         lang: train_skipgram(
@@ -30,7 +35,12 @@ def aligned_subword_embeddings(
         for lang in languages
     }
     # Only the map is needed here: building a subword lexicon would cost a V x V CSLS pass at start-up.
-    W, report = map_embeddings(spaces[src], spaces[tgt], method, refinements=5, seed=seed)
+    if method == "dictionary":
+        pairs = seed_pairs(dictionary or [], spaces[src], spaces[tgt], partial(whole_word_piece, vocab))
+        W = dictionary_map(spaces[src], spaces[tgt], pairs)
+        report = {"stages": [{"criterion": mean_csls_cosine(spaces[src], spaces[tgt], W)}]}
+    else:
+        W, report = map_embeddings(spaces[src], spaces[tgt], method, refinements=5, seed=seed)
     total, count = np.zeros((len(vocab), dim)), np.zeros(len(vocab))
     for lang, vectors in ((src, spaces[src].vectors @ W.T), (tgt, spaces[tgt].vectors)):
         for piece, vector in zip(spaces[lang].words, vectors):
@@ -42,6 +52,12 @@ def aligned_subword_embeddings(
     log.info("initialised %d of %d subword embeddings from the %s-aligned skip-gram space (criterion %.3f)",
              found.sum(), len(vocab), method, criterion)
     return torch.from_numpy(table).float(), torch.from_numpy(found), criterion
+
+
+def whole_word_piece(vocab: Vocabulary, word: str) -> str | None:
+    """The one subword a word is encoded as at the start of a sentence, or None when it takes several."""
+    pieces = vocab.sp.encode(word, out_type=str)
+    return pieces[0] if len(pieces) == 1 else None
 
 
 def unit_row_means(total: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,9 @@ measurements in docs/experiment-log.md (English-French against English-Czech on 
 - corpora that share enough word types (SEEDED_MIN_SHARED_WORDS) get self-learning seeded by those identical
   strings (identical_self_learning), for the lexicon and for the embeddings;
 - corpora that share almost nothing (another alphabet) have no seed: fully unsupervised self-learning
-  (Artetxe et al. 2018), the one method here that needs no shared spelling.
+  (Artetxe et al. 2018), the one method here that needs no shared spelling;
+- a run given a bilingual dictionary (back_translation.dictionary) aligns the embeddings from its pairs
+  (unmt.lexicon.dictionary_seed); the dictionary is then the word-by-word lexicon as well.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ PAIR = "pair"
 # that many shared words the seed is taken to be too thin (a bound from the paper, not measured here).
 SEEDED_MIN_SHARED_WORDS = 25
 SEEDED, UNSEEDED = "identical_self_learning", "self_learning"
+DICTIONARY = "dictionary"  # with back_translation.dictionary given, its pairs seed the embeddings' alignment
 
 
 def pair_method(signals: dict) -> tuple[str, str]:
@@ -43,8 +46,13 @@ def resolve_pair_settings(config: Config, signals: dict | None) -> tuple[Config,
     if not asked or signals is None:
         return config, {}
     method, reason = pair_method(signals)
+    settings = {key: method for key in asked}
     if bt.lexicon_method == PAIR:
         config = replace(config, back_translation=replace(bt, lexicon_method=method))
     if pretraining.init_embeddings == PAIR:
-        config = replace(config, pretraining=replace(pretraining, init_embeddings=method))
-    return config, {"settings": {key: method for key in asked}, "reason": reason}
+        embeddings = DICTIONARY if bt.dictionary else method
+        settings["pretraining.init_embeddings"] = embeddings
+        config = replace(config, pretraining=replace(pretraining, init_embeddings=embeddings))
+        if bt.dictionary:
+            reason += "; the dictionary seeds the embeddings' alignment"
+    return config, {"settings": settings, "reason": reason}

@@ -22,7 +22,9 @@ from unmt.checkpoint import CheckpointError, atomic_torch_save, atomic_write_tex
 from unmt.config import Config, ConfigError
 from unmt.data.corpus import DataFiles, read_lines
 from unmt.data.vocab import Vocabulary
+from unmt.errors import DataError
 from unmt.lexicon.dictionary_fit import check_dictionary_fit, dictionary_fit
+from unmt.lexicon.dictionary_seed import filled_lexicon
 from unmt.lexicon.from_translations import lexicon_from_translations
 from unmt.lexicon.induce import induce_lexicon, translate_word_by_word
 from unmt.lexicon.pair_signals import pair_signals
@@ -63,15 +65,20 @@ class TrainingSample(Mapping):
         return len(self.files.languages)
 
 
-def word_by_word_translators(
+def word_by_word_translators(lexicon: dict[str, dict[str, str]]) -> dict[str, Callable[[str], str]]:
+    """language -> translator into it, word by word through `lexicon` (keyed by the language translated into)."""
+    return {lang: partial(translate_word_by_word, lexicon=words) for lang, words in lexicon.items()}
+
+
+def word_by_word_lexicon(
     run_dir: Path,
     sample: TrainingSample,
     languages: tuple[str, str],
     config: Config,
     device: torch.device,
     pretrained: PretrainedFiles | None = None,
-) -> dict[str, Callable[[str], str]]:
-    """language -> translator into it, word by word through the run's lexicon (made and saved on first use; a
+) -> dict[str, dict[str, str]]:
+    """language translated into -> {word: its translation}: the run's lexicon (made and saved on first use; a
     dictionary file given now always wins over a saved lexicon)."""
     path = run_dir / LEXICON
     bt = config.back_translation
@@ -83,6 +90,9 @@ def word_by_word_translators(
             dictionary_fit(lists[tgt], lists[src], corpora[src], corpora[tgt]), bt.dictionary, src, tgt
         )
         lexicon = {lang: choose_translations(lists[lang], bt.dictionary_order, corpora[lang]) for lang in languages}
+        if bt.dictionary_fill:
+            lexicon[tgt], lexicon[src] = filled_lexicon(corpora[src], corpora[tgt], lexicon[tgt], lexicon[src],
+                                                        seed=config.runtime.seed)
         log.info("word-by-word lexicon from %s (%s; %s translation of each)", bt.dictionary,
                  ", ".join(f"{len(words)} words into {lang}" for lang, words in lexicon.items()), bt.dictionary_order)
         atomic_write_text(path, json.dumps(lexicon, ensure_ascii=False, indent=0))
@@ -106,7 +116,7 @@ def word_by_word_translators(
             src, tgt = languages
             lexicon = {tgt: induced.forward, src: induced.backward}  # keyed by the language translated into
         atomic_write_text(path, json.dumps(lexicon, ensure_ascii=False, indent=0))
-    return {lang: partial(translate_word_by_word, lexicon=lexicon[lang]) for lang in languages}
+    return {lang: lexicon[lang] for lang in languages}
 
 
 def lexicon_from_earlier_run(run_dir: Path, name: str, sample: TrainingSample, languages: tuple[str, str],
@@ -142,15 +152,20 @@ def initialise_embeddings(
     pretrained: PretrainedFiles | None = None,
 ) -> float | None:
     """Copies the aligned table (from skip-gram on the corpora, or from the vector files) into the model's
-    embeddings; returns the alignment's unsupervised criterion (None for vector files, aligned elsewhere). A cached
-    table made for another width, vocabulary, method, seed or file is recomputed."""
-    p = config.pretraining
+    embeddings; returns the alignment's unsupervised criterion (None for vector files, aligned elsewhere). Method
+    `dictionary` seeds the alignment with the dictionary file's pairs, one translation per word as the word-by-word
+    lexicon chooses it. A cached table made for another width, vocabulary, method, seed or file is recomputed."""
+    p, bt = config.pretraining, config.back_translation
     method = "files" if p.src_vectors else p.init_embeddings
     path = run_dir / ALIGNED_EMBEDDINGS
     vocabulary = hashlib.sha256((run_dir / SUBWORD_MODEL).read_bytes()).hexdigest()
     key = {"method": method, "dim": config.model.d_model, "vocabulary": vocabulary, "seed": config.runtime.seed}
     if p.src_vectors:
         key["files"] = file_identity([p.src_vectors, p.tgt_vectors])
+    if method == "dictionary":
+        key["files"] = file_identity([f for f in (bt.dictionary, bt.reverse_dictionary) if f])
+    if method == "dictionary" and (pretrained is None or pretrained.dictionary is None):
+        return None  # a rank other than 0, which reads no files: rank 0's weights are broadcast to it
     cached = torch.load(path, weights_only=True) if path.is_file() else None
     if cached is not None and cached["key"] == key:
         vectors, found, criterion = cached["vectors"], cached["found"], cached.get("criterion")
@@ -160,13 +175,34 @@ def initialise_embeddings(
             vectors, found = subword_table_from_vectors(vocab, pretrained.vectors, config.model.d_model)
         else:
             lines = {lang: sample[lang] for lang in languages}
-            vectors, found, criterion = aligned_subword_embeddings(
-                vocab, lines, languages, config.model.d_model, method, config.runtime.seed
-            )
+            align = partial(aligned_subword_embeddings, vocab, lines, languages, config.model.d_model,
+                            seed=config.runtime.seed)
+            if method == "dictionary":
+                try:
+                    vectors, found, criterion = align(
+                        "dictionary", dictionary=dictionary_pairs(pretrained, bt.dictionary_order, sample, languages)
+                    )
+                except DataError as error:
+                    log.warning("the embeddings are aligned without the dictionary (auto): %s", error)
+                    vectors, found, criterion = align("auto")
+            else:
+                vectors, found, criterion = align(method)
         # never half a table to trust
         atomic_torch_save({"key": key, "vectors": vectors, "found": found, "criterion": criterion}, path)
     initialise_embeddings_(model.embed, vectors, found)
     return criterion
+
+
+def dictionary_pairs(pretrained: PretrainedFiles, order: str, sample: TrainingSample,
+                     languages: tuple[str, str]) -> list[tuple[str, str]]:
+    """(source word, target word) of the dictionary in both directions, one translation per word as chosen for the
+    word-by-word lexicon."""
+    src, tgt = languages
+    forward = choose_translations(pretrained.dictionary[tgt], order, sample[tgt])
+    backward = choose_translations(pretrained.dictionary[src], order, sample[src])
+    pairs = dict.fromkeys(forward.items())
+    pairs.update(dict.fromkeys((source, target) for target, source in backward.items()))
+    return list(pairs)
 
 
 def describe_pair(sample: TrainingSample, languages: tuple[str, str], vocab: Vocabulary) -> dict:

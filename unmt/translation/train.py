@@ -53,6 +53,7 @@ from unmt.translation.starting_points import (
     TrainingSample,
     describe_pair,
     initialise_embeddings,
+    word_by_word_lexicon,
     word_by_word_translators,
 )
 from unmt.translation.translator import Translator
@@ -134,11 +135,12 @@ class TrainingRun:
             nets.average,
             nets.discriminator,
         )
-        word_by_word = (
-            word_by_word_translators(run_dir, sample, self.languages, start_config, device, self.pretrained)
+        lexicon = (
+            word_by_word_lexicon(run_dir, sample, self.languages, start_config, device, self.pretrained)
             if bt.word_by_word_steps > 0 and teacher is None
             else None
         )  # trained teachers translate from the first step
+        word_by_word = word_by_word_translators(lexicon) if lexicon is not None else None
         self.back_translator = build_back_translator(
             config, nets, teacher, vocab, device, self.output_masks, word_by_word
         )
