@@ -28,6 +28,9 @@ class BilingualLexicon:
     anchors: list[str]
 
 
+PINNED_MIN_COUNT = 5  # as the aligned lexicons pin identical strings (pipeline.align_embeddings)
+
+
 def induce_lexicon(
     source_lines: list[str],
     target_lines: list[str],
@@ -61,13 +64,17 @@ def induce_lexicon(
         embedding_scores = csls_scores(source.vectors @ W.T, target.vectors)
         pairs = mutual_neighbours(embedding_scores + profile_scores)
     scores = embedding_scores + profile_scores
-    # Anchors translate to themselves, so no other word may translate to an anchor: without this, frequent
-    # function words drift onto frequent anchors such as '.' or numerals.
-    scores[:, [target_index[a] for a in anchors]] = -np.inf
-    scores[[source_index[a] for a in anchors], :] = -np.inf
+    # Identical strings of similar frequency translate to themselves, also those too rare to serve as anchors
+    # (a numeral in a small corpus), so no other word may translate to one: without this, frequent function
+    # words drift onto frequent anchors such as '.' or numerals.
+    pinned = [w for w in shared_anchors(source_counts, target_counts, min_count=PINNED_MIN_COUNT,
+                                        max_anchors=len(source_counts))
+              if w in source_index and w in target_index]
+    scores[:, [target_index[a] for a in pinned]] = -np.inf
+    scores[[source_index[a] for a in pinned], :] = -np.inf
     forward, backward = best_translations(scores, source.words, target.words)
-    for anchor in anchors:  # identical strings translate to themselves
-        forward[anchor] = backward[anchor] = anchor
+    for word in pinned:
+        forward[word] = backward[word] = word
     log.info("induced a lexicon of %d -> %d words from %d shared anchors", len(forward), len(backward), len(anchors))
     return BilingualLexicon(forward, backward, anchors)
 

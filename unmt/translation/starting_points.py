@@ -93,8 +93,9 @@ def word_by_word_lexicon(
         if bt.dictionary_fill:
             lexicon[tgt], lexicon[src] = filled_lexicon(corpora[src], corpora[tgt], lexicon[tgt], lexicon[src],
                                                         seed=config.runtime.seed)
-        log.info("word-by-word lexicon from %s (%s; %s translation of each)", bt.dictionary,
-                 ", ".join(f"{len(words)} words into {lang}" for lang, words in lexicon.items()), bt.dictionary_order)
+        log.info("word-by-word lexicon from %s (%s; %s translation of each%s)", bt.dictionary,
+                 ", ".join(f"{len(words)} words into {lang}" for lang, words in lexicon.items()), bt.dictionary_order,
+                 "; words it lacks from embeddings aligned by it" if bt.dictionary_fill else "")
         atomic_write_text(path, json.dumps(lexicon, ensure_ascii=False, indent=0))
     elif path.is_file():
         lexicon = json.loads(path.read_text(encoding="utf-8"))
