@@ -291,6 +291,12 @@ def validate(config: Config) -> None:
             "it needs back_translation.word_by_word_steps > 0",
         ),
         (
+            (config.noise.word_translate == 0 and config.bt_noise.word_translate == 0)
+            or (bt.word_by_word_steps > 0 and not bt.teachers),
+            "noise.word_translate swaps words for their word-by-word translations: "
+            "it needs back_translation.word_by_word_steps > 0 and no back_translation.teachers",
+        ),
+        (
             p.init_embeddings != "dictionary" or bool(bt.dictionary),
             "pretraining.init_embeddings dictionary seeds the alignment with back_translation.dictionary: give one",
         ),

@@ -24,6 +24,13 @@ class NoiseConfig:
     word_blank: float = option(
         0.1, "probability of replacing each word by the blank token (p_blank)", at_least=0, below=1
     )
+    word_translate: float = option(
+        0.0,
+        "probability of replacing each word by its word-by-word translation before the rest of C "
+        "(the run's lexicon: the dictionary's where one is given); needs back_translation.word_by_word_steps > 0",
+        at_least=0,
+        below=1,
+    )
 
 
 def split_words(token_ids: Sequence[int], starts_word: Sequence[bool]) -> list[list[int]]:

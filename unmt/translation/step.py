@@ -35,6 +35,7 @@ from unmt.translation.batching import pad, source_batch
 from unmt.translation.mlm import copy_encoder_into_decoder_, mask_tokens
 from unmt.translation.objectives import LossGroup, Rows
 from unmt.translation.phases import Phase
+from unmt.translation.word_swap import WordSwap
 
 # language -> sentences as subword ids; with parallel data also PARALLEL -> (src rows, tgt rows)
 Batch = dict[str, Rows | tuple[Rows, Rows]]
@@ -49,6 +50,8 @@ class UNMTStep:
         self.rng = np.random.default_rng(seed)  # the noise model's draws
         self.world = world or World()  # one process unless the run says otherwise
         self._pools: dict[str, np.ndarray] = {}  # language -> ids a masked-LM replacement may take
+        translators = back_translator.word_by_word
+        self.swap = WordSwap(translators, vocab) if translators is not None else None
 
     def begin(self, phase: Phase) -> "PhasedStep":
         """Applies the step's phase to the model (its dropout rate, the decoder's start after pretraining) and
@@ -60,7 +63,7 @@ class UNMTStep:
 
     # --- the two halves of the adversarial step ---------------------------------------------------------
     def discriminator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
-        rows = [r for lang in self.languages for r in self.noisy(batch[lang], self.config.noise)]
+        rows = [r for lang in self.languages for r in self.noisy(batch[lang], self.config.noise, lang)]
         with torch.no_grad():
             src, mask = source_batch(rows, self.device)
             states = self.model.encode(src, mask)[mask]
@@ -103,7 +106,7 @@ class UNMTStep:
         if phase.denoises:
             for lang in self.languages:
                 groups.append(
-                    objectives.denoising(lang, batch[lang], self.noisy(batch[lang], self.config.noise), w["ae"])
+                    objectives.denoising(lang, batch[lang], self.noisy(batch[lang], self.config.noise, lang), w["ae"])
                 )
         if phase.translates:  # both directions in one batched decoding: x -> y
             rows = batch[first] + batch[second]
@@ -114,7 +117,7 @@ class UNMTStep:
                 if w["bt"] > 0:
                     groups.append(
                         objectives.back_translation(
-                            lang, other, batch[lang], self.noisy(y, self.config.bt_noise), w["bt"]
+                            lang, other, batch[lang], self.noisy(y, self.config.bt_noise, other), w["bt"]
                         )
                     )
                 if w["kd"] > 0:
@@ -165,11 +168,17 @@ class UNMTStep:
         world_counts = self.world.global_counts(counts, means[0].device)
         return [mean * (count / world) for mean, count, world in zip(means, counts, world_counts)]
 
-    def noisy(self, rows: Rows, noise: NoiseConfig) -> Rows:
+    def noisy(self, rows: Rows, noise: NoiseConfig, lang: str) -> Rows:
+        """C applied to sentences in `lang`; with noise.word_translate, some words first become the other
+        language's (the draws for it are made only then, so that without it the noise is what it always was)."""
         starts = self.vocab.starts_word
+        other = next(x for x in self.languages if x != lang)
         out = []
         for row in rows:
-            words = corrupt(split_words(row, [starts[t] for t in row]), noise, [self.vocab.blank], self.rng)
+            words = split_words(row, [starts[t] for t in row])
+            if noise.word_translate > 0 and self.swap is not None:
+                words = self.swap(words, other, noise.word_translate, self.rng)
+            words = corrupt(words, noise, [self.vocab.blank], self.rng)
             out.append([t for word in words for t in word])
         return out
 
