@@ -3,6 +3,7 @@
     python benchmarks/speed.py --run toy=RUNS/toy300 --run multi30k=RUNS/enfr1h:DATA \
         --peer-python benchmarks/peers/.venv/bin/python --out benchmarks/results/speed-DATE.json
     python benchmarks/speed.py --quick --out /tmp/speed-quick.json   # a tiny run trained on the spot: a smoke test
+    python benchmarks/speed.py --fixed-cost DATA --peer-python PYTHON --out ...   # the fixed cost of a step
 
 One JSON holds:
 - the ceiling: the measured dense matmul rate, fp32 (and bf16 where the hardware has it), square and at the
@@ -18,6 +19,10 @@ One JSON holds:
   detokenised text out), en->fr, on the first N test sentences;
 - with `--peer-python`, fairseq's online_backtranslation at the same shape, data, batch and starting weights
   (benchmarks/peers/fairseq_obt.py in its own environment), run between two halves of our turns;
+- with `--fixed-cost DATA_DIR`, one more run, "fixed_cost", trained here on DATA_DIR at a shape whose arithmetic
+  costs next to nothing (benchmarks/speed_fixed_cost.py), and a "fixed_cost" section: seconds per step and per
+  back-translation decoding step, aten operators per step and per decoding step, for unmt and (the peer then
+  trains at that shape) fairseq, and their ratios;
 - the peak RSS, the machine, the commands' arguments.
 
 Denoising and back-translation share the step's forward and backward passes (unmt.translation.objectives, rows
@@ -40,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from report import timestamped, write_report  # noqa: E402
 from speed_ceiling import ceiling  # noqa: E402
+from speed_fixed_cost import fixed_cost_run, fixed_cost_section, measure_fixed_cost  # noqa: E402
 from speed_instruments import CODE_VARIANTS, Flops, Regions  # noqa: E402
 from speed_peer import run_peer  # noqa: E402
 from speed_profile import candidate_optimisations, profile_steps  # noqa: E402
@@ -90,6 +96,8 @@ def main() -> int:
         "--run", action="append", type=parse_run, default=[], help="NAME=RUN_DIR[:DATA_DIR], a trained run"
     )
     parser.add_argument("--quick", action="store_true", help="train a tiny run here and time it briefly (smoke test)")
+    parser.add_argument("--fixed-cost", type=Path, metavar="DATA_DIR",
+                        help="train a run at a negligible-compute shape on DATA_DIR here and measure its fixed cost")
     parser.add_argument("--peer-python", help="python of benchmarks/peers/.venv: run fairseq on the --peer-run's shape")
     parser.add_argument("--peer-run", help="NAME of the --run the peer trains like (default: the last one)")
     parser.add_argument("--peer-updates", type=int, default=40)
@@ -115,8 +123,8 @@ def main() -> int:
     parser.add_argument("--ceiling-seconds", type=float, default=1.0, help="time per matmul shape")
     parser.add_argument("--out", type=Path, default=timestamped("speed"))
     args = parser.parse_args()
-    if not args.run and not args.quick:
-        parser.error("give --run NAME=RUN_DIR[:DATA_DIR] (a trained run) or --quick")
+    if not args.run and not args.quick and not args.fixed_cost:
+        parser.error("give --run NAME=RUN_DIR[:DATA_DIR] (a trained run), --quick or --fixed-cost DATA_DIR")
     if args.quick:
         args.steps, args.turns, args.warmup, args.split_reps = 2, 2, 1, 1
         args.translate_sentences, args.translate_reps, args.ceiling_seconds, args.profile_steps = 4, 1, 0.05, 1
@@ -136,6 +144,9 @@ def main() -> int:
         scratch = Path(scratch_name)
         if args.quick:
             args.run = [("quick", *quick_run(scratch, args.threads))]
+        if args.fixed_cost:
+            *fixed_run, vocabularies_tried = fixed_cost_run(args.fixed_cost, scratch, args.threads)
+            args.run.append(("fixed_cost", *fixed_run))
         shapes = {"square_256" if args.quick else "square_2048": (256, 256, 256) if args.quick else (2048, 2048, 2048)}
         for name, run_dir, _ in args.run:
             m = load_config(run_dir / "config.yaml", []).model
@@ -155,7 +166,7 @@ def main() -> int:
             runs = build_runs(run_dir, data_dir, scratch / name, settings, variants)
             first = next(iter(runs.values()))
             start_step = first.trainer.step_count
-            between = None
+            between, fixed = None, name == "fixed_cost"
             if args.peer_python and name == peer_name:
                 peer_out = (
                     args.out.with_name(args.out.name.replace("speed", "peer", 1))
@@ -163,16 +174,18 @@ def main() -> int:
                     else args.out.with_suffix(".peer.json")
                 )
 
-                def between(run_dir=run_dir, data_dir=data_dir, run=first, out=peer_out):
+                def between(run_dir=run_dir, data_dir=data_dir, run=first, out=peer_out, fixed=fixed):
                     dropout = run.phases.at(run.trainer.step_count).dropout
-                    report["peer"] = run_peer(
-                        args.peer_python, run_dir, data_dir, run.config, dropout, scratch, args, out
-                    )
+                    report["peer"] = run_peer(args.peer_python, run_dir, data_dir, run.config, dropout, scratch,
+                                              args, out, max(1, args.profile_steps) if fixed else 0)
                     report["peer"]["json"] = str(out)
 
-            results, groups = measure_training(
-                runs, args.steps, args.turns, args.warmup, regions, flops, captured, between, variants
+            results, groups = measure_training(  # at the fixed-cost shape, the peer runs amid the fixed-cost turns
+                runs, args.steps, args.turns, args.warmup, regions, flops, captured, None if fixed else between,
+                variants
             )
+            if fixed:
+                fixed_unmt = measure_fixed_cost(runs, args.steps, args.turns, args.warmup, args.profile_steps, between)
             split = split_denoising_from_back_translation(first, groups[-3:], args.split_reps)
             shape = {
                 "run": str(run_dir),
@@ -205,6 +218,10 @@ def main() -> int:
                     flush=True,
                 )
             del runs, first
+    if args.fixed_cost:
+        report["fixed_cost"] = fixed_cost_section(
+            fixed_unmt, report.get("peer") if peer_name == "fixed_cost" else None, vocabularies_tried
+        )
     if "peer" in report:
         peer_rate = report["peer"]["target_tokens_per_second_median"]
         ours = report["shapes"][peer_name]["training"]

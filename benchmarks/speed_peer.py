@@ -13,9 +13,11 @@ HERE = Path(__file__).resolve().parent
 
 
 def run_peer(
-    python: str, run_dir: Path, data_dir: Path, config, dropout: float, scratch: Path, args, out: Path
+    python: str, run_dir: Path, data_dir: Path, config, dropout: float, scratch: Path, args, out: Path,
+    profile_updates: int = 0
 ) -> dict:
-    """fairseq's online back-translation from the same weights (benchmarks/peers/), in its own environment."""
+    """fairseq's online back-translation from the same weights (benchmarks/peers/), in its own environment;
+    `profile_updates` more updates after the timed ones have their operators counted (its "fixed_cost")."""
     sys.path.insert(0, str(HERE / "peers"))
     from warm_start import write_warm_start  # noqa: E402  (plain torch: no fairseq in this environment)
 
@@ -30,7 +32,8 @@ def run_peer(
                "--max-tokens", str(config.data.max_tokens), "--max-len", str(config.data.max_len),
                "--lr", str(config.optim.lr), "--warmup-updates", str(config.optim.warmup_steps),
                "--label-smoothing", str(config.optim.label_smoothing), "--threads", str(args.threads),
-               "--updates", str(args.peer_updates), "--skip", str(args.peer_skip), "--out", str(out)]
+               "--updates", str(args.peer_updates), "--skip", str(args.peer_skip), "--out", str(out),
+               "--profile-updates", str(profile_updates)]
     print("peer:", " ".join(command), file=sys.stderr, flush=True)
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:

@@ -105,10 +105,14 @@ def test_peer_summary_times_updates_start_to_start():
     from fairseq_obt import summarise
 
     records = [{"start": float(i), "ntokens": 100, "bt_seconds": 0.25, "task_seconds": 0.75, "trainer_seconds": 0.875,
-                "bt_source_tokens": 50, "bt_generated_tokens": 55} for i in range(12)]
+                "bt_source_tokens": 50, "bt_generated_tokens": 55, "decode_steps": 20, "decoded_tokens": 200}
+               for i in range(12)]
     summary = summarise(records, skip=2, window=3)
     assert summary["target_tokens_per_second_median"] == 100.0 and summary["updates_timed"] == 9
     assert summary["time_split"]["bt_generation"] == 0.25 and summary["bt_generated_over_source_tokens"] == 1.1
+    generation = summary["generation"]
+    assert generation["seconds_per_step_median"] == 1.0 and generation["seconds_per_decode_step"] == 0.0125
+    assert generation["seconds_per_decoded_token"] == 0.00125 and generation["decode_steps_per_step"] == 20
 
 
 def test_the_benchmarks_never_import_fairseq():
@@ -173,3 +177,36 @@ def test_compile_cost_times_eager_on_batches_shaped_like_a_step(tmp_path):
     eager = report["results"]["eager_fp32"]
     assert eager["eager_over_this"] == 1.0 and len(eager["pass_seconds"]) == 2 and eager["first_pass_seconds"] > 0
     assert report["model"]["vocab"] == 1000 and len(report["batch_shapes"]) == 2
+
+
+def test_fixed_cost_counts_more_operators_for_a_step_that_back_translates(tmp_path):
+    import speed_fixed_cost
+    import speed_training
+
+    run_dir, data_dir = speed.quick_run(tmp_path, threads=1)
+    variants = {"both": [], "denoising_only": ["losses.bt=0"]}
+    runs = speed_training.build_runs(run_dir, data_dir, tmp_path / "copies", ["runtime.threads=1"], variants)
+    figures = speed_fixed_cost.measure_fixed_cost(runs, steps=1, turns=1, warmup=1, profile_steps=1)
+    both, denoising = figures["both"], figures["denoising_only"]
+    assert both["ops_per_step_all"] > both["ops_per_step_top_level"] > 0  # composite ops dispatch nested ones
+    assert both["ops_per_step_top_level"] > denoising["ops_per_step_top_level"] > 0
+    assert 0 < both["generation_ops_per_step_all"] < both["ops_per_step_all"]
+    assert both["decode_steps_per_step"] >= 1 and both["decoded_tokens_per_step"] >= both["decode_steps_per_step"]
+    assert both["ops_per_decode_step_all"] > both["ops_per_decoded_token_all"] > 0
+    assert both["seconds_per_decode_step"] > 0 and both["seconds_per_step_median"] > both["seconds_per_decode_step"]
+    assert denoising["decode_steps_per_step"] == 0 and denoising["ops_per_decode_step_all"] is None
+    section = speed_fixed_cost.fixed_cost_section(figures, {"fixed_cost": both}, [64])
+    assert section["unmt_over_fairseq"]["both"]["ops_per_step_all"] == 1.0
+
+
+def test_operator_counts_tell_top_level_ops_and_the_generation_label_apart():
+    from op_count import GENERATION, operator_counts
+
+    x, w = torch.randn(4, 8, requires_grad=True), torch.randn(3, 8)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
+        torch.nn.functional.linear(x, w).sum().backward()
+        with torch.profiler.record_function(GENERATION), torch.no_grad():
+            torch.nn.functional.linear(x, w)
+    counts = operator_counts(profiler.events())
+    assert counts["generation_top_level"] == 1  # aten::linear; its aten::t, aten::matmul... are nested in it
+    assert counts["generation_all"] > 1 and counts["all"] > counts["top_level"] > counts["generation_top_level"]

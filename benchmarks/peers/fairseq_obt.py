@@ -15,7 +15,10 @@ loading in the training process as unmt's), noise (word dropout 0.1, shuffle 3, 
 threads, with the obt_timing plugin recording every update. Reports target tokens/s (fairseq's `ntokens`: the
 four sub-batches' target tokens with EOS; the back-translations' tokens are not counted, as in unmt) over the
 updates after --skip, as the median of windows of --window updates, each timed from the start of one update to
-the start of the next (data loading and logging included), and the time split of the updates.
+the start of the next (data loading and logging included), and the time split of the updates. With
+--profile-updates N, N more updates after the timed ones run under torch.profiler (and one more closes their
+window): the fixed-cost figures of benchmarks/speed.py --fixed-cost, aten operators per update and per decoding
+step of the generator (benchmarks/peers/op_count.py), beside the generation's seconds per decoding step.
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from op_count import per_unit
 
 HERE = Path(__file__).resolve().parent
 
@@ -81,7 +86,7 @@ def train_command(args, binary: Path) -> list[str]:
         "(0.9,0.98)", "--lr", str(args.lr), "--lr-scheduler", "inverse_sqrt", "--warmup-updates",
         str(args.warmup_updates), "--criterion", "label_smoothed_cross_entropy", "--label-smoothing",
         str(args.label_smoothing), "--max-tokens", str(args.max_tokens), "--required-batch-size-multiple", "1",
-        "--num-workers", "0", "--max-update", str(args.updates), "--no-save", "--save-dir",
+        "--num-workers", "0", "--max-update", str(total_updates(args)), "--no-save", "--save-dir",
         str(args.work / "checkpoints"), "--log-format", "simple", "--log-interval", "10", "--seed", "1", "--user-dir",
         str(HERE / "obt_timing")
     ]
@@ -90,17 +95,20 @@ def train_command(args, binary: Path) -> list[str]:
     return command
 
 
+def total_updates(args) -> int:
+    """The timed updates, then the profiled ones and one more whose start closes the profile."""
+    return args.updates + (args.profile_updates + 1 if args.profile_updates else 0)
+
+
 def summarise(records: list[dict], skip: int, window: int) -> dict:
     """Rates of windows of `window` updates, each update timed from its start to the next one's start."""
     periods = [b["start"] - a["start"] for a, b in zip(records, records[1:])][skip:]
     timed = records[skip : skip + len(periods)]
     if not timed:
         raise SystemExit(f"only {len(records)} updates were recorded: raise --updates above --skip + 1")
-    rates = []
-    for start in range(0, len(timed) - window + 1, window):
-        rates.append(sum(r["ntokens"] for r in timed[start : start + window]) / sum(periods[start : start + window]))
-    if not rates:
-        rates = [sum(r["ntokens"] for r in timed) / sum(periods)]
+    starts = list(range(0, len(timed) - window + 1, window)) or [0]
+    windows = [(timed[i : i + window], periods[i : i + window]) for i in starts]
+    rates = [sum(r["ntokens"] for r in updates) / sum(seconds) for updates, seconds in windows]
     total = sum(periods)
     bt = sum(r["bt_seconds"] for r in timed)
     task = sum(r["task_seconds"] for r in timed)
@@ -122,7 +130,37 @@ def summarise(records: list[dict], skip: int, window: int) -> dict:
         "bt_generated_over_source_tokens": round(
             sum(r["bt_generated_tokens"] for r in timed) / max(1, sum(r["bt_source_tokens"] for r in timed)), 3
         ),
+        "generation": generation(windows),
     }
+
+
+def generation(windows: list[tuple[list[dict], list[float]]]) -> dict:
+    """Back-translation generation per update and per decoding step / decoded token, medians over the windows,
+    named as benchmarks/speed_fixed_cost.py names unmt's."""
+    def seconds_per(count: str) -> float | None:
+        values = [sum(r["bt_seconds"] for r in u) / sum(r.get(count, 0) for r in u) for u, _ in windows
+                  if sum(r.get(count, 0) for r in u)]
+        return round(statistics.median(values), 7) if values else None
+
+    updates = [r for u, _ in windows for r in u]
+    mean = lambda key: round(statistics.mean(r.get(key, 0) for r in updates), 1)  # noqa: E731
+    return {
+        "seconds_per_step_median": round(statistics.median(sum(p) / len(p) for _, p in windows), 7),  # as turns
+        "generation_seconds_per_step_median": round(statistics.median(r["bt_seconds"] for r in updates), 7),
+        "seconds_per_decode_step": seconds_per("decode_steps"),
+        "seconds_per_decoded_token": seconds_per("decoded_tokens"),
+        "decode_steps_per_step": mean("decode_steps"),
+        "decoded_tokens_per_step": mean("decoded_tokens"),
+        "target_tokens_per_step": mean("ntokens"),
+    }
+
+
+def profiled(records: list[dict], profile: dict) -> dict:
+    """Operator counts of the profiled updates, per update and per decoding step / decoded token."""
+    first, n = profile["first_update"], profile["updates"]
+    updates = records[first : first + n]
+    return {"profiled_steps": n, **per_unit(profile, n, sum(r["decode_steps"] for r in updates),
+                                            sum(r["decoded_tokens"] for r in updates))}
 
 
 def main() -> int:
@@ -151,6 +189,8 @@ def main() -> int:
     parser.add_argument("--updates", type=int, default=40)
     parser.add_argument("--skip", type=int, default=5, help="first updates left out (warm-up)")
     parser.add_argument("--window", type=int, default=8, help="updates per timed window")
+    parser.add_argument("--profile-updates", type=int, default=0,
+                        help="updates after the timed ones to count aten operators of under torch.profiler")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
@@ -163,7 +203,8 @@ def main() -> int:
     log.unlink(missing_ok=True)
     env = {
         **os.environ, "OBT_TIMING_LOG": str(log), "OMP_NUM_THREADS": str(args.threads),
-        "MKL_NUM_THREADS": str(args.threads), "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"
+        "MKL_NUM_THREADS": str(args.threads), "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1",
+        "OBT_PROFILE_FROM": str(args.updates), "OBT_PROFILE_UPDATES": str(args.profile_updates)
     }  # fairseq's own checkpoint loader; this one was written by warm_start.py
     command = train_command(args, binary)
     train_started = time.time()
@@ -172,7 +213,9 @@ def main() -> int:
     if done.returncode != 0:
         print(done.stderr[-4000:], file=sys.stderr)
         return done.returncode
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    records = [r for r in lines if "profile" not in r]
+    profiles = [r["profile"] for r in lines if "profile" in r]
     report = {
         "peer": "fairseq online_backtranslation",
         "fairseq": fairseq.__version__,
@@ -183,11 +226,13 @@ def main() -> int:
         "command": command,
         "kept_sentences": args.kept_sentences,
         "updates_recorded": len(records),
-        **summarise(records, args.skip, args.window),
+        **summarise(records[: args.updates + 1], args.skip, args.window),  # the profiled updates left out
         "train_wall_seconds": round(time.time() - train_started, 1),
         "wall_seconds": round(time.time() - started, 1),
         "peak_rss_mib_fairseq_train": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
+    if profiles:
+        report["fixed_cost"] = {**report["generation"], **profiled(records, profiles[0])}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"fairseq: {report['target_tokens_per_second_median']} target tokens/s -> {args.out}", file=sys.stderr)
