@@ -180,12 +180,15 @@ def main() -> int:
                                               args, out, max(1, args.profile_steps) if fixed else 0)
                     report["peer"]["json"] = str(out)
 
-            results, groups = measure_training(  # at the fixed-cost shape, the peer runs amid the fixed-cost turns
-                runs, args.steps, args.turns, args.warmup, regions, flops, captured, None if fixed else between,
-                variants
+            # At the fixed-cost shape the peer runs amid the fixed-cost turns, which are the timing reported; the
+            # instrumented turns there only feed the time split, and one is enough for that.
+            results, groups = measure_training(
+                runs, args.steps, 1 if fixed else args.turns, args.warmup, regions, flops, captured,
+                None if fixed else between, variants
             )
             if fixed:
-                fixed_unmt = measure_fixed_cost(runs, args.steps, args.turns, args.warmup, args.profile_steps, between)
+                fixed_unmt = measure_fixed_cost(runs, args.steps, args.turns, args.warmup, args.profile_steps, between,
+                                                variants)
             split = split_denoising_from_back_translation(first, groups[-3:], args.split_reps)
             shape = {
                 "run": str(run_dir),

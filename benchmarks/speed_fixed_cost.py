@@ -10,7 +10,6 @@ one loop per direction: the per-step figures say what a position costs, whatever
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
 import statistics
@@ -21,6 +20,7 @@ from pathlib import Path
 import torch
 
 import unmt.translation.back_translator as back_translator_module
+from speed_instruments import code_variant, patched
 from unmt.config import load_config
 from unmt.models.transformer import Transformer
 from unmt.translation.train import TrainingRun
@@ -66,34 +66,32 @@ class Probe:
     def __init__(self):
         self.seconds, self.decode_steps, self.decoded_tokens = 0.0, 0, 0
 
-    @contextlib.contextmanager
     def active(self):
-        decode, step = back_translator_module.BackTranslator._decode, Transformer.decode_step
+        def timed(decode):
+            @functools.wraps(decode)
+            def timed_decode(*args, **kwargs):
+                started = time.perf_counter()
+                with torch.profiler.record_function(GENERATION):
+                    out = decode(*args, **kwargs)
+                self.seconds += time.perf_counter() - started
+                return out
+            return timed_decode
 
-        @functools.wraps(decode)
-        def timed_decode(*args, **kwargs):
-            started = time.perf_counter()
-            with torch.profiler.record_function(GENERATION):
-                out = decode(*args, **kwargs)
-            self.seconds += time.perf_counter() - started
-            return out
+        def counted(step):
+            @functools.wraps(step)
+            def counted_step(model, token, *args, **kwargs):
+                self.decode_steps += 1
+                self.decoded_tokens += token.shape[0]
+                return step(model, token, *args, **kwargs)
+            return counted_step
 
-        @functools.wraps(step)
-        def counted_step(model, token, *args, **kwargs):
-            self.decode_steps += 1
-            self.decoded_tokens += token.shape[0]
-            return step(model, token, *args, **kwargs)
-
-        back_translator_module.BackTranslator._decode, Transformer.decode_step = timed_decode, counted_step
-        try:
-            yield self
-        finally:
-            back_translator_module.BackTranslator._decode, Transformer.decode_step = decode, step
+        return patched([(back_translator_module.BackTranslator, "_decode", timed),
+                        (Transformer, "decode_step", counted)])
 
 
-def timed_turn(run: TrainingRun, steps: int) -> dict:
+def timed_turn(run: TrainingRun, steps: int, variant: list[str] = ()) -> dict:
     probe, tokens = Probe(), 0
-    with probe.active():
+    with code_variant(list(variant)), probe.active():
         started = time.perf_counter()
         for _ in range(steps):
             tokens += run.train_step()["target_tokens"]
@@ -102,10 +100,11 @@ def timed_turn(run: TrainingRun, steps: int) -> dict:
             "decode_steps": probe.decode_steps, "decoded_tokens": probe.decoded_tokens}
 
 
-def profiled_operators(run: TrainingRun, steps: int) -> dict:
+def profiled_operators(run: TrainingRun, steps: int, variant: list[str] = ()) -> dict:
     """aten operators of `steps` steps under torch.profiler, per step and per decoding step / decoded token."""
     probe = Probe()
-    with probe.active(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
+    with code_variant(list(variant)), probe.active(), \
+            torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
         for _ in range(steps):
             run.train_step()
     counts = operator_counts(profiler.events())
@@ -137,20 +136,23 @@ def summarise(turns: list[dict]) -> dict:
 
 
 def measure_fixed_cost(runs: dict[str, TrainingRun], steps: int, turns: int, warmup: int, profile_steps: int,
-                       between=None) -> dict[str, dict]:
+                       between=None, variants: dict[str, list[str]] | None = None) -> dict[str, dict]:
     """Per variant: warm-up, `turns` timed turns of `steps` steps in alternation (`between`, the peer, once half
-    are done), then `profile_steps` steps under the profiler for the operator counts (kept out of the timing)."""
-    for run in runs.values():
-        timed_turn(run, warmup)
+    are done), then `profile_steps` steps under the profiler for the operator counts (kept out of the timing). A
+    variant's code change ("@NAME") is in place during its own steps only."""
+    variants = variants or {}
+    for name, run in runs.items():
+        timed_turn(run, warmup, variants.get(name, []))
     results: dict[str, list[dict]] = {name: [] for name in runs}
     for turn in range(turns):
         if between is not None and turn == (turns + 1) // 2:
             between()
         for name, run in runs.items():
-            results[name].append(timed_turn(run, steps))
+            results[name].append(timed_turn(run, steps, variants.get(name, [])))
     if between is not None and turns < 2:
         between()
-    return {name: {**summarise(results[name]), **profiled_operators(runs[name], max(1, profile_steps))}
+    return {name: {**summarise(results[name]),
+                   **profiled_operators(runs[name], max(1, profile_steps), variants.get(name, []))}
             for name in runs}
 
 

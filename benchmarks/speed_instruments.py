@@ -9,8 +9,11 @@ import time
 from collections import defaultdict
 
 import torch
+import torch.nn.functional as F
+import torch.optim.adam as adam_module
 
 import unmt.models.dropout as dropout_module
+import unmt.translation.averaging as averaging_module
 import unmt.translation.back_translator as back_translator_module
 import unmt.translation.objectives as objectives_module
 import unmt.translation.step as step_module
@@ -23,19 +26,47 @@ from unmt.translation.averaging import WeightAverage
 
 
 @contextlib.contextmanager
+def patched(patches: list[tuple[object, str, object]]):
+    """For the duration, each (owner, name, make) has owner.name replaced by make(owner.name); every original is
+    put back on exit, whatever happened."""
+    originals = [(owner, name, vars(owner)[name]) for owner, name, _ in patches]
+    try:
+        for owner, name, make in patches:
+            setattr(owner, name, make(getattr(owner, name)))
+        yield
+    finally:
+        for owner, name, original in reversed(originals):
+            setattr(owner, name, original)
+
+
 def torch_dropout():
     """unmt's dropout layers with torch's own masks (one draw of the CPU generator per element), as before
     unmt.models.dropout."""
-    original = dropout_module.dropout
-    dropout_module.dropout = lambda x, p, training=True: torch.nn.functional.dropout(x, p, training)
-    try:
-        yield
-    finally:
-        dropout_module.dropout = original
+    return patched([(dropout_module, "dropout", lambda _: lambda x, p, training=True: F.dropout(x, p, training))])
+
+
+def before_host_cuts():
+    """The step as it was before issue 44's cuts: the output layer as a product with the transposed embedding
+    table (which autocast recast at every call), Adam's Python loop over tensors, the weight average's loop."""
+    def output_logits(model, states):
+        return states @ model.embed.weight.T
+
+    @torch.no_grad()
+    def average_update(average, live, step):
+        keep = average.decay_at(step)
+        for averaged, current in zip(averaging_module._tensors(average.model), averaging_module._tensors(live)):
+            averaged.lerp_(current, 1.0 - keep)
+
+    def looped(adam):
+        return functools.wraps(adam)(lambda *args, **kwargs: adam(*args, **{**kwargs, "foreach": False}))
+
+    return patched([(Transformer, "output_logits", lambda _: output_logits),
+                    (WeightAverage, "update", lambda _: average_update),
+                    (adam_module, "adam", looped)])
 
 
 # Variants that differ in code, not in configuration: "@NAME" among a variant's overrides runs its turns inside this.
-CODE_VARIANTS = {"torch_dropout": torch_dropout}
+CODE_VARIANTS = {"torch_dropout": torch_dropout, "before_host_cuts": before_host_cuts}
 
 
 def code_variant(overrides: list[str]) -> contextlib.AbstractContextManager:
@@ -126,9 +157,10 @@ class Flops:
 
     def decode_step(self, model, token, memory, mask, cache, step):
         c = model.config
-        d, f, V, S = c.d_model, c.ffn_dim, c.vocab_size, memory.shape[1]
+        d, f, S = c.d_model, c.ffn_dim, memory.shape[1]
         B = token.shape[0]
-        self.add(c.decoder_layers * (2 * (6 * d * d + 2 * d * f) + 4 * (step + 1) * d + 4 * S * d) + 2 * d * V, B, B)
+        # its output layer is counted by output_logits, which it calls
+        self.add(c.decoder_layers * (2 * (6 * d * d + 2 * d * f) + 4 * (step + 1) * d + 4 * S * d), B, B)
         if "cross_k" not in cache[0]:  # the first step projects the source's keys and values once
             self.add(c.decoder_layers * 4 * d * d, B * S, float(mask.sum()))
 
@@ -187,11 +219,5 @@ def instrumented(regions: Regions, flops: Flops, captured: list):
         (Transformer, "decode_step", lambda f: counting(f, flops.decode_step)),
         (LatentDiscriminator, "forward", lambda f: counting(f, flops.discriminator))
     ]
-    originals = [(owner, name, owner.__dict__[name]) for owner, name, _ in patches]
-    try:
-        for owner, name, make in patches:
-            setattr(owner, name, make(getattr(owner, name)))
+    with patched(patches):
         yield
-    finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)

@@ -3,6 +3,7 @@ alternation, the time split into the issue's categories, and denoising told apar
 same captured batches."""
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import time
@@ -175,16 +176,21 @@ def measure_training(
     variants = variants or {}
     results: dict[str, list[dict]] = {name: [] for name in runs}
     groups: list = []
-    with instrumented(regions, flops, captured):
+
+    @contextlib.contextmanager
+    def measured(name: str):  # the variant's code first, so that the instruments wrap what it put in place
+        with code_variant(variants.get(name, [])), instrumented(regions, flops, captured):
+            yield
+
+    for name, run in runs.items():
+        with measured(name):
+            timed_turn(run, warmup, regions, flops)
+    for turn in range(turns):
+        if between is not None and turn == (turns + 1) // 2:
+            between()
         for name, run in runs.items():
-            with code_variant(variants.get(name, [])):
-                timed_turn(run, warmup, regions, flops)
-        for turn in range(turns):
-            if between is not None and turn == (turns + 1) // 2:
-                between()
-            for name, run in runs.items():
-                with code_variant(variants.get(name, [])):
-                    results[name].append({**timed_turn(run, steps, regions, flops), "steps": steps})
-                if name == next(iter(runs)):
-                    groups = list(captured)
+            with measured(name):
+                results[name].append({**timed_turn(run, steps, regions, flops), "steps": steps})
+            if name == next(iter(runs)):
+                groups = list(captured)
     return results, groups

@@ -163,6 +163,56 @@ def test_a_code_variant_changes_the_dropout_masks_only_while_it_runs():
         speed_instruments.code_variant(["@no_such_change"])
 
 
+def test_the_before_host_cuts_variant_brings_back_the_old_step_only_while_it_runs():
+    import torch.optim.adam as adam_module
+
+    from unmt.translation.averaging import WeightAverage
+
+    originals = (Transformer.output_logits, WeightAverage.update, adam_module.adam)
+    model = Transformer(
+        TransformerConfig(vocab_size=50, d_model=16, n_heads=2, encoder_layers=1, decoder_layers=1, ffn_dim=32)
+    )
+    weights = [torch.nn.Parameter(torch.randn(3)) for _ in range(3)]
+    optimizer = torch.optim.Adam(weights, foreach=True)
+
+    def operators():
+        """(bf16 casts of the output table over two output-layer calls, foreach ops of one Adam step)"""
+        for weight in weights:
+            weight.grad = torch.ones(3)
+        with torch.profiler.profile(record_shapes=True) as profiler:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                model.output_logits(torch.randn(4, 16))
+                model.output_logits(torch.randn(4, 16))
+            optimizer.step()
+        events = profiler.events()
+        casts = sum(e.name == "aten::_to_copy" and sorted(e.input_shapes[0]) == [16, 50] for e in events)
+        return casts, sum(e.name.startswith("aten::_foreach") for e in events)
+
+    now = operators()
+    assert now[0] == 1 and now[1] > 0
+    with speed_instruments.code_variant(["@before_host_cuts"]):
+        assert operators() == (2, 0)
+    assert (Transformer.output_logits, WeightAverage.update, adam_module.adam) == originals
+    assert operators() == now
+
+
+def test_the_autocast_census_finds_the_casts_bf16_adds_and_those_the_cuts_removed(tmp_path):
+    run_dir, data_dir = speed.quick_run(tmp_path, threads=1)
+    out = tmp_path / "census.json"
+    subprocess.run([sys.executable, "benchmarks/autocast_census.py", "--run", f"quick={run_dir}:{data_dir}",
+                    "--steps", "1", "--threads", "1", "--before", "--out", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=300)
+    shape = json.loads(out.read_text())["shapes"]["quick"]
+    fp32, bf16, before = shape["fp32"], shape["bf16"], shape["bf16_before_host_cuts"]
+    assert bf16["casts"] > fp32["casts"] and bf16["ops_all"] > fp32["ops_all"]
+    assert bf16["decode_steps_per_step"] == before["decode_steps_per_step"] > 0  # the same batches decoded
+    # before the cuts, the output table (at least the subwords x quick_run's d_model 32) was cast again at every
+    # decoding step
+    table = 32 * len(__import__("sentencepiece").SentencePieceProcessor(model_file=str(run_dir / "spm.model")))
+    assert before["generation_cast_elements"] - bf16["generation_cast_elements"] >= \
+        (before["decode_steps_per_step"] - 1) * table
+
+
 def test_compile_cost_times_eager_on_batches_shaped_like_a_step(tmp_path):
     import compile_cost
 

@@ -122,3 +122,35 @@ def test_a_non_finite_loss_elsewhere_reported_by_the_gradient_sync_stops_this_pr
     with pytest.raises(NonFiniteLossError, match="non-finite on another process"):
         trainer.step(iter([torch.tensor([2.0])]))
     assert seen == [True] and task.offset.item() == 0.0  # this process's loss was fine; nothing was applied
+
+
+def test_resuming_keeps_the_optimisers_own_implementation_flags():
+    """A checkpoint's optimiser state carries hyperparameters; how the update is computed (foreach, fused) is the
+    resuming process's choice, which torch's load_state_dict alone would overwrite with the saver's."""
+    task = LineTask()
+    saver = AlternatingTrainer(task, None, torch.optim.Adam([task.offset], lr=0.1, foreach=False))
+    saver.step(iter([torch.tensor([1.0])]))
+    resumed = AlternatingTrainer(
+        LineTask(), None, torch.optim.Adam([torch.nn.Parameter(torch.tensor(0.0))], lr=0.5, foreach=True)
+    )
+    resumed.load_state_dict(saver.state_dict())
+    group = resumed.g_optimizer.param_groups[0]
+    assert group["foreach"] is True and group["lr"] == 0.1  # the flag kept, the hyperparameter taken
+
+
+def test_a_foreach_adam_makes_the_same_updates_as_the_loop_over_tensors():
+    """What lets unmt's optimisers take foreach without changing a run's results."""
+    torch.manual_seed(0)
+    start = [torch.randn(40, 8), torch.randn(8), torch.randn(3, 3)]
+    gradients = [[torch.randn_like(t) for t in start] for _ in range(5)]
+    finals = []
+    for foreach in (False, True):
+        weights = [torch.nn.Parameter(t.clone()) for t in start]
+        optimizer = torch.optim.Adam(weights, lr=0.01, betas=(0.9, 0.98), foreach=foreach)
+        for step_gradients in gradients:
+            for weight, gradient in zip(weights, step_gradients):
+                weight.grad = gradient.clone()
+            optimizer.step()
+        finals.append(weights)
+    assert all(torch.equal(a, b) for a, b in zip(*finals))
+    assert not torch.equal(finals[0][0], start[0])

@@ -118,3 +118,22 @@ def test_output_restriction_keeps_each_row_in_its_language():
     ):
         assert outputs[0] and all(10 <= t < 20 for t in outputs[0])
         assert outputs[1] and all(20 <= t < 30 for t in outputs[1])
+
+
+def test_under_autocast_the_output_layer_casts_the_tied_embeddings_once_per_decoding():
+    """A low-precision copy of the (V, C) table made at every decoding step is where bf16 generation lost time."""
+    model = tiny_model()
+    src, mask = random_source()
+    with torch.autocast("cpu", dtype=torch.bfloat16), torch.profiler.profile(record_shapes=True) as profiler:
+        outputs = greedy_search(model, src, mask, LANG, max_len=6)
+    table = list(model.embed.weight.shape)
+    casts = [e for e in profiler.events() if e.name == "aten::_to_copy" and e.input_shapes and
+             sorted(e.input_shapes[0]) == sorted(table)]
+    assert max(len(o) for o in outputs) > 1  # several decoding steps ran
+    assert len(casts) == 1
+
+
+def test_the_output_layer_gives_the_same_logits_as_a_product_with_the_transposed_table():
+    model = tiny_model()
+    states = torch.randn(3, 5, 32)
+    assert torch.equal(model.output_logits(states), states @ model.embed.weight.T)

@@ -132,3 +132,22 @@ def test_back_translation_comes_from_the_average_when_asked(tmp_path):
     from_live_holding_the_average = back_translate(rows, langs)
     assert from_teacher != from_live
     assert from_teacher == from_live_holding_the_average
+
+
+def test_the_average_moves_every_tensor_as_its_own_lerp_would():
+    torch.manual_seed(0)
+    live = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
+    average = WeightAverage(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3)), 0.9)
+    with torch.no_grad():
+        for tensor in average.model.parameters():
+            tensor.add_(2.0)
+    expected = [a.detach().clone().lerp_(b, 1.0 - average.decay_at(500)) for a, b in
+                zip(average.model.parameters(), live.parameters())]
+    average.update(live, step=500)
+    assert all(torch.equal(a, b) for a, b in zip(average.model.parameters(), expected))
+
+
+def test_an_average_of_another_model_is_refused():
+    average = WeightAverage(torch.nn.Linear(2, 2), 0.9)
+    with pytest.raises(ValueError, match="tensors"):
+        average.update(torch.nn.Linear(2, 2, bias=False), step=5)

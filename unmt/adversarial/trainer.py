@@ -157,15 +157,27 @@ class AlternatingTrainer:
 
     def load_state_dict(self, state: dict) -> None:
         self.step_count = state["step"]
-        self.g_optimizer.load_state_dict(state["g_optimizer"])
+        _load_optimizer(self.g_optimizer, state["g_optimizer"])
         if self.d_optimizer is not None and state["d_optimizer"] is not None:
-            self.d_optimizer.load_state_dict(state["d_optimizer"])
+            _load_optimizer(self.d_optimizer, state["d_optimizer"])
         g_saved, d_saved = state.get("g_scheduler"), state.get("d_scheduler")
         if isinstance(g_saved, list):  # written before each side had its own scheduler: [discriminator, generator]
             d_saved, g_saved = g_saved
         for scheduler, saved in ((self.g_scheduler, g_saved), (self.d_scheduler, d_saved)):
             if scheduler is not None and saved is not None:
                 scheduler.load_state_dict(saved)
+
+
+# How an optimiser computes its update, not what the update is: chosen by the process that resumes (its code and
+# device), where torch's load_state_dict would take the saving process's choice along with the hyperparameters.
+IMPLEMENTATION_FLAGS = ("foreach", "fused")
+
+
+def _load_optimizer(optimizer: torch.optim.Optimizer, saved: dict) -> None:
+    chosen = [{flag: group.get(flag) for flag in IMPLEMENTATION_FLAGS} for group in optimizer.param_groups]
+    optimizer.load_state_dict(saved)
+    for group, flags in zip(optimizer.param_groups, chosen):
+        group.update(flags)
 
 
 def _parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:

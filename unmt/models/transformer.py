@@ -183,8 +183,10 @@ class Transformer(nn.Module):
         return self.decoder_norm(x)
 
     def output_logits(self, states: torch.Tensor) -> torch.Tensor:
-        """(..., C) decoder states -> (..., V) logits through the tied embeddings."""
-        return states @ self.embed.weight.T
+        """(..., C) decoder states -> (..., V) logits through the tied embeddings. F.linear takes the weight
+        itself, not its transpose: autocast caches its low-precision copy of a parameter but not of a view, so
+        `states @ weight.T` recast the (V, C) table at every decoding step (fp32 results are bit-identical)."""
+        return F.linear(states, self.embed.weight)
 
     def new_cache(self) -> list[LayerCache]:
         return [{} for _ in self.decoder_layers]
@@ -195,7 +197,7 @@ class Transformer(nn.Module):
         memory_mask = self.attention_mask(src_pad_mask)
         for layer, layer_cache in zip(self.decoder_layers, cache):
             x = layer(x, memory, memory_mask, cache=layer_cache)
-        return (self.decoder_norm(x) @ self.embed.weight.T)[:, -1]
+        return self.output_logits(self.decoder_norm(x))[:, -1]
 
     @staticmethod
     def reorder_cache(cache: list[LayerCache], order: torch.Tensor) -> list[LayerCache]:

@@ -34,8 +34,11 @@ class WeightAverage:
         """Moves the average towards `live` after training step `step` (counted from 1; at 0 or below it copies)."""
         keep = self.decay_at(step)
         # parameters() lists a tied tensor once, so no weight is averaged twice
-        for averaged, current in zip(_tensors(self.model), _tensors(live), strict=True):
-            averaged.lerp_(current, 1.0 - keep)
+        averaged, current = list(_tensors(self.model)), list(_tensors(live))
+        if len(averaged) != len(current):
+            raise ValueError(f"the average holds {len(averaged)} tensors, the live model {len(current)}")
+        # one call for all tensors (what torch.optim's foreach updates use): each tensor's lerp_ as before
+        torch._foreach_lerp_(averaged, current, 1.0 - keep)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return self.model.state_dict()

@@ -171,11 +171,15 @@ def build_trainer(config: Config, nets: Networks, vocab: Vocabulary, languages: 
                   back_translator: BackTranslator, world: World) -> AlternatingTrainer:
     """The UNMT step and the alternating trainer that updates through it."""
     optim = config.optim
-    g_optimizer = torch.optim.Adam(nets.model.parameters(), lr=optim.lr, betas=(0.9, 0.98))
+    # foreach: one call per update stage for all tensors instead of a Python loop over them (torch's default on
+    # GPUs already; on CPUs it is opt-in). Its updates are bit-identical to the loop's.
+    g_optimizer = torch.optim.Adam(nets.model.parameters(), lr=optim.lr, betas=(0.9, 0.98), foreach=True)
     # A discriminator whose fooling term is weighted 0 at every step feeds nothing back: it is not trained.
     d_optimizer = None
     if config.losses.adv.ever_positive():
-        d_optimizer = torch.optim.Adam(nets.discriminator.parameters(), lr=config.discriminator.lr, betas=(0.5, 0.999))
+        d_optimizer = torch.optim.Adam(
+            nets.discriminator.parameters(), lr=config.discriminator.lr, betas=(0.5, 0.999), foreach=True
+        )
     alternating = AlternatingConfig(
         n_critic=1,
         g_grad_clip=optim.grad_clip,

@@ -100,10 +100,11 @@ def scored_greedy_search(
     alive = torch.arange(B)  # original row index of each row still decoding
     alive_caps = caps
     token = torch.as_tensor(lang_id, dtype=torch.long, device=src.device).expand(B).reshape(B, 1)
+    banned = ~allowed if allowed is not None else None  # once, not at every step
     for step in range(int(caps.max())):
         logits = model.decode_step(token, memory, src_pad_mask, cache, step)
-        if allowed is not None:
-            logits = logits.masked_fill(~allowed, float("-inf"))
+        if banned is not None:
+            logits = logits.masked_fill(banned, float("-inf"))
         histories = output[alive, :step].tolist() if no_repeat_ngram_size else None
         choose_from = ban(logits, histories, step, min_len, no_repeat_ngram_size)
         if temperature > 0:
@@ -123,7 +124,7 @@ def scored_greedy_search(
             keep = keep_cpu.to(next_token.device)
             alive, alive_caps, next_token = alive[keep_cpu], alive_caps[keep_cpu], next_token[keep]
             memory, src_pad_mask = memory[keep], src_pad_mask[keep]
-            allowed = allowed[keep] if allowed is not None else None
+            banned = banned[keep] if banned is not None else None
             cache = model.reorder_cache(cache, keep)
         token = next_token[:, None]
     return list(zip(log_prob.tolist(), _strip(output, caps)))

@@ -150,7 +150,7 @@ class UNMTStep:
         src, src_mask = source_batch(inputs, self.device)
         wanted = pad([t + [PAD] for t in targets], self.device)  # one more column: source_batch appended EOS
         chosen = wanted != PAD
-        logits = self.model.encode(src, src_mask)[chosen] @ self.model.embed.weight.T
+        logits = self.model.output_logits(self.model.encode(src, src_mask)[chosen])
         loss = F.cross_entropy(logits.float(), wanted[chosen])
         accuracy = (logits.argmax(-1) == wanted[chosen]).float().mean().item()
         return self._world_shares([loss], [len(logits)])[0], {
