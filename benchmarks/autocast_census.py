@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
-from op_count import GENERATION, operator_counts  # noqa: E402
+from op_count import GENERATION, ancestor_names, operator_counts  # noqa: E402
 from report import timestamped, write_report  # noqa: E402
 from speed import parse_run  # noqa: E402
 from speed_fixed_cost import Probe  # noqa: E402
@@ -33,15 +33,6 @@ from speed_training import build_runs  # noqa: E402
 VARIANTS = {"fp32": [], "bf16": ["runtime.precision=bf16"]}
 BEFORE = {"bf16_before_host_cuts": ["runtime.precision=bf16", "@before_host_cuts"]}
 CAST = "aten::_to_copy"
-
-
-def inside(event, label: str) -> bool:
-    parent = event.cpu_parent
-    while parent is not None:
-        if parent.name == label:
-            return True
-        parent = parent.cpu_parent
-    return False
 
 
 def census(events, steps: int, decode_steps: int, largest: int = 8) -> dict:
@@ -55,7 +46,7 @@ def census(events, steps: int, decode_steps: int, largest: int = 8) -> dict:
             continue
         shape = tuple(event.input_shapes[0])
         elements = math.prod(shape)
-        where = "generation" if inside(event, GENERATION) else "other"
+        where = "generation" if GENERATION in ancestor_names(event) else "other"
         casts[where][0] += 1
         casts[where][1] += elements
         by_shape[shape] += elements

@@ -13,17 +13,24 @@ from __future__ import annotations
 GENERATION = "bench.generation"  # the record_function label both sides put around back-translation generation
 
 
+def ancestor_names(event) -> list[str]:
+    """The names of the events a profiler event is nested in, innermost first."""
+    names, parent = [], event.cpu_parent
+    while parent is not None:
+        names.append(parent.name)
+        parent = parent.cpu_parent
+    return names
+
+
 def operator_counts(events, label: str = GENERATION) -> dict[str, int]:
     """aten:: events of a profiler trace (`profiler.events()`), all and top-level, overall and inside `label`."""
     counts = dict.fromkeys(("all", "top_level", "generation_all", "generation_top_level"), 0)
     for event in events:
         if not event.name.startswith("aten::"):
             continue
-        top, inside, parent = True, False, event.cpu_parent
-        while parent is not None:
-            top = top and not parent.name.startswith("aten::")
-            inside = inside or parent.name == label
-            parent = parent.cpu_parent
+        above = ancestor_names(event)
+        top = not any(name.startswith("aten::") for name in above)
+        inside = label in above
         counts["all"] += 1
         counts["top_level"] += top
         counts["generation_all"] += inside
