@@ -2,7 +2,7 @@ import importlib.util
 import random
 from pathlib import Path
 
-from unmt.data.toy import ADJECTIVES, NAMES, NOUNS, VERBS, ToyGrammar, generate_toy_corpus
+from unmt.data.toy import ADJECTIVES, ADVERBS, NAMES, NOUNS, PREPOSITIONS, VERBS, ToyGrammar, generate_toy_corpus
 
 
 def test_monolingual_sides_share_no_pair_and_test_is_held_out():
@@ -80,6 +80,32 @@ def test_subjects_take_mostly_the_and_objects_mostly_a_in_both_languages():
     after_verb = [words[i + 1] for words in map(str.split, corpus.test_en) for i, w in enumerate(words[:-1])
                   if w in verbs]
     assert after_verb.count("a") + after_verb.count("an") > 2 * after_verb.count("the")
+
+
+def verb_profiles(sentences: list[str], words: list[str]) -> dict[str, dict[str, float]]:
+    """For each of `words`, the share of the sentences holding it that each verb heads."""
+    lemma = {v[0]: v[0] for v in VERBS} | {v[1]: v[0] for v in VERBS}
+    counts = {word: {} for word in words}
+    for sentence in sentences:
+        padded = f" {sentence.replace(' in front of ', ' in-front-of ')} "
+        verb = next(lemma[w] for w in sentence.split() if w in lemma)
+        for word in words:
+            if f" {word.replace('in front of', 'in-front-of')} " in padded:
+                counts[word][verb] = counts[word].get(verb, 0) + 1
+    return {word: {v: n / sum(c.values()) for v, n in c.items()} for word, c in counts.items()}
+
+
+def test_prepositions_and_adverbs_are_told_apart_by_the_verbs_they_follow():
+    """Drawn uniformly, every preposition (or adverb) would follow each verb as often as the others: no
+    monolingual method could then pair `behind` with `derrière` rather than with `devant`."""
+    corpus = generate_toy_corpus(n_train=10, n_valid=1, n_test=4000, seed=1)
+    for kind in ([p[0] for p in PREPOSITIONS], [a[0] for a in ADVERBS]):
+        profiles = verb_profiles(corpus.test_en, kind)
+        for i, a in enumerate(kind):
+            for b in kind[i + 1:]:
+                verbs = set(profiles[a]) | set(profiles[b])
+                distance = sum(abs(profiles[a].get(v, 0) - profiles[b].get(v, 0)) for v in verbs) / 2
+                assert distance > 0.3, (a, b, distance)
 
 
 def toy_examples():

@@ -12,7 +12,8 @@ Unsupervised alignment is only possible when words are distinguishable by their 
 real text. So verbs and adjectives select the noun classes they combine with (one eats food, reads text,
 drives vehicles), and within those limits every word has its own fixed preferences, drawn once from a
 Dirichlet: which subjects and objects a verb prefers, which adjectives a noun takes, which places follow a
-preposition. Articles follow information structure: subjects and places mostly take `the`, objects mostly `a`.
+preposition, which prepositions and adverbs a verb takes (these also differ in frequency). Articles follow
+information structure: subjects and places mostly take `the`, objects mostly `a`.
 A uniform grammar would make all nouns of a class interchangeable and the correct lexicon unidentifiable from
 monolingual text, by any method.
 
@@ -171,6 +172,16 @@ class ToyGrammar:
         self.name_for_verb = {verb[0]: [w * p for w, p in zip(self.name_weight, draw(len(NAMES)))] for verb in VERBS}
         self.owner_for_noun = {noun[0]: [w * p for w, p in zip(self.name_weight, draw(len(NAMES)))] for noun in NOUNS}
         self.number_for_noun = {noun[0]: draw(len(NUMBERS)) for noun in NOUNS}
+        # Prepositions and adverbs too: `in` is commoner than `behind`, and one reads in a place and on a day of
+        # one's own. Drawn uniformly, each of them would be interchangeable with the others of its kind.
+        self.preposition_for_verb = self._ranked_preferences(ranking, draw, len(PREPOSITIONS))
+        self.adverb_for_verb = self._ranked_preferences(ranking, draw, len(ADVERBS))
+
+    @staticmethod
+    def _ranked_preferences(ranking: random.Random, draw, n: int) -> dict[str, list[float]]:
+        """A Zipf frequency per word, reweighted by each verb's own preferences."""
+        frequency = _ranked(ranking, n)
+        return {verb[0]: [w * p for w, p in zip(frequency, draw(n))] for verb in VERBS}
 
     def _choose(self, items, weights):
         return self.rng.choices(items, weights=weights, k=1)[0]
@@ -244,13 +255,14 @@ class ToyGrammar:
         en = [subject.en, en_verb, obj.en]
         fr = [subject.fr, fr_verb, obj.fr]
         if rng.random() < 0.4:
-            en_prep, fr_prep = rng.choice(PREPOSITIONS)
+            en_prep, fr_prep = self._choose(PREPOSITIONS, self.preposition_for_verb[en_3sg])
             place = self.noun_phrase({"place"}, self.place_preference[en_prep], allow_name=False, role="place")
             en += [en_prep, place.en]
             fr += [fr_prep, place.fr]
         if rng.random() < 0.2:
             # "not ... again" would mean "no longer" (ne ... plus): negated sentences take the other adverbs
-            en_adv, fr_adv, position = rng.choice([a for a in ADVERBS if not (negated and a[0] == "again")])
+            weights = [0.0 if negated and a[0] == "again" else w for a, w in zip(ADVERBS, self.adverb_for_verb[en_3sg])]
+            en_adv, fr_adv, position = self._choose(ADVERBS, weights)
             en.append(en_adv)
             if position == "verb":
                 fr.insert(2, fr_adv)
