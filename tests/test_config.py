@@ -45,6 +45,8 @@ def test_defaults_and_overrides(tmp_path):
         (["runtime.precision=fp16"], "'runtime.precision' must be one of fp32, bf16, auto, got 'fp16'"),
         (["data.vocab_type=word"], "'data.vocab_type' must be one of bpe, unigram"),
         (["noise.word_translate=0.1", "back_translation.word_by_word_steps=0"], "needs back_translation.word_by_word"),
+        (["back_translation.lexical_bias=2", "back_translation.word_by_word_steps=0"], "lexical_bias steers"),
+        (["back_translation.lexical_bias=-1"], "'back_translation.lexical_bias' must be at least 0"),
         (["losses.kd=1"], "losses.kd distils teachers' translations: it needs back_translation.teachers"),
         (["back_translation.teachers={run: a}"], "'back_translation.teachers[0]' must be of type str"),
         (

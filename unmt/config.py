@@ -120,6 +120,12 @@ class BackTranslationConfig:
     lexicon_from: str = option(
         "", "a trained run whose translations of both corpora give that lexicon instead (a second iteration)"
     )
+    lexical_bias: float = option(
+        0.0,
+        "after the word-by-word phase, a bonus added to the logit of each source word's lexicon translation while "
+        "the model back-translates, until it is emitted (soft lexical constraints; 0 = off)",
+        at_least=0,
+    )
     from_average: bool = option(False, "back-translate with the weight average (needs optim.weight_average > 0)")
     teachers: list[str] = option([], "trained runs that back-translate instead (a frozen ensemble)")
 
@@ -294,6 +300,11 @@ def validate(config: Config) -> None:
             (config.noise.word_translate == 0 and config.bt_noise.word_translate == 0)
             or (bt.word_by_word_steps > 0 and not bt.teachers),
             "noise.word_translate swaps words for their word-by-word translations: "
+            "it needs back_translation.word_by_word_steps > 0 and no back_translation.teachers",
+        ),
+        (
+            bt.lexical_bias == 0 or (bt.word_by_word_steps > 0 and not bt.teachers),
+            "back_translation.lexical_bias steers the model's back-translations with the word-by-word lexicon: "
             "it needs back_translation.word_by_word_steps > 0 and no back_translation.teachers",
         ),
         (

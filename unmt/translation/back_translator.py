@@ -15,19 +15,24 @@ from unmt.data.vocab import Vocabulary
 from unmt.models.ensemble import Ensemble
 from unmt.models.transformer import Transformer
 from unmt.translation.batching import source_batch
+from unmt.translation.lexical_bias import LexicalBias
 from unmt.translation.objectives import Rows
 from unmt.translation.search import greedy_search
+from unmt.translation.word_swap import WordSwap
 
 
 class BackTranslator:
     def __init__(self, model: Transformer | Ensemble, vocab: Vocabulary, device: torch.device, temperature: float,
                  generator: torch.Generator, output_masks: dict[str, torch.Tensor] | None = None, frozen: bool = False,
-                 word_by_word: dict[str, Callable[[str], str]] | None = None):
+                 word_by_word: dict[str, Callable[[str], str]] | None = None, lexical_bias: float = 0.0):
         self.model, self.vocab, self.device, self.temperature = model, vocab, device, temperature
         self.generator = generator  # on the device that samples: multinomial refuses a CPU generator for CUDA
         self.output_masks = output_masks or {}  # language -> (V,) bool of subwords it may emit
         # language -> word-by-word translator into that language, for the phase that uses it
         self.word_by_word = word_by_word
+        # after that phase, the same lexicon as soft constraints on the model's own decoding, when asked for
+        steer = lexical_bias > 0 and word_by_word is not None
+        self.lexical_bias = LexicalBias(WordSwap(word_by_word, vocab), vocab, lexical_bias) if steer else None
         # (target language, source ids) -> translation, for a frozen teacher whose greedy output never changes
         self.remembered: dict[tuple[str, tuple[int, ...]], list[int]] | None = (
             {} if frozen and temperature == 0 else None
@@ -67,6 +72,7 @@ class BackTranslator:
             temperature=self.temperature,
             generator=self.generator,
             allowed=allowed,
+            bias=self.lexical_bias(rows, to_langs, self.device) if self.lexical_bias is not None else None,
         )
         self.model.train(was_training)
         return [r if r else [self.vocab.blank] for r in out]  # an empty output still needs one source token

@@ -164,6 +164,7 @@ def build_back_translator(config: Config, nets: Networks, teacher, vocab: Vocabu
         {lang: m.to(device) for lang, m in masks.items()},
         frozen=teacher is not None,
         word_by_word=word_by_word,
+        lexical_bias=bt.lexical_bias,
     )
 
 

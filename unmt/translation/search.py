@@ -57,15 +57,17 @@ def greedy_search(
     temperature: float = 0.0,
     generator: torch.Generator | None = None,
     allowed: torch.Tensor | None = None,
+    bias: torch.Tensor | None = None,
 ) -> list[list[int]]:
     """Argmax decoding, or sampling from softmax(logits / temperature) when temperature > 0.
 
     `lang_id` is one target-language tag for all rows or a (B,) tensor of tags, so that both directions of
     back-translation can share one decoding loop. `allowed` (B, V) bool, if given, restricts each row's output
     to its target language's own tokens. `max_len`: one cap for every row, (B,) caps, or None for each row's
-    own (output_caps); a row ends at its EOS or its cap, whatever the other rows do."""
+    own (output_caps); a row ends at its EOS or its cap, whatever the other rows do. `bias` (B, V), if given, is
+    added to each row's logits until the row emits that token (soft lexical constraints)."""
     found = scored_greedy_search(
-        model, src, src_pad_mask, lang_id, max_len, temperature, generator, allowed, scored=False
+        model, src, src_pad_mask, lang_id, max_len, temperature, generator, allowed, scored=False, bias=bias
     )
     return [ids for _, ids in found]
 
@@ -85,9 +87,11 @@ def scored_greedy_search(
     min_len: int = 0,
     no_repeat_ngram_size: int = 0,
     scored: bool = True,
+    bias: torch.Tensor | None = None,
 ) -> list[tuple[float, list[int]]]:
     """greedy_search, plus each output's log-probability under the model (its EOS included when it has one;
-    0.0 when not `scored`), and the sampling filters and bans of search_controls.
+    0.0 when not `scored`; `bias` changes what is chosen, not how it is scored), and the sampling filters and bans
+    of search_controls.
 
     Rows that have finished (EOS, or their own cap) are dropped from the batch as they finish, so the cost
     follows the sentences still being decoded rather than the longest one."""
@@ -101,12 +105,13 @@ def scored_greedy_search(
     alive_caps = caps
     token = torch.as_tensor(lang_id, dtype=torch.long, device=src.device).expand(B).reshape(B, 1)
     banned = ~allowed if allowed is not None else None  # once, not at every step
+    bias = bias.clone() if bias is not None else None  # spent entry by entry as its tokens are emitted
     for step in range(int(caps.max())):
         logits = model.decode_step(token, memory, src_pad_mask, cache, step)
         if banned is not None:
             logits = logits.masked_fill(banned, float("-inf"))
         histories = output[alive, :step].tolist() if no_repeat_ngram_size else None
-        choose_from = ban(logits, histories, step, min_len, no_repeat_ngram_size)
+        choose_from = ban(logits if bias is None else logits + bias, histories, step, min_len, no_repeat_ngram_size)
         if temperature > 0:
             next_token = sample(choose_from, temperature, generator, top_k, top_p)
         else:
@@ -116,6 +121,8 @@ def scored_greedy_search(
             log_prob[alive] += token_log_probs.double().cpu()
         chosen = next_token.cpu()
         output[alive, step] = chosen
+        if bias is not None:
+            bias[torch.arange(len(next_token), device=bias.device), next_token] = 0.0
         running = (chosen != EOS) & (alive_caps > step + 1)
         if not running.all():
             if not running.any():
@@ -125,6 +132,7 @@ def scored_greedy_search(
             alive, alive_caps, next_token = alive[keep_cpu], alive_caps[keep_cpu], next_token[keep]
             memory, src_pad_mask = memory[keep], src_pad_mask[keep]
             banned = banned[keep] if banned is not None else None
+            bias = bias[keep] if bias is not None else None
             cache = model.reorder_cache(cache, keep)
         token = next_token[:, None]
     return list(zip(log_prob.tolist(), _strip(output, caps)))
