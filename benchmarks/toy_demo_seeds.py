@@ -44,8 +44,8 @@ def chosen(evals: list[dict], select_by: str = "round_trip") -> dict:
 
 
 def summary(runs: dict[int, Path]) -> dict:
-    per_seed = {seed: {**chosen(evaluations(run)), "last_step": evaluations(run)[-1]["step"]}
-                for seed, run in runs.items()}
+    evals = {seed: evaluations(run) for seed, run in runs.items()}  # each run's metrics read once
+    per_seed = {seed: {**chosen(e), "last_step": e[-1]["step"]} for seed, e in evals.items()}
     median = {d: statistics.median(s[f"test_bleu_{d}"] for s in per_seed.values()) for d in DIRECTIONS}
     # The median seed: the one whose BLEU is the median in the most directions (ties to the lower seed).
     middle = max(per_seed, key=lambda seed: (sum(per_seed[seed][f"test_bleu_{d}"] == median[d] for d in DIRECTIONS),
@@ -53,7 +53,7 @@ def summary(runs: dict[int, Path]) -> dict:
     return {"median_test_bleu": median, "median_seed": middle,
             "span": {d: [min(s[f"test_bleu_{d}"] for s in per_seed.values()),
                          max(s[f"test_bleu_{d}"] for s in per_seed.values())] for d in DIRECTIONS},
-            "seeds": per_seed, "evaluations": evaluations(runs[middle])}
+            "seeds": per_seed, "evaluations": evals[middle]}
 
 
 def main() -> None:
